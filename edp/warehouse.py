@@ -1,0 +1,125 @@
+"""The PostgreSQL warehouse: configured URL, or an embedded pgserver.
+
+Unset ``EDP_WAREHOUSE_URL`` means: start (or reuse) a PostgreSQL from the
+``pgserver`` wheel in ``$EDP_HOME/pg``. It listens on a Unix socket only and
+keeps running after this process exits, so the CLI, Airflow tasks, dbt and
+Superset all reach the same server.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import parse_qs, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from edp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB = "edp"
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "ref", "audit", "ops", "sync")
+
+
+@dataclass(frozen=True)
+class Conn:
+    """Connection parts, in the shapes dbt, GX and Superset each want."""
+
+    host: str  # a hostname, or a socket directory (starts with '/')
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @property
+    def is_socket(self) -> bool:
+        return self.host.startswith("/")
+
+    def sqlalchemy_url(self, driver: str = "psycopg") -> URL:
+        if self.is_socket:
+            return URL.create(
+                f"postgresql+{driver}",
+                username=self.user,
+                password=self.password or None,
+                database=self.dbname,
+                query={"host": self.host, "port": str(self.port)},
+            )
+        return URL.create(
+            f"postgresql+{driver}",
+            username=self.user,
+            password=self.password or None,
+            host=self.host,
+            port=self.port,
+            database=self.dbname,
+        )
+
+
+def _embedded_conn(settings: Settings) -> Conn:
+    import pgserver
+
+    pgdata = settings.home_dir / "pg"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process on purpose.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    base = make_url(server.get_uri())
+    host = str(base.query.get("host"))
+    port = int(str(base.query.get("port", 5432))) if base.query.get("port") else 5432
+    conn = Conn(host=host, port=port, user="postgres", password="", dbname=EMBEDDED_DB)
+    admin = sa.create_engine(
+        Conn(host, port, "postgres", "", "postgres").sqlalchemy_url(), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as c:
+        exists = c.execute(sa.text("select 1 from pg_database where datname=:d"), {"d": EMBEDDED_DB}).scalar()
+        if not exists:
+            c.execute(sa.text(f'create database "{EMBEDDED_DB}"'))
+    admin.dispose()
+    return conn
+
+
+def _parse_conn(url: str) -> Conn:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = parts.hostname or (query.get("host") or ["/var/run/postgresql"])[0]
+    return Conn(
+        host=host,
+        port=parts.port or int((query.get("port") or ["5432"])[0]),
+        user=parts.username or "postgres",
+        password=parts.password or "",
+        dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+    )
+
+
+@lru_cache(maxsize=8)
+def _conn_for(url: str | None, home: str) -> Conn:
+    if url:
+        return _parse_conn(url)
+    from edp.settings import Settings as _S
+
+    return _embedded_conn(_S(home=home))
+
+
+def connection_info(settings: Settings) -> Conn:
+    url = settings.warehouse_url.get_secret_value() if settings.warehouse_url else None
+    return _conn_for(url, str(settings.home))
+
+
+def is_embedded(settings: Settings) -> bool:
+    return settings.warehouse_url is None
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: URL) -> Engine:
+    return sa.create_engine(url, pool_pre_ping=True, future=True)
+
+
+def engine(settings: Settings) -> Engine:
+    return _engine_for(connection_info(settings).sqlalchemy_url())
+
+
+def ensure_schemas(settings: Settings) -> None:
+    with engine(settings).begin() as c:
+        for schema in SCHEMAS:
+            c.execute(sa.text(f'create schema if not exists "{schema}"'))
