@@ -1,0 +1,50 @@
+# Haicheng Emergency Data Platform: the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+SUPERSET_VENV := infra/superset/.venv
+export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
+
+.PHONY: help install superset-env demo test test-fast lint format clean down
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv
+
+install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install the platform (uv, locked) and the Superset environment
+	@mkdir -p $(XDG_RUNTIME_DIR)
+	$(UV) sync --frozen
+	$(MAKE) --no-print-directory superset-env
+
+superset-env: ## build Superset's own environment from infra/superset/requirements.txt
+	@if [ ! -x $(SUPERSET_VENV)/bin/superset ]; then \
+	  $(UV) venv --quiet --python 3.11 $(SUPERSET_VENV) && \
+	  VIRTUAL_ENV=$(SUPERSET_VENV) $(UV) pip install --quiet -r infra/superset/requirements.txt; \
+	fi
+
+demo: install ## run the whole pipeline end to end on embedded defaults and print a summary
+	$(RUN) edp demo
+
+test: install ## run the whole test suite
+	$(RUN) pytest
+
+test-fast: ## unit tests only
+	$(RUN) pytest -m "not integration"
+
+lint: ## ruff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: ## ruff format
+	$(RUN) ruff format .
+
+down: ## stop the sandbox and Superset started by the demo
+	-$(RUN) edp superset stop
+	-$(RUN) edp sandbox down
+
+clean: down ## remove embedded state (.edp/)
+	rm -rf .edp

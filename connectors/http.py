@@ -1,0 +1,166 @@
+"""HTTP for connectors: retries with backoff honouring Retry-After, a rate cap.
+
+Every department API is flaky on purpose (429, 503, slow answers); a caller
+gets either a good response or a ``SourceUnavailable`` after a bounded time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
+
+
+class SourceUnavailable(RuntimeError):
+    """The source did not answer usefully within the retry budget."""
+
+
+class SourceRejected(RuntimeError):
+    """The source answered with a non-transient error (bad credentials, bad request)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Transient(Exception):
+    def __init__(self, response: httpx.Response | None, reason: str) -> None:
+        super().__init__(reason)
+        self.response = response
+        self.reason = reason
+
+
+class RateLimiter:
+    """At most ``per_second`` requests a second from this client."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class _WaitRetryAfter:
+    """Wait what the server asked for, else exponential backoff with jitter."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.backoff = wait_exponential_jitter(initial=initial, max=maximum)
+        self.maximum = maximum
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = _retry_after(exc.response) if isinstance(exc, _Transient) else None
+        if asked is not None:
+            return min(asked, self.maximum)
+        return float(self.backoff(state))
+
+
+class HttpClient:
+    """A small wrapper over ``httpx.Client`` used by every HTTP connector."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        source: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 8,
+        max_seconds: float = 120.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 20.0,
+        rate_per_second: float = 0.0,
+    ) -> None:
+        self.source = source
+        self.client = httpx.Client(base_url=base_url, headers=dict(headers or {}), timeout=timeout)
+        self.max_attempts = max_attempts
+        self.max_seconds = max_seconds
+        self.wait = _WaitRetryAfter(backoff_initial, backoff_max)
+        self.limiter = RateLimiter(rate_per_second)
+        self.retries = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self.limiter.wait()
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise _Transient(None, f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code in TRANSIENT_STATUS:
+            raise _Transient(response, f"HTTP {response.status_code}")
+        return response
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning("%s: retry %d after %s", self.source, state.attempt_number, exc)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_seconds),
+            wait=self.wait,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            response = retrying(self._once, method, url, **kwargs)
+        except _Transient as exc:
+            raise SourceUnavailable(
+                f"{self.source}: {method} {url} still failing after retries "
+                f"(limit {self.max_attempts} attempts / {self.max_seconds:.0f} s): {exc.reason}"
+            ) from None
+        if response.status_code >= 400:
+            raise SourceRejected(
+                f"{self.source}: {method} {url} answered HTTP {response.status_code}: {response.text[:300]}",
+                response.status_code,
+            )
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)

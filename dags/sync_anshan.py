@@ -1,0 +1,35 @@
+"""marts → 鞍山市 exchange API."""
+
+from __future__ import annotations
+
+from _common import AUDIT_CHECK_RUNS, DEFAULT_ARGS, START, SYNC_RECEIPTS
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="sync_anshan",
+    schedule=[AUDIT_CHECK_RUNS],
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["sync", "anshan", "鞍山市"],
+    doc_md="""
+### 鞍山市数据交换 Anshan exchange
+After each quality run: new or changed mart rows become outbox versions, are
+packed into signed batches and pushed with their Idempotency-Key; receipts
+are stored in `sync.receipts`. Datasets with blocking quality failures are
+not published.
+""",
+)
+def sync_anshan() -> None:
+    @task(outlets=[SYNC_RECEIPTS])
+    def push() -> dict:
+        from edp.pipeline import sync
+
+        return sync()
+
+    push()
+
+
+sync_anshan()

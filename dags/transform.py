@@ -1,0 +1,33 @@
+"""raw → staging → intermediate → marts with dbt."""
+
+from __future__ import annotations
+
+from _common import DEFAULT_ARGS, MARTS, RAW_WEATHER_OBSERVATIONS, START
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="transform",
+    schedule=[RAW_WEATHER_OBSERVATIONS],
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["transform", "dbt"],
+    doc_md="""
+### dbt build
+Runs when raw data changes: `dbt build` of the project in `dbt/` (models,
+seeds, snapshots and tests) with the platform's warehouse settings.
+""",
+)
+def transform() -> None:
+    @task(outlets=[MARTS])
+    def dbt_build() -> dict:
+        from edp.pipeline import transform as run
+
+        return run()
+
+    dbt_build()
+
+
+transform()

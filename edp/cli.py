@@ -1,0 +1,195 @@
+"""``edp``: the operator's entry point (海城市应急数据平台 命令行)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from edp.logs import setup_logging
+from edp.settings import get_settings
+
+app = typer.Typer(help="海城市应急管理局数据治理中台 Haicheng Emergency Data Platform", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Local stand-ins of the department systems (沙箱).", no_args_is_help=True)
+sources_app = typer.Typer(help="Inbound sources (数据源).", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Quarantined records (隔离记录): list and replay.", no_args_is_help=True)
+sync_app = typer.Typer(help="Exchange with the Anshan city platform (鞍山市数据交换).", invoke_without_command=True)
+superset_app = typer.Typer(help="Apache Superset dashboards (可视化).", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(sources_app, name="sources")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(sync_app, name="sync")
+app.add_typer(superset_app, name="superset")
+
+
+def _echo(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.callback()
+def _main() -> None:
+    setup_logging(get_settings())
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    seed: Annotated[int | None, typer.Option(help="Data seed (default EDP_SANDBOX_SEED).")] = None,
+    scale: Annotated[float | None, typer.Option(help="Data size factor (default EDP_SANDBOX_SCALE).")] = None,
+) -> None:
+    """Start the stand-ins (weather bureau, Anshan exchange) on loopback."""
+    from edp.sandbox_control import sandbox_up as up
+
+    _echo(up(get_settings(), seed=seed, scale=scale))
+
+
+@sandbox_app.command("down")
+def sandbox_down() -> None:
+    """Stop the stand-ins."""
+    from edp.sandbox_control import sandbox_down as down
+
+    typer.echo("stopped" if down(get_settings()) else "no sandbox was running")
+
+
+@sandbox_app.command("status")
+def sandbox_status() -> None:
+    """Show where the stand-ins listen."""
+    from edp.sandbox_control import sandbox_status as st
+
+    _echo(st(get_settings()) or {"running": False})
+
+
+@sources_app.command("check")
+def sources_check() -> None:
+    """Report each source's reachability and credentials."""
+    from edp.sources import build_source, configured_sources
+
+    settings = get_settings()
+    failed = False
+    for name in configured_sources(settings):
+        try:
+            src = build_source(settings, name)
+            result = src.check()
+            src.close()
+            ok, message = result.ok, result.message
+        except Exception as exc:
+            ok, message = False, str(exc)
+        failed |= not ok
+        typer.echo(f"{'OK  ' if ok else 'FAIL'} {name}: {message}")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("ingest")
+def ingest(
+    source: Annotated[str | None, typer.Argument(help="Source name, e.g. weather.")] = None,
+    all_sources: Annotated[bool, typer.Option("--all", help="Every configured source.")] = False,
+) -> None:
+    """Pull new data from a source into the lake and load it into raw."""
+    from edp.pipeline import ingest as run
+    from edp.sources import configured_sources
+
+    settings = get_settings()
+    if all_sources:
+        names = configured_sources(settings)
+    elif source:
+        names = [source]
+    else:
+        raise typer.BadParameter("name a source or use --all")
+    _echo([run(name, settings) for name in names])
+
+
+@app.command("load")
+def load(source: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Load batches that are in the lake but not yet in the warehouse."""
+    from edp.pipeline import load as run
+
+    _echo(run(source, get_settings()))
+
+
+@app.command("transform")
+def transform() -> None:
+    """Run dbt build (staging → intermediate → marts) with the platform's settings."""
+    from edp.pipeline import transform as run
+
+    _echo(run(get_settings()))
+
+
+@app.command("check")
+def check() -> None:
+    """Run the Great Expectations suites; results go to schema audit, Data Docs to the lake."""
+    from edp.quality import run_checks
+
+    run = run_checks(get_settings())
+    for line in run.summary_lines():
+        typer.echo(line)
+    raise typer.Exit(0 if run.success else 1)
+
+
+@sync_app.callback()
+def sync_default(ctx: typer.Context) -> None:
+    """Push new or changed mart rows to the Anshan exchange (signed, idempotent)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from edp.pipeline import sync as run
+
+    result = run(get_settings())
+    _echo(result)
+    raise typer.Exit(1 if any(r["blocked"] for r in result.values()) else 0)
+
+
+@sync_app.command("status")
+def sync_status() -> None:
+    """Per dataset: pending, sent, accepted, rejected, last receipt."""
+    from edp.sync import status
+
+    _echo(status(get_settings()))
+
+
+@quarantine_app.command("list")
+def quarantine_list(source: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Quarantined records by source, dataset and reason."""
+    from edp.quarantine import summary
+
+    _echo(summary(get_settings(), source))
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(source: Annotated[str, typer.Argument()]) -> None:
+    """Re-process a source's quarantined records after a fix."""
+    from edp.quarantine import replay
+
+    _echo(replay(get_settings(), source))
+
+
+@superset_app.command("provision")
+def superset_provision() -> None:
+    """Start or reach Superset, create the read-only connection, import dashboards."""
+    from edp.superset import provision
+
+    _echo(provision(get_settings()))
+
+
+@superset_app.command("stop")
+def superset_stop() -> None:
+    """Stop the Superset started by provision."""
+    from edp.superset import stop_server
+
+    stop_server(get_settings())
+
+
+@app.command("status")
+def status() -> None:
+    """Row counts per layer, quarantine, quality and sync at a glance."""
+    from edp.summary import collect
+
+    _echo(collect(get_settings()))
+
+
+@app.command("demo")
+def demo(
+    skip_superset: Annotated[bool, typer.Option(help="Do not start Superset.")] = False,
+) -> None:
+    """Run the whole pipeline through the Airflow DAGs on embedded defaults and print a summary."""
+    from edp.demo import run_demo
+
+    run_demo(get_settings(), superset=not skip_superset)

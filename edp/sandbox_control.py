@@ -1,0 +1,48 @@
+"""`edp sandbox up/down/status`: the stand-ins with the platform's own credentials.
+
+The sandbox is given the same generated secrets the connectors and the sync
+use, so the embedded default works with no configuration at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edp.secrets import source_credential
+from edp.settings import Settings
+
+
+def sandbox_up(settings: Settings, seed: int | None = None, scale: float | None = None) -> dict[str, Any]:
+    from sandbox import control
+
+    exchange = exchange_config_for_sandbox(settings)
+    return control.up(
+        settings.home_dir,
+        seed=settings.sandbox_seed if seed is None else seed,
+        scale=settings.sandbox_scale if scale is None else scale,
+        weather_api_key=source_credential(settings, "weather", "api_key"),
+        anshan_app_key=exchange[0],
+        anshan_app_secret=exchange[1],
+    )
+
+
+def exchange_config_for_sandbox(settings: Settings) -> tuple[str, str]:
+    # exchange_config() needs a URL; the sandbox is about to provide it.
+    from edp.secrets import resolve_secret
+
+    key = settings.anshan_app_key.get_secret_value() if settings.anshan_app_key else None
+    secret = settings.anshan_app_secret.get_secret_value() if settings.anshan_app_secret else None
+    return resolve_secret(settings, "anshan_app_key", key), resolve_secret(settings, "anshan_app_secret", secret)
+
+
+def sandbox_down(settings: Settings) -> bool:
+    from sandbox import control
+
+    return bool(control.down(settings.home_dir))
+
+
+def sandbox_status(settings: Settings) -> dict[str, Any] | None:
+    from sandbox import control
+
+    return control.status(settings.home_dir)
+

@@ -1,0 +1,217 @@
+"""The weather bureau stand-in as a Starlette app.
+
+Order of checks on ``/api/v1/*``: ``slow_seconds`` delay, ``outage`` and injected
+503/429 (as a gateway in front of the service would), API key (401), then the
+rate limit (429, counting authenticated requests only), then the request itself.
+
+Observation windows are half-open, ``start <= obs_time < end``, so consecutive
+windows never return a row twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.common.clock import ClockFn, SandboxClock
+from sandbox.common.faults import FaultDice, FaultSwitches
+from sandbox.common.http import (
+    ADMIN_PREFIX,
+    RequestStats,
+    StatsMiddleware,
+    admin_routes,
+    json_error,
+    too_many_requests,
+)
+from sandbox.common.ratelimit import SlidingWindowLimiter
+from sandbox.common.timefmt import iso_cst, parse_iso_with_offset
+from sandbox.weather.malformed import is_malformed, malform
+from sandbox.weather.observations import ObservationSource
+from sandbox.weather.paging import decode_token, encode_token
+from sandbox.weather.stations import generate_stations
+from sandbox.weather.storm import default_storm_start, make_storm
+
+MAX_WINDOW = timedelta(days=7)
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 5000
+RATE_LIMIT_PER_SECOND = 10
+
+
+@dataclass
+class WeatherFaults(FaultSwitches):
+    fail_503_rate: float = 0.0
+    fail_429_rate: float = 0.0
+    slow_seconds: float = 0.0
+    outage: bool = False
+    malformed_rate: float = 0.0
+
+
+class WeatherService:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        seed: int,
+        scale: float,
+        clock: SandboxClock,
+        faults: WeatherFaults,
+        storm_start: datetime | None,
+        rate_limit_per_second: int | None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("api_key must not be empty")
+        self.api_key = api_key
+        self.seed = seed
+        self.scale = scale
+        self.clock = clock
+        self.faults = faults
+        self.stations = generate_stations(seed, scale)
+        self.storm = make_storm(seed, self.stations, storm_start or default_storm_start(clock()))
+        self.source = ObservationSource(seed, self.stations, self.storm)
+        self.dice = FaultDice(seed)
+        self.limiter = SlidingWindowLimiter(rate_limit_per_second) if rate_limit_per_second else None
+        self.stats = RequestStats()
+
+    async def guard(self, request: Request) -> Response | None:
+        """The answer that pre-empts the endpoint (fault, auth, rate limit), if any."""
+        if self.faults.slow_seconds > 0:
+            await asyncio.sleep(self.faults.slow_seconds)
+        if self.faults.outage:
+            return json_error(503, "service unavailable (outage)")
+        if self.dice.roll("503", self.faults.fail_503_rate):
+            return json_error(503, "service temporarily unavailable")
+        if self.dice.roll("429", self.faults.fail_429_rate):
+            return too_many_requests(1)
+        supplied = request.headers.get("x-api-key")
+        if not supplied:
+            return json_error(401, "missing X-Api-Key header")
+        if not hmac.compare_digest(supplied.encode("utf-8"), self.api_key.encode("utf-8")):
+            return json_error(401, "invalid X-Api-Key")
+        if self.limiter is not None:
+            retry_after = self.limiter.check()
+            if retry_after is not None:
+                return too_many_requests(retry_after, "rate limit: at most 10 requests per second")
+        return None
+
+    async def stations_endpoint(self, request: Request) -> Response:
+        refused = await self.guard(request)
+        if refused is not None:
+            return refused
+        return JSONResponse({"stations": [s.public() for s in self.stations]})
+
+    async def observations_endpoint(self, request: Request) -> Response:
+        refused = await self.guard(request)
+        if refused is not None:
+            return refused
+        try:
+            start, end, page_size, after = _observation_query(request.query_params)
+        except ValueError as exc:
+            return json_error(400, str(exc))
+        now = self.clock()
+        found = list(itertools.islice(self.source.scan(start, end, now, after), page_size + 1))
+        page = found[:page_size]
+        rate = self.faults.malformed_rate
+        rows = [
+            malform(self.seed, obs.key, obs.row) if is_malformed(self.seed, obs.key, rate) else obs.row for obs in page
+        ]
+        token = encode_token(page[-1].key) if len(found) > page_size else None
+        return JSONResponse({"observations": rows, "next_page_token": token})
+
+    async def stats_endpoint(self, request: Request) -> Response:
+        return JSONResponse({"requests": self.stats.as_dict()})
+
+    async def info_endpoint(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "service": "weather",
+                "seed": self.seed,
+                "scale": self.scale,
+                "now": iso_cst(self.clock()),
+                "stations": len(self.stations),
+                "active_stations": len(self.source.active),
+                "storm": {
+                    "start": iso_cst(self.storm.start),
+                    "end": iso_cst(self.storm.end),
+                    "center_lon": self.storm.center_lon,
+                    "center_lat": self.storm.center_lat,
+                },
+            }
+        )
+
+
+def _observation_query(params: Mapping[str, str]) -> tuple[datetime, datetime, int, Any]:
+    for name in ("start", "end"):
+        if not params.get(name):
+            raise ValueError(f"query parameter {name} is required (ISO 8601 with offset)")
+    start = parse_iso_with_offset(params["start"], "start")
+    end = parse_iso_with_offset(params["end"], "end")
+    if end <= start:
+        raise ValueError("end must be after start")
+    if end - start > MAX_WINDOW:
+        raise ValueError("window from start to end must be at most 7 days")
+    raw_size = params.get("page_size")
+    if raw_size is None or raw_size == "":
+        page_size = DEFAULT_PAGE_SIZE
+    else:
+        try:
+            page_size = int(raw_size)
+        except ValueError:
+            raise ValueError(f"page_size {raw_size!r} is not an integer") from None
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    token = params.get("page_token")
+    after = decode_token(token) if token else None
+    return start, end, page_size, after
+
+
+def create_app(
+    *,
+    api_key: str,
+    seed: int = 42,
+    scale: float = 1.0,
+    clock: ClockFn | None = None,
+    faults: WeatherFaults | Mapping[str, Any] | None = None,
+    storm_start: datetime | None = None,
+    rate_limit_per_second: int | None = RATE_LIMIT_PER_SECOND,
+) -> Starlette:
+    """The weather stand-in. ``app.state.service`` is the :class:`WeatherService`.
+
+    ``clock`` returns an aware datetime (default: real time); it is wrapped in a
+    :class:`SandboxClock` (``app.state.clock``) that ``/__admin/clock`` can move.
+    ``rate_limit_per_second=None`` switches the contract's limit off (bulk tests).
+    """
+    switches = faults if isinstance(faults, WeatherFaults) else WeatherFaults()
+    if isinstance(faults, Mapping):
+        switches.update(faults)
+    sandbox_clock = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
+    service = WeatherService(
+        api_key=api_key,
+        seed=seed,
+        scale=scale,
+        clock=sandbox_clock,
+        faults=switches,
+        storm_start=storm_start,
+        rate_limit_per_second=rate_limit_per_second,
+    )
+    routes = [
+        Route("/api/v1/stations", service.stations_endpoint, methods=["GET"]),
+        Route("/api/v1/observations", service.observations_endpoint, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/stats", service.stats_endpoint, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/info", service.info_endpoint, methods=["GET"]),
+        *admin_routes("weather", sandbox_clock, switches),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(StatsMiddleware, stats=service.stats)])
+    app.state.service = service
+    app.state.clock = sandbox_clock
+    return app
