@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _common import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
+from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
 from airflow.sdk import dag, task
 
 

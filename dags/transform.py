@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _common import DEFAULT_ARGS, MARTS, RAW_WEATHER_OBSERVATIONS, START
+from edp.orchestration import DEFAULT_ARGS, MARTS, RAW_WEATHER_OBSERVATIONS, START
 from airflow.sdk import dag, task
 
 

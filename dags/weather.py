@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _common import DEFAULT_ARGS, RAW_WEATHER_OBSERVATIONS, START, until_from
+from edp.orchestration import DEFAULT_ARGS, RAW_WEATHER_OBSERVATIONS, START, until_from
 from airflow.sdk import dag, task
 
 

@@ -10,7 +10,12 @@ import typer
 from edp.logs import setup_logging
 from edp.settings import get_settings
 
-app = typer.Typer(help="海城市应急管理局数据治理中台 Haicheng Emergency Data Platform", no_args_is_help=True)
+# No locals in tracebacks: they would print connection strings and keys.
+app = typer.Typer(
+    help="海城市应急管理局数据治理中台 Haicheng Emergency Data Platform",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 sandbox_app = typer.Typer(help="Local stand-ins of the department systems (沙箱).", no_args_is_help=True)
 sources_app = typer.Typer(help="Inbound sources (数据源).", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Quarantined records (隔离记录): list and replay.", no_args_is_help=True)

@@ -12,5 +12,5 @@ def setup_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "great_expectations", "urllib3"):
+    for noisy in ("httpx", "httpcore", "great_expectations", "urllib3", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -32,7 +32,7 @@ def summary(settings: Settings, source: str | None = None) -> list[dict[str, Any
                 select source, dataset, coalesce(field, '-') as field, reason, count(*) as records,
                        min(quarantined_at) as first_at, max(quarantined_at) as last_at
                 from ops.quarantine
-                where replayed_at is null and (:s is null or source = :s)
+                where replayed_at is null and (cast(:s as text) is null or source = :s)
                 group by 1, 2, 3, 4 order by 1, 2, records desc
                 """
             ),

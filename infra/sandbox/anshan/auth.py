@@ -103,7 +103,9 @@ class Authenticator:
         signature = _header(headers, "X-Signature")
         expected = [sign(self._secret, method, path, timestamp, nonce, body) for path in dict.fromkeys(paths)]
         if not any(hmac.compare_digest(signature.encode("utf-8"), e.encode("utf-8")) for e in expected):
-            raise AuthError("X-Signature does not match (HMAC-SHA256 of METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256(BODY))")
+            raise AuthError(
+                "X-Signature does not match (HMAC-SHA256 of METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256(BODY))"
+            )
         if not self._remember_nonce(nonce, now):
             raise AuthError("X-Nonce was already used within the last 10 minutes")
 

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,6 +23,15 @@ ADMIN_PREFIX = "/__admin"
 
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def _http_exception_as_json(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return json_error(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
+
+
+# Unknown paths and wrong methods answer JSON like every other error of the APIs.
+JSON_EXCEPTION_HANDLERS = {HTTPException: _http_exception_as_json}
 
 
 def too_many_requests(retry_after: int, message: str = "too many requests") -> JSONResponse:

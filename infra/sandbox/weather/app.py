@@ -28,6 +28,7 @@ from sandbox.common.clock import ClockFn, SandboxClock
 from sandbox.common.faults import FaultDice, FaultSwitches
 from sandbox.common.http import (
     ADMIN_PREFIX,
+    JSON_EXCEPTION_HANDLERS,
     RequestStats,
     StatsMiddleware,
     admin_routes,
@@ -40,7 +41,7 @@ from sandbox.weather.malformed import is_malformed, malform
 from sandbox.weather.observations import ObservationSource
 from sandbox.weather.paging import decode_token, encode_token
 from sandbox.weather.stations import generate_stations
-from sandbox.weather.storm import default_storm_start, make_storm
+from sandbox.weather.storm import Storm, default_storm_start, make_storm
 
 MAX_WINDOW = timedelta(days=7)
 DEFAULT_PAGE_SIZE = 1000
@@ -77,11 +78,24 @@ class WeatherService:
         self.clock = clock
         self.faults = faults
         self.stations = generate_stations(seed, scale)
-        self.storm = make_storm(seed, self.stations, storm_start or default_storm_start(clock()))
-        self.source = ObservationSource(seed, self.stations, self.storm)
+        self._storm_start = storm_start
+        self._source: ObservationSource | None = None
         self.dice = FaultDice(seed)
         self.limiter = SlidingWindowLimiter(rate_limit_per_second) if rate_limit_per_second else None
         self.stats = RequestStats()
+
+    @property
+    def source(self) -> ObservationSource:
+        # Built on first use, so a clock frozen right after create_app() still
+        # decides where the storm lies; fixed from then on so history stays put.
+        if self._source is None:
+            start = self._storm_start or default_storm_start(self.clock())
+            self._source = ObservationSource(self.seed, self.stations, make_storm(self.seed, self.stations, start))
+        return self._source
+
+    @property
+    def storm(self) -> Storm:
+        return self.source.storm
 
     async def guard(self, request: Request) -> Response | None:
         """The answer that pre-empts the endpoint (fault, auth, rate limit), if any."""
@@ -190,6 +204,8 @@ def create_app(
     ``clock`` returns an aware datetime (default: real time); it is wrapped in a
     :class:`SandboxClock` (``app.state.clock``) that ``/__admin/clock`` can move.
     ``rate_limit_per_second=None`` switches the contract's limit off (bulk tests).
+    The rainstorm episode is placed relative to the clock at the first
+    observation request unless ``storm_start`` is given (see :mod:`sandbox.weather.storm`).
     """
     switches = faults if isinstance(faults, WeatherFaults) else WeatherFaults()
     if isinstance(faults, Mapping):
@@ -211,7 +227,11 @@ def create_app(
         Route(f"{ADMIN_PREFIX}/info", service.info_endpoint, methods=["GET"]),
         *admin_routes("weather", sandbox_clock, switches),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(StatsMiddleware, stats=service.stats)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(StatsMiddleware, stats=service.stats)],
+        exception_handlers=JSON_EXCEPTION_HANDLERS,
+    )
     app.state.service = service
     app.state.clock = sandbox_clock
     return app

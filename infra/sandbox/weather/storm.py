@@ -1,10 +1,11 @@
 """The deterministic rainstorm episode downstream threshold detection relies on.
 
 By default the storm runs 12 hours from 14:00 (Asia/Shanghai) of the day before
-the sandbox's clock at creation, so at creation its peak lies 3 to 29 hours in
-the past (always inside the last 48 hours) and restarts on the same day keep the
-same storm. Anchoring it at creation (not to the moving "now") keeps history
-stable while tests advance the clock.
+the sandbox clock's "now" at the first observation request, so at that moment
+its peak lies 3 to 29 hours in the past (always inside the last 48 hours), and
+restarts on the same day keep the same storm. It is fixed once chosen (not tied
+to the moving "now"), so history stays stable while tests advance the clock.
+``create_app(storm_start=...)`` places it explicitly.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What every DAG shares: default args and the Assets that link them.
+"""What every DAG shares: default args and the Assets that link them (imported by dags/).
 
 Assets are named after the warehouse objects they stand for.
 """
