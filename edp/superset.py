@@ -769,7 +769,12 @@ def provision(settings: Settings) -> dict[str, Any]:
 
 
 def _decode_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Rows of one chart-data result, temporal columns as aware UTC datetimes."""
+    """Rows of one chart-data result, temporal columns as naive datetimes.
+
+    Superset sends timestamps as epoch milliseconds of the wall-clock time it
+    displays (UTC for a timestamptz column, Beijing time for the dataset's
+    ``obs_hour_bjt``), so the naive datetime is exactly what the chart shows.
+    """
     temporal = {
         name
         for name, kind in zip(result.get("colnames") or [], result.get("coltypes") or [], strict=False)
@@ -780,8 +785,7 @@ def _decode_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
         decoded = dict(row)
         for name in temporal & decoded.keys():
             if isinstance(decoded[name], int | float):
-                # The JSON result carries timestamps as epoch milliseconds.
-                decoded[name] = datetime.fromtimestamp(decoded[name] / 1000, tz=UTC)
+                decoded[name] = datetime.fromtimestamp(decoded[name] / 1000, tz=UTC).replace(tzinfo=None)
         rows.append(decoded)
     return rows
 

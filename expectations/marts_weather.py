@@ -123,7 +123,7 @@ def _division_code_format() -> Expectation:
             Severity.BLOCKING,
             Dimension.CONFORMITY,
             "辖区代码为海城市（210381）的 12 位代码",
-            "division_code is a 12-digit code inside 海城市 (210381)",
+            "division_code is a 12-digit code inside Haicheng (210381)",
         ),
     )
 

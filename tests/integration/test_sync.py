@@ -1,0 +1,119 @@
+"""Mart → Anshan exchange stand-in: exactly the local records, a receipt per batch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from edp.secrets import generated_secret
+from edp.settings import Settings
+from edp.sync import status, sync
+from edp.warehouse import engine, ensure_schemas
+from sandbox.anshan.app import create_app
+from sandbox.server import run_in_thread
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def city(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, object]]:
+    app = create_app(
+        app_key=generated_secret(settings, "anshan_app_key"),
+        app_secret=generated_secret(settings, "anshan_app_secret"),
+        state_dir=tmp_path / "city",
+        seed=3,
+    )
+    with run_in_thread(app) as server:
+        monkeypatch.setenv("EDP_ANSHAN_URL", server.url)
+        monkeypatch.setenv("EDP_ANSHAN_TIMEOUT_SECONDS", "1")
+        yield Settings(), server
+
+
+def _mart(s: Settings, n: int) -> None:
+    ensure_schemas(s)
+    with engine(s).begin() as c:
+        c.execute(sa.text("drop table if exists marts.fct_hazard_event"))
+        c.execute(
+            sa.text(
+                "create table marts.fct_hazard_event (event_id text primary key, source text, category_code text, "
+                "occurred_at timestamptz, division_code text, severity text, description text)"
+            )
+        )
+        c.execute(
+            sa.text(
+                "insert into marts.fct_hazard_event select 'weather-rain-' || g, 'weather', '11B03', "
+                "timestamptz '2026-11-28 14:00+08' + g * interval '1 minute', '210381101000', 'blue', "
+                "'海城河 降水 ' || g || ' mm' from generate_series(1, :n) g"
+            ),
+            {"n": n},
+        )
+
+
+def _city_records(server, dataset: str = "hazard_events") -> dict[str, dict]:
+    body = httpx.get(f"{server.url}/__admin/records", params={"dataset": dataset}).json()
+    return {r["record_id"]: r for r in body["records"]}
+
+
+def _local(s: Settings) -> dict[str, dict]:
+    with engine(s).connect() as c:
+        rows = c.execute(sa.text("select event_id, description from marts.fct_hazard_event")).all()
+    return {r.event_id: {"description": r.description} for r in rows}
+
+
+def test_sync_sends_every_row_once_with_receipts(city) -> None:
+    s, server = city
+    _mart(s, 2300)
+    (first,) = sync(s)
+    assert first.diff == {"upsert": 2300, "delete": 0, "unchanged": 0}
+    assert first.batches_packed == 3  # 1000 + 1000 + 300
+    kept = _city_records(server)
+    assert {k: v["data"]["description"] for k, v in kept.items()} == {
+        k: v["description"] for k, v in _local(s).items()
+    }
+    assert {v["version"] for v in kept.values()} == {1}
+    with engine(s).connect() as c:
+        assert c.execute(sa.text("select count(*) from sync.receipts")).scalar() == 3
+        assert c.execute(sa.text("select count(*) from sync.batches where status <> 'acked'")).scalar() == 0
+    (again,) = sync(s)
+    assert again.diff["unchanged"] == 2300 and again.batches_packed == 0
+
+
+def test_changes_and_deletes_go_out_as_new_versions(city) -> None:
+    s, server = city
+    _mart(s, 5)
+    sync(s)
+    with engine(s).begin() as c:
+        c.execute(sa.text("update marts.fct_hazard_event set description='更正' where event_id='weather-rain-1'"))
+        c.execute(sa.text("delete from marts.fct_hazard_event where event_id='weather-rain-2'"))
+    (result,) = sync(s)
+    assert result.diff == {"upsert": 1, "delete": 1, "unchanged": 3}
+    kept = _city_records(server)
+    assert kept["weather-rain-1"]["version"] == 2 and kept["weather-rain-1"]["data"]["description"] == "更正"
+    assert kept["weather-rain-2"]["deleted"] is True and kept["weather-rain-2"]["version"] == 2
+    (ledger,) = status(s)
+    assert ledger["accepted"] == 7 and ledger["pending"] == 0 and ledger["receipts"] == 2
+
+
+def test_faults_and_lost_replies_end_with_exactly_the_local_records(city) -> None:
+    s, server = city
+    _mart(s, 6500)
+    faults = {"fail_503_rate": 0.3, "fail_429_rate": 0.15, "lost_reply_rate": 0.3, "lost_reply_delay": 1.5}
+    httpx.post(f"{server.url}/__admin/faults", json=faults).raise_for_status()
+    sync(s)
+    kept = _city_records(server)
+    assert set(kept) == set(_local(s))
+    with engine(s).connect() as c:
+        batches = c.execute(sa.text("select count(*) from sync.batches")).scalar()
+        receipts = c.execute(sa.text("select count(distinct batch_id) from sync.receipts")).scalar()
+        by_lookup = c.execute(sa.text("select count(*) from sync.receipts where via='lookup'")).scalar()
+    assert batches == receipts == 7
+    stats = httpx.get(f"{server.url}/__admin/stats").json()
+    failed = {k: v for k, v in stats["requests"]["by_status"].items() if k in ("429", "503")}
+    assert sum(failed.values()) > 0, json.dumps(stats)
+    assert stats["batches"] == 7 and stats["records"] == 6500  # nothing stored twice
+    assert by_lookup > 0, "some replies were lost: their receipts must come from a lookup"
