@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import CheckResult, Page, Source
+from connectors.context import SourceContext
 from connectors.http import HttpClient, SourceRejected, SourceUnavailable
 from connectors.schema import LOCAL_TZ, Dataset, Field, parse_time
 
@@ -158,3 +159,14 @@ class WeatherSource(Source):
 
     def close(self) -> None:
         self.http.close()
+
+
+def create(ctx: SourceContext) -> WeatherSource:
+    return WeatherSource(
+        ctx.url,
+        ctx.credential("api_key"),
+        page_size=int(ctx.options.get("page_size", 1000)),
+        lookback_hours=int(ctx.params.get("weather_lookback_hours", 6)),
+        initial_days=int(ctx.params.get("weather_initial_days", 3)),
+        max_seconds=float(ctx.options.get("max_seconds", 120)),
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from edp.orchestration import DEFAULT_ARGS, MARTS, RAW_WEATHER_OBSERVATIONS, START
+from edp.orchestration import DEFAULT_ARGS, MARTS, START, any_raw_asset
 from airflow.sdk import dag, task
 
 
 @dag(
     dag_id="transform",
-    schedule=[RAW_WEATHER_OBSERVATIONS],
+    schedule=any_raw_asset(),
     start_date=START,
     catchup=False,
     max_active_runs=1,

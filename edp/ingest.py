@@ -55,6 +55,9 @@ class Manifest:
     schema: list[dict[str, Any]]
     primary_key: list[str]
     schema_drift: dict[str, list[str]] = field(default_factory=dict)
+    mode: str = "incremental"
+    # A field whose values this batch replaces wholesale in raw (e.g. a re-sent day).
+    replace_by: str | None = None
 
     @property
     def key(self) -> str:
@@ -189,6 +192,8 @@ def write_batch(
         schema=ds.describe(),
         primary_key=list(ds.primary_key),
         schema_drift={"new_columns": sorted(typed.new_columns)} if typed.new_columns else {},
+        mode=ds.mode,
+        replace_by=ds.extra.get("replace_by"),
     )
     # The manifest is written last: its presence means the batch is whole in the lake.
     lake.put_bytes(manifest.key, manifest.to_json(), "application/json")

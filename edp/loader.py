@@ -36,7 +36,9 @@ class BatchIntegrityError(RuntimeError):
 
 def dataset_from_manifest(m: Manifest) -> Dataset:
     fields = tuple(Field(c["name"], c["type"], c.get("required", False), c.get("pii", False)) for c in m.schema)
-    return Dataset(m.source, m.dataset, m.dataset, fields, tuple(m.primary_key))
+    extra = {"replace_by": m.replace_by} if m.replace_by else {}
+    mode = "snapshot" if m.mode == "snapshot" else "incremental"
+    return Dataset(m.source, m.dataset, m.dataset, fields, tuple(m.primary_key), mode=mode, extra=extra)
 
 
 def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
@@ -59,11 +61,14 @@ def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
 
 
 def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, data: bytes) -> tuple[int, int]:
-    """COPY the batch into a staging temp table, then keep only rows raw lacks.
+    """COPY the batch into a staging temp table, then move it into raw.
 
-    A row whose content (every declared field) is already in raw under the same
-    key is not stored again: re-reading a lookback window adds nothing twice,
-    while a corrected row (new content) is kept as a new version.
+    Incremental datasets: a row whose content (every declared field) is already
+    in raw under the same key is not stored again, so re-reading a lookback
+    window adds nothing twice while a corrected row is kept as a new version.
+    Snapshot datasets: every batch is stored whole (the history of snapshots).
+    ``replace_by``: rows of raw sharing a value of that field with the batch
+    are deleted first (a re-sent day replaces the day).
     """
     table = pq.read_table(io.BytesIO(data))
     names = [f.name for f in ds.fields] + ["_extra"]
@@ -78,12 +83,24 @@ def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, data: bytes) -> tuple
     content = ", ".join(f's."{f.name}"' for f in ds.fields)
     conn.execute(sa.text(f"update _edp_load s set _row_hash = md5(row({content})::text)"))
     select_cols = ", ".join(f's."{n}"' for n in load_cols)
+    replace_by = ds.extra.get("replace_by")
+    if replace_by:
+        conn.execute(
+            sa.text(
+                f'delete from raw."{ds.table}" r where r."{replace_by}" in '
+                f'(select distinct s."{replace_by}" from _edp_load s)'
+            )
+        )
     key_match = " and ".join(f'r."{k}" is not distinct from s."{k}"' for k in ds.primary_key)
+    only_new = (
+        f'where not exists (select 1 from raw."{ds.table}" r where r._row_hash = s._row_hash and {key_match})'
+        if ds.mode == "incremental" and not replace_by
+        else ""
+    )
     inserted = conn.execute(
         sa.text(
             f'insert into raw."{ds.table}" ({copy_cols}, _row_hash) '
-            f"select {select_cols}, s._row_hash from _edp_load s "
-            f'where not exists (select 1 from raw."{ds.table}" r where r._row_hash = s._row_hash and {key_match})'
+            f"select {select_cols}, s._row_hash from _edp_load s {only_new}"
         )
     ).rowcount
     return table.num_rows, inserted

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from edp import quality_audit, quality_docs
 from edp.quality_audit import dataset_status
 from edp.settings import Settings
@@ -145,7 +143,7 @@ def run_checks(settings: Settings, datasets: list[str] | None = None) -> CheckRu
     context = _context(settings)
     source = context.data_sources.add_or_update_sql(DATASOURCE, connection_string=_connection_string(settings))
     try:
-        outcomes, results = _validate(settings, context, source, suites, RunIdentity(run_id, started))
+        outcomes, results = _validate(settings, context, source, suites, run_id, started)
     finally:
         source.get_engine().dispose()  # the next run builds a new context and engine
 
@@ -203,18 +201,13 @@ def _context(settings: Settings) -> AbstractDataContext:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-@dataclass(frozen=True)
-class RunIdentity:
-    run_id: str
-    started_at: datetime
-
-
 def _validate(
     settings: Settings,
     context: AbstractDataContext,
     source: SQLDatasource,
     suites: dict[str, ExpectationSuite],
-    run: RunIdentity,
+    run_id: str,
+    started: datetime,
 ) -> tuple[list[Outcome], dict[str, tuple[Any, ExpectationSuiteValidationResult]]]:
     """Run all readable datasets through one checkpoint; an unreadable table is a blocking failure."""
     import great_expectations as gx
@@ -239,9 +232,9 @@ def _validate(
         return outcomes, {}
 
     checkpoint = context.checkpoints.add(
-        gx.Checkpoint(name=f"edp_check_{run.run_id}", validation_definitions=definitions, result_format="SUMMARY")
+        gx.Checkpoint(name=f"edp_check_{run_id}", validation_definitions=definitions, result_format="SUMMARY")
     )
-    result = checkpoint.run(run_id=RunIdentifier(run_name=run.run_id, run_time=run.started_at))
+    result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
     results: dict[str, tuple[Any, ExpectationSuiteValidationResult]] = {}
     for identifier, suite_result in result.run_results.items():
         name = dataset_of_suite[suite_result.suite_name]
@@ -375,16 +368,3 @@ def _summarise(name: str, suite: str, outcomes: list[Outcome], docs_uri: str | N
         failed_warning=sum(not o.success and not o.blocking for o in mine),
         docs_uri=docs_uri,
     )
-
-
-def latest_results(settings: Settings, dataset: str) -> list[dict[str, Any]]:
-    """The expectation results of a dataset's latest run (for the CLI and tests)."""
-    with engine(settings).connect() as c:
-        rows = c.execute(
-            sa.text(
-                "select * from audit.expectation_results where dataset = :d and run_id = "
-                "(select run_id from audit.dataset_status where dataset = :d) order by id"
-            ),
-            {"d": dataset},
-        ).mappings()
-        return [dict(r) for r in rows]

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     anshan_app_key: SecretStr | None = None
     anshan_app_secret: SecretStr | None = None
     anshan_timeout_seconds: float = 10.0
+    # Key of the keyed pseudonyms of personal information (police.md).
+    pii_key: SecretStr | None = None
     sources_file: Path = REPO_ROOT / "sources.yml"
     sandbox_seed: int = 42
     sandbox_scale: float = 1.0

@@ -376,6 +376,29 @@ def reader_connection(settings: Settings) -> warehouse.Conn:
     return warehouse.Conn(conn.host, conn.port, READER_ROLE, password, conn.dbname)
 
 
+def _set_reader_password(c: sa.Connection, password: str) -> None:
+    # Hash client-side (SCRAM, as psql's \password does): the clear password
+    # then never travels to the server nor shows in its statement log.
+    pgconn = c.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+    verifier = pgconn.encrypt_password(password.encode(), READER_ROLE.encode()).decode()
+    alter = c.execute(
+        sa.text("select format('alter role %I with login password %L', cast(:r as text), cast(:v as text))"),
+        {"r": READER_ROLE, "v": verifier},
+    ).scalar_one()
+    c.exec_driver_sql(alter)
+
+
+def _grant_reader(c: sa.Connection) -> None:
+    # Belt and braces: even a grant given by mistake later cannot be used to write.
+    c.exec_driver_sql(f"alter role {READER_ROLE} set default_transaction_read_only = on")
+    dbname = c.execute(sa.text("select format('%I', current_database())")).scalar_one()
+    c.exec_driver_sql(f"grant connect on database {dbname} to {READER_ROLE}")
+    c.exec_driver_sql(f"grant usage on schema {READER_SCHEMA} to {READER_ROLE}")
+    c.exec_driver_sql(f"grant select on all tables in schema {READER_SCHEMA} to {READER_ROLE}")
+    # For tables the warehouse user (dbt) creates later in marts.
+    c.exec_driver_sql(f"alter default privileges in schema {READER_SCHEMA} grant select on tables to {READER_ROLE}")
+
+
 def ensure_reader_role(settings: Settings) -> warehouse.Conn:
     """Create/refresh the login role ``edp_reader``: SELECT on ``marts``, nothing else.
 
@@ -384,24 +407,17 @@ def ensure_reader_role(settings: Settings) -> warehouse.Conn:
     """
     reader = reader_connection(settings)
     warehouse.ensure_schemas(settings)
-    with warehouse.engine(settings).begin() as c:
-        c.execute(sa.text(_CREATE_ROLE))
-        # Hash client-side (SCRAM, as psql's \\password does): the clear password
-        # then never travels to the server nor shows in its statement log.
-        pgconn = c.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
-        verifier = pgconn.encrypt_password(reader.password.encode(), READER_ROLE.encode()).decode()
-        alter = c.execute(
-            sa.text("select format('alter role %I with login password %L', cast(:r as text), cast(:v as text))"),
-            {"r": READER_ROLE, "v": verifier},
-        ).scalar_one()
-        c.exec_driver_sql(alter)
-        # Belt and braces: even a grant given by mistake later cannot be used to write.
-        c.exec_driver_sql(f"alter role {READER_ROLE} set default_transaction_read_only = on")
-        dbname = c.execute(sa.text("select format('%I', current_database())")).scalar_one()
-        c.exec_driver_sql(f"grant connect on database {dbname} to {READER_ROLE}")
-        c.exec_driver_sql(f"grant usage on schema {READER_SCHEMA} to {READER_ROLE}")
-        c.exec_driver_sql(f"grant select on all tables in schema {READER_SCHEMA} to {READER_ROLE}")
-        c.exec_driver_sql(f"alter default privileges in schema {READER_SCHEMA} grant select on tables to {READER_ROLE}")
+    try:
+        with warehouse.engine(settings).begin() as c:
+            c.execute(sa.text(_CREATE_ROLE))
+            _set_reader_password(c, reader.password)
+            _grant_reader(c)
+    except sa.exc.DBAPIError as exc:
+        # `from None`: the chained error would quote the statement with the password hash.
+        raise SupersetError(
+            f"could not set up the read-only role {READER_ROLE} (the warehouse user needs CREATEROLE): "
+            f"{str(exc.orig).strip()}"
+        ) from None
     return reader
 
 

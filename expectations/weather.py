@@ -7,7 +7,10 @@ sentinel fails the physical ranges below.
 
 Physical ranges skip rows the bureau itself flagged ``qc = 2`` (wrong): raw
 keeps what the bureau sent, and such a row is the bureau's known error, not
-ours; staging drops it.
+ours to fix (staging decides what to do with it).
+
+Freshness is not checked here: the dbt source declares it (``loaded_at_field:
+_extracted_at``), and each rule lives in one place.
 """
 
 from __future__ import annotations
@@ -59,8 +62,6 @@ QC_CODES = (0, 1, 2, 9)  # 0 checked, 1 suspect, 2 wrong, 9 missing (weather.md)
 QC_WRONG = 2
 # Clock skew allowed between the bureau and us before an obs_time counts as "in the future".
 FUTURE_TOLERANCE = "15 minutes"
-# The weather DAG runs hourly; three hours without a new batch means two missed loads.
-STALE_AFTER = "3 hours"
 
 
 def observations_suite() -> ExpectationSuite:
@@ -77,7 +78,6 @@ def observations_suite() -> ExpectationSuite:
             _qc_codes(),
             _station_id_format(),
             _gust_not_below_mean(),
-            _recently_loaded(),
             _not_empty(),
         ],
         notes=["气象局逐时观测（原始层，按批次追加）", "Weather bureau hourly observations (raw, appended per batch)"],
@@ -227,25 +227,6 @@ def _gust_not_below_mean() -> Expectation:
             Dimension.CONSISTENCY,
             "极大风速不小于平均风速",
             "max gust is not below the mean wind speed",
-        ),
-    )
-
-
-def _recently_loaded() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    # An empty table has no max and returns no row: _not_empty covers that case.
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=(
-            "select max(_extracted_at) as latest_extracted_at from {batch} "
-            f"having max(_extracted_at) < now() - interval '{STALE_AFTER}'"
-        ),
-        **rule(
-            "recently_loaded",
-            Severity.WARNING,
-            Dimension.TIMELINESS,
-            f"最近一次抽取在 {STALE_AFTER} 以内",
-            f"the latest extract is less than {STALE_AFTER} old",
         ),
     )
 

@@ -37,8 +37,8 @@ def test_dags_are_linked_by_assets(dagbag) -> None:
     weather = dagbag.dags["weather"]
     outlets = {o.uri for t in weather.tasks for o in t.outlets}
     transform = dagbag.dags["transform"]
-    assert "postgres://warehouse/raw/weather__observations" in outlets
-    assert "weather__observations" in str(transform.timetable.asset_condition)
+    assert "postgres://warehouse/raw/weather" in outlets
+    assert "postgres://warehouse/raw/weather" in str(transform.timetable.asset_condition)
 
 
 def test_dag_files_only_orchestrate() -> None:

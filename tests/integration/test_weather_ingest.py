@@ -40,6 +40,16 @@ def _count(s: Settings, sql: str) -> int:
         return int(c.execute(sa.text(sql)).scalar_one())
 
 
+def _sources_file(tmp_path, options: str):
+    path = tmp_path / "sources.yml"
+    path.write_text(
+        "sources:\n  weather:\n    url: sandbox\n    credentials: {api_key: EDP_WEATHER_API_KEY}\n"
+        f"    options: {{{options}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def _dupes(s: Settings) -> int:
     return _count(
         s,
@@ -105,13 +115,7 @@ def test_bad_records_are_quarantined_with_reason_and_nothing_is_lost(weather) ->
 def test_retries_through_429_and_503(weather, tmp_path) -> None:
     s, app = weather
     # Small pages: many requests, so the injected faults surely hit some of them.
-    small = tmp_path / "sources.yml"
-    small.write_text(
-        "sources:\n  weather:\n    url: sandbox\n    credentials: {api_key: EDP_WEATHER_API_KEY}\n"
-        "    options: {page_size: 10}\n",
-        encoding="utf-8",
-    )
-    s = Settings(weather_initial_days=1, sources_file=small)
+    s = Settings(weather_initial_days=1, sources_file=_sources_file(tmp_path, "page_size: 10"))
     app.state.service.faults.fail_503_rate = 0.3
     app.state.service.faults.fail_429_rate = 0.2
     result = ingest("weather", s, until=NOW)
@@ -126,24 +130,13 @@ def _stations(s: Settings) -> int:
     return _count(s, "select count(*) from raw.weather__stations")
 
 
-def test_outage_is_a_clear_error_and_cursor_stays(weather) -> None:
+def test_outage_is_a_clear_error_and_cursor_stays(weather, tmp_path) -> None:
     s, app = weather
     app.state.service.faults.outage = True
     from connectors.http import SourceUnavailable
-    from edp import sources
-
-    original = sources.WeatherSource
-
-    class Impatient(original):  # type: ignore[misc, valid-type]
-        def __init__(self, *a, **k) -> None:
-            super().__init__(*a, **{**k, "max_seconds": 3})
-
-    sources.WeatherSource = Impatient
-    try:
-        with pytest.raises(SourceUnavailable, match="still failing after retries"):
-            ingest("weather", s, until=NOW)
-    finally:
-        sources.WeatherSource = original
+    s = Settings(weather_initial_days=1, sources_file=_sources_file(tmp_path, "max_seconds: 3"))
+    with pytest.raises(SourceUnavailable, match="still failing after retries"):
+        ingest("weather", s, until=NOW)
     assert ops.get_cursor(s, "weather", "observations") is None
 
 

@@ -28,7 +28,7 @@ def test_registry_names_the_tables_checked() -> None:
 
 
 @pytest.mark.parametrize(("dataset", "total", "blocking"), [
-    ("raw.weather__observations", 18, 14),
+    ("raw.weather__observations", 17, 14),
     ("marts.fct_weather_hourly_extremes", 13, 10),
 ])  # fmt: skip
 def test_every_expectation_is_one_of_our_rules(dataset: str, total: int, blocking: int) -> None:
@@ -93,7 +93,7 @@ def test_summary_lines_name_each_failure() -> None:
     outcomes = (
         _outcome("precip_1h_mm_in_range", "blocking", False, unexpected_count=3),
         _outcome("temp_c_in_range", "blocking", True),
-        _outcome("recently_loaded", "warning", False, observed_value=1),
+        _outcome("station_id_format", "warning", False, unexpected_count=1),
     )
     summary = DatasetSummary("raw.weather__observations", "weather__observations", 3, 1, 1, 1)
     run = CheckRun("20261129T080000Z-abcd1234", now, now, {summary.dataset: summary}, outcomes, None)
@@ -104,7 +104,7 @@ def test_summary_lines_name_each_failure() -> None:
     assert lines[0] == "check run 20261129T080000Z-abcd1234: BLOCKED, 1/3 passed (33.3%)"
     assert "blocked" in lines[1]
     assert "[blocking] precip_1h_mm_in_range (准确性 accuracy): 3 unexpected" in lines[2]
-    assert "[warning] recently_loaded" in lines[3]
+    assert "[warning] station_id_format" in lines[3]
     assert lines[-1] == "data docs: not published (see log)"
 
 

@@ -1,0 +1,113 @@
+"""The committed Superset assets and the pieces of provisioning that need no server."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edp import superset
+from edp.secrets import generated_secret
+from edp.settings import Settings
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]{3,}")
+
+
+def test_rison_encodes_list_queries() -> None:
+    query = {"filters": [{"col": "slice_name", "opr": "eq", "value": "最大阵风 (it's!)"}], "page_size": 100}
+    assert superset.rison(query) == (
+        "('filters':!(('col':'slice_name','opr':'eq','value':'最大阵风 (it!'s!!)')),'page_size':100)"
+    )
+    assert superset.rison([True, False, None]) == "!(!t,!f,!n)"
+
+
+def test_assets_have_fixed_unique_uuids_and_bilingual_titles() -> None:
+    inventory = superset.asset_inventory()
+    assert {kind: len(items) for kind, items in inventory.items()} == {
+        "charts": 3,
+        "dashboards": 1,
+        "databases": 1,
+        "datasets": 1,
+    }
+    uuids = [item["uuid"] for items in inventory.values() for item in items]
+    assert len(set(uuids)) == len(uuids)
+    assert inventory["dashboards"][0]["title"] == superset.DASHBOARD_TITLE
+    assert inventory["databases"][0]["title"] == superset.DATABASE_NAME
+    for item in inventory["charts"] + inventory["dashboards"]:
+        assert CJK.search(item["title"]) and LATIN.search(item["title"]), item["title"]
+
+
+def test_committed_database_holds_only_the_placeholder() -> None:
+    for path in (superset.ASSETS_DIR / "databases").glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert doc["sqlalchemy_uri"] == superset.URI_PLACEHOLDER
+        assert "password" not in doc
+
+
+def test_charts_reference_the_dataset_and_the_dashboard_places_every_chart() -> None:
+    dataset_uuid = superset.asset_inventory()["datasets"][0]["uuid"]
+    chart_uuids = set()
+    for path in (superset.ASSETS_DIR / "charts").glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert doc["dataset_uuid"] == dataset_uuid
+        assert doc["query_context"], f"{path.name}: chart_data needs a saved query_context"
+        chart_uuids.add(doc["uuid"])
+    dashboard = yaml.safe_load(next((superset.ASSETS_DIR / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))
+    placed = {n["meta"]["uuid"] for n in dashboard["position"].values() if isinstance(n, dict) and n["type"] == "CHART"}
+    assert placed == chart_uuids
+
+
+@pytest.mark.integration
+def test_bundle_masks_the_uri_and_carries_the_password_separately(settings: Settings, tmp_path: Path) -> None:
+    bundle, passwords = superset.render_bundle(settings, tmp_path)
+    password = generated_secret(settings, superset.READER_SECRET)
+    assert passwords == {"databases/haicheng_edp_warehouse.yaml": password}
+    with zipfile.ZipFile(bundle) as zf:
+        names = zf.namelist()
+        contents = {name: zf.read(name).decode() for name in names}
+    assert {name.split("/", 1)[0] for name in names} == {"edp_superset_assets"}
+    assert "edp_superset_assets/metadata.yaml" in names
+    assert all(password not in text for text in contents.values())
+    database = yaml.safe_load(contents["edp_superset_assets/databases/haicheng_edp_warehouse.yaml"])
+    assert database["sqlalchemy_uri"].startswith("postgresql+psycopg2://edp_reader:XXXXXXXXXX@")
+
+
+@pytest.mark.integration
+def test_bundle_refuses_a_committed_uri(settings: Settings, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    (assets / "databases").mkdir(parents=True)
+    (assets / "databases" / "db.yaml").write_text(
+        "database_name: x\nsqlalchemy_uri: postgresql://u:secret@h/db\nuuid: 1\nversion: 1.0.0\n", encoding="utf-8"
+    )
+    with pytest.raises(superset.SupersetError, match="placeholder"):
+        superset.render_bundle(settings, tmp_path, assets_dir=assets)
+
+
+def test_config_keeps_secrets_out(settings: Settings) -> None:
+    config = superset.write_config(settings).read_text(encoding="utf-8")
+    assert generated_secret(settings, "superset_secret_key") not in config
+    assert f"sqlite:///{settings.home_dir / 'superset' / 'superset.db'}" in config
+    assert 'BABEL_DEFAULT_LOCALE = "zh"' in config
+    compile(config, "superset_config.py", "exec")
+
+
+def test_start_server_refuses_a_port_someone_else_holds(settings: Settings) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(superset.SupersetError, match=f"port {port} is taken"):
+            superset.start_server(settings.model_copy(update={"superset_port": port}))
+
+
+def test_failed_command_reports_its_log_tail(tmp_path: Path) -> None:
+    log = tmp_path / "superset.log"
+    cmd = [sys.executable, "-c", "print('boom: metadata locked'); raise SystemExit(3)"]
+    with pytest.raises(superset.SupersetError, match=r"exit 3[\s\S]*boom: metadata locked"):
+        superset._run_logged(cmd, log)

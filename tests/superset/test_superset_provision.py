@@ -1,0 +1,119 @@
+"""`provision` against a real Superset: figures read back through the API equal the mart."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+
+import httpx
+import pytest
+
+from edp import superset, warehouse
+from edp.settings import Settings
+
+pytestmark = [pytest.mark.superset, pytest.mark.integration]
+
+PRECIP_CHART = "各镇街逐时最大降水 Max hourly precipitation by division"
+GUST_TABLE = "各镇街最大阵风 Max wind gust by division"
+GUST_TOTAL = "全市最大阵风 Citywide max wind gust"
+
+MART_DDL = """
+create schema if not exists marts;
+create table marts.fct_weather_hourly_extremes (
+    hourly_extreme_id text primary key, division_code text not null, division_name text,
+    obs_hour timestamptz not null, station_count int, obs_count int,
+    max_precip_1h_mm double precision, max_wind_gust_ms double precision,
+    min_visibility_m double precision, avg_temp_c double precision, updated_at timestamptz)
+"""
+# (id, code, name, obs_hour in Beijing time, precip mm, gust m/s)
+ROWS = [
+    ("h1", "210381001", "海州管理区", "2025-07-01 08:00+08", 12.5, 17.2),
+    ("h2", "210381001", "海州管理区", "2025-07-01 09:00+08", 3.0, 9.1),
+    ("h3", "210381102", "牛庄镇", "2025-07-01 08:00+08", 30.25, 21.4),
+    ("h4", "210381103", "西四镇", "2025-07-01 09:00+08", 0.0, 6.5),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _insert(settings: Settings, rows: list[tuple[str, str, str, str, float, float]]) -> None:
+    with warehouse.engine(settings).begin() as c:
+        for row in rows:
+            c.exec_driver_sql(
+                "insert into marts.fct_weather_hourly_extremes (hourly_extreme_id, division_code, division_name,"
+                " obs_hour, station_count, obs_count, max_precip_1h_mm, max_wind_gust_ms, updated_at)"
+                " values (%s, %s, %s, %s, 1, 4, %s, %s, now())",
+                row,
+            )
+
+
+def _assert_figures_match_the_mart(settings: Settings, url: str) -> None:
+    # Line chart: one point per division and hour, on Beijing wall-clock hours.
+    precip = superset.chart_data(settings, url, PRECIP_CHART)
+    assert [(r["obs_hour_bjt"], r["division_name"], r["max_precip"]) for r in precip] == [
+        (datetime(2025, 7, 1, 8), "海州管理区", 12.5),
+        (datetime(2025, 7, 1, 8), "牛庄镇", 30.25),
+        (datetime(2025, 7, 1, 9), "海州管理区", 3.0),
+        (datetime(2025, 7, 1, 9), "西四镇", 0.0),
+    ]
+    # Table: max gust per division, highest first.
+    gusts = superset.chart_data(settings, url, GUST_TABLE)
+    assert [(r["division_code"], r["division_name"], r["max_gust"]) for r in gusts] == [
+        ("210381102", "牛庄镇", 21.4),
+        ("210381001", "海州管理区", 17.2),
+        ("210381103", "西四镇", 6.5),
+    ]
+    assert superset.chart_data(settings, url, GUST_TOTAL) == [{"max_gust": 21.4}]
+
+    # Charts read the warehouse live: a new mart row shows up without re-provisioning.
+    _insert(settings, [("h5", "210381102", "牛庄镇", "2025-07-01 10:00+08", 1.0, 25.0)])
+    assert superset.chart_data(settings, url, GUST_TOTAL) == [{"max_gust": 25.0}]
+
+    with pytest.raises(superset.SupersetError, match="no chart titled"):
+        superset.chart_data(settings, url, "不存在 No such chart")
+
+
+def _assert_single_copies(settings: Settings, url: str) -> None:
+    with superset.admin_client(settings, url) as client:
+        dashboards = client.find("dashboard", "dashboard_title", superset.DASHBOARD_TITLE, ["id"])
+        charts = client.get("/api/v1/chart/", params={"q": superset.rison({"page_size": 100})})
+        databases = client.find("database", "database_name", superset.DATABASE_NAME, ["id"])
+        datasets = client.get("/api/v1/dataset/", params={"q": superset.rison({"page_size": 100})})
+    assert len(dashboards) == 1
+    assert charts["count"] == 3
+    assert len(databases) == 1
+    assert datasets["count"] == 1
+
+
+def test_provision_end_to_end(settings: Settings) -> None:
+    # One test, one Superset: its cold start dominates the runtime.
+    settings = settings.model_copy(update={"superset_port": _free_port()})
+    with warehouse.engine(settings).begin() as c:
+        c.exec_driver_sql(MART_DDL)
+    _insert(settings, ROWS)
+    try:
+        first = superset.provision(settings)
+        url = first["url"]
+        assert url == f"http://127.0.0.1:{settings.superset_port}"
+        assert first["database"] == superset.DATABASE_NAME
+        assert [d["title"] for d in first["dashboards"]] == [superset.DASHBOARD_TITLE]
+        assert {c["title"] for c in first["charts"]} == {PRECIP_CHART, GUST_TABLE, GUST_TOTAL}
+        assert httpx.get(first["dashboard_url"], follow_redirects=False).status_code in (200, 302)
+
+        _assert_figures_match_the_mart(settings, url)
+
+        # Again: same server, same objects, updated in place rather than duplicated.
+        server = superset._read_pidfile(settings)
+        second = superset.provision(settings)
+        assert superset._read_pidfile(settings) == server
+        assert second == first
+        _assert_single_copies(settings, url)
+    finally:
+        stopped = superset.stop_server(settings)
+    assert stopped
+    assert superset.stop_server(settings) is False
+    assert not superset._healthy(url)
