@@ -42,9 +42,10 @@ lint: ## ruff
 format: ## ruff format
 	$(RUN) ruff format .
 
-down: ## stop the sandbox and Superset started by the demo
+down: ## stop the sandbox, Superset and the embedded PostgreSQL started by the demo
 	-$(RUN) edp superset stop
 	-$(RUN) edp sandbox down
+	-$(RUN) edp warehouse-stop
 
 clean: down ## remove embedded state (.edp/)
 	rm -rf .edp

@@ -182,6 +182,15 @@ def superset_stop() -> None:
     stop_server(get_settings())
 
 
+@app.command("warehouse-stop")
+def warehouse_stop() -> None:
+    """Stop the embedded PostgreSQL (no effect when EDP_WAREHOUSE_URL is set)."""
+    from edp.warehouse import is_embedded, stop_embedded
+
+    settings = get_settings()
+    typer.echo("stopped" if is_embedded(settings) and stop_embedded(settings) else "no embedded warehouse running")
+
+
 @app.command("status")
 def status() -> None:
     """Row counts per layer, quarantine, quality and sync at a glance."""

@@ -36,5 +36,7 @@ def run_demo(settings: Settings, superset: bool = True) -> dict[str, Any]:
     figures["data_docs"] = f"{lake.uri}/quality/docs/index.html"
     figures["superset"] = dashboards
     figures["seconds"] = round(time.monotonic() - started, 1)
-    typer.echo(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(figures, ensure_ascii=False, indent=2, default=str)
+    (settings.home_dir / "demo-summary.json").write_text(text, encoding="utf-8")
+    typer.echo(text)
     return figures

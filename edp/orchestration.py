@@ -42,7 +42,11 @@ def any_raw_asset() -> Any:
 def until_from(context_end: datetime | None) -> datetime:
     """The data interval's end, never later than now (the source has no future)."""
     now = datetime.now(UTC)
-    return min(context_end, now) if context_end else now
+    if context_end is None:
+        return now
+    # Airflow hands a pendulum DateTime; the library works with stdlib datetimes.
+    end = datetime.fromtimestamp(context_end.timestamp(), tz=UTC)
+    return min(end, now)
 
 
 def source_schedule(source: str, default: str = "@hourly") -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import logging
 import os
@@ -55,8 +56,7 @@ DATABASE_NAME = "海城应急数据仓库 (EDP warehouse)"
 DASHBOARD_TITLE = "海城市气象逐时极值 Haicheng weather hourly extremes"
 # The committed database YAML holds this instead of a URI (see render_bundle).
 URI_PLACEHOLDER = "{{ EDP_WAREHOUSE_READER_URI }}"
-# Superset's own password mask: an imported URI carrying it takes the password
-# from the import's separate `passwords` field.
+# Superset's own password mask, for showing a URI without its password.
 PASSWORD_MASK = "X" * 10
 
 SERVER_START_TIMEOUT = 240.0
@@ -105,7 +105,8 @@ class SupersetPaths:
 
 def superset_paths(settings: Settings) -> SupersetPaths:
     home = settings.home_dir / "superset"
-    home.mkdir(parents=True, exist_ok=True)
+    # Private: the metadata DB holds the admin's password hash and encrypted DB passwords.
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     return SupersetPaths(home=home)
 
 
@@ -133,6 +134,7 @@ def _run_logged(
     Commands never carry secrets in their arguments (those go through the
     environment), so the command line itself is safe to log.
     """
+    what = " ".join([Path(cmd[0]).name, *cmd[1:3]])
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as fh:
         fh.write(f"\n$ {' '.join(cmd)}\n".encode())
@@ -152,14 +154,10 @@ def _run_logged(
             )
         except subprocess.TimeoutExpired as exc:
             raise SupersetError(
-                f"{cmd[0]} {cmd[1] if len(cmd) > 1 else ''} timed out after {timeout:.0f}s; "
-                f"log {log_path}:\n{_log_tail(log_path, start)}"
+                f"`{what}` timed out after {timeout:.0f}s; log {log_path}:\n{_log_tail(log_path, start)}"
             ) from exc
     if proc.returncode != 0:
-        raise SupersetError(
-            f"`{' '.join(Path(cmd[0]).name.split() + cmd[1:3])}` failed (exit {proc.returncode}); "
-            f"log {log_path}:\n{_log_tail(log_path, start)}"
-        )
+        raise SupersetError(f"`{what}` failed (exit {proc.returncode}); log {log_path}:\n{_log_tail(log_path, start)}")
 
 
 def _child_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -272,10 +270,8 @@ WTF_CSRF_ENABLED = True
 # Charts read the warehouse live; dashboards are small, so no result cache.
 CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
 DATA_CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
-FEATURE_FLAGS = {{
-    "DASHBOARD_RBAC": False,
-    "ALERT_REPORTS": False,
-}}
+# No feature flag is needed headless: asset import and chart data are core APIs.
+FEATURE_FLAGS = {{}}
 '''
 
 
@@ -421,11 +417,12 @@ def ensure_reader_role(settings: Settings) -> warehouse.Conn:
     return reader
 
 
-def reader_superset_uri(settings: Settings) -> str:
-    """The URI Superset gets: psycopg2, the reader role, the password masked."""
+def reader_superset_uri(settings: Settings, masked: bool = True) -> str:
+    """The URI Superset gets (psycopg2, the reader role); password masked unless asked."""
     conn = reader_connection(settings)
-    masked = warehouse.Conn(conn.host, conn.port, conn.user, PASSWORD_MASK, conn.dbname)
-    return masked.sqlalchemy_url(driver="psycopg2").render_as_string(hide_password=False)
+    if masked:
+        conn = warehouse.Conn(conn.host, conn.port, conn.user, PASSWORD_MASK, conn.dbname)
+    return conn.sqlalchemy_url(driver="psycopg2").render_as_string(hide_password=False)
 
 
 # --------------------------------------------------------------------------- 5. assets
@@ -458,37 +455,31 @@ def _render_database(text: str, uri: str, source: Path) -> str:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
-def render_bundle(settings: Settings, dest: Path, assets_dir: Path = ASSETS_DIR) -> tuple[Path, dict[str, str]]:
-    """Zip the assets for import, with this installation's warehouse URI filled in.
+def render_bundle(settings: Settings, assets_dir: Path = ASSETS_DIR) -> bytes:
+    """The assets as an import ZIP, in memory, with this installation's warehouse URI.
 
-    Returns the ZIP and the ``passwords`` map for the import API. The ZIP holds
-    the URI with the password masked; the password only travels in that map.
+    The password rides inside the URI rather than in the import API's
+    ``passwords`` form field: Superset's action log stores form fields verbatim
+    (apache/superset#35355), while a URI is stored masked with the password
+    encrypted. Built in memory so the password never lands in a file.
     """
-    uri = reader_superset_uri(settings)
-    password = generated_secret(settings, READER_SECRET)
-    bundle = dest / "edp_superset_assets.zip"
-    passwords: dict[str, str] = {}
-    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
+    uri = reader_superset_uri(settings, masked=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in _asset_files(assets_dir):
             rel = path.relative_to(assets_dir).as_posix()
             text = path.read_text(encoding="utf-8")
             if rel.startswith("databases/"):
                 text = _render_database(text, uri, path)
-                passwords[rel] = password
             # Superset strips the first path component of every entry.
             zf.writestr(f"edp_superset_assets/{rel}", text)
-    return bundle, passwords
+    return buffer.getvalue()
 
 
 def import_assets(client: SupersetClient, settings: Settings, assets_dir: Path = ASSETS_DIR) -> None:
-    """Import the bundle through ``/api/v1/assets/import/`` (overwrites by UUID)."""
-    with tempfile.TemporaryDirectory(prefix="edp-superset-") as tmp:
-        bundle, passwords = render_bundle(settings, Path(tmp), assets_dir)
-        client.post(
-            "/api/v1/assets/import/",
-            files={"bundle": (bundle.name, bundle.read_bytes(), "application/zip")},
-            data={"passwords": json.dumps(passwords)},
-        )
+    """Import the bundle through ``/api/v1/assets/import/`` (overwrites every object by UUID)."""
+    bundle = render_bundle(settings, assets_dir)
+    client.post("/api/v1/assets/import/", files={"bundle": ("edp_superset_assets.zip", bundle, "application/zip")})
 
 
 # --------------------------------------------------------------------------- API client

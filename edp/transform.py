@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 TAIL_LINES = 60
+# Command outputs kept in $EDP_HOME/dbt/ (an hourly build writes one a run).
+KEEP_LOGS = 200
 # Result statuses of run_results.json that mean a node did not succeed.
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 
@@ -218,10 +220,11 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = True) -> DbtRe
                 out.write(line)
                 out.flush()
                 tail.append(line.rstrip("\n"))
-                log.debug("dbt: %s", line.rstrip())
+                log.info("dbt: %s", line.rstrip())
             returncode = proc.wait()
         elapsed = (datetime.now(UTC) - started).total_seconds()
         nodes, invocation_id = _read_run_results(home / "target" / "run_results.json")
+        _prune_logs(home)
     result = DbtResult(list(args), returncode, nodes, elapsed, log_file, home / "target", invocation_id)
     log.info("dbt %s: exit %s in %.1fs", " ".join(args), returncode, elapsed)
     if check and not result.success:
@@ -229,8 +232,20 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = True) -> DbtRe
     return result
 
 
+def _prune_logs(home: Path) -> None:
+    logs = sorted(home.glob("*.log"), key=lambda p: p.stat().st_mtime)
+    for old in logs[:-KEEP_LOGS]:
+        old.unlink(missing_ok=True)
+
+
+def _describe(node: NodeResult) -> str:
+    first_line = (node.message or "").strip().splitlines()[0:1]
+    detail = f": {first_line[0][:200]}" if first_line else ""
+    return f"{node.unique_id} ({node.status}{detail})"
+
+
 def _failure_message(result: DbtResult, tail: deque[str]) -> str:
-    failed = ", ".join(f"{n.unique_id} ({n.status})" for n in result.failed) or "none reported"
+    failed = "; ".join(_describe(n) for n in result.failed) or "none reported"
     return (
         f"dbt {' '.join(result.args)} failed with exit code {result.returncode}; failing nodes: {failed}\n"
         f"--- last {len(tail)} lines of {result.log_file} ---\n" + "\n".join(tail)
@@ -288,7 +303,12 @@ def source_freshness(settings: Settings) -> dict[str, Any]:
             "criteria": r.get("criteria"),
         }
     order = ["pass", "warn", "error", "runtime error"]
-    worst = max((t["status"] for t in tables.values()), key=lambda s: order.index(s) if s in order else 0,
-                default="pass")
-    return {"status": worst, "sources": tables, "elapsed_seconds": round(result.elapsed_seconds, 2),
-            "log_file": str(result.log_file)}
+    worst = max(
+        (t["status"] for t in tables.values()), key=lambda s: order.index(s) if s in order else 0, default="pass"
+    )
+    return {
+        "status": worst,
+        "sources": tables,
+        "elapsed_seconds": round(result.elapsed_seconds, 2),
+        "log_file": str(result.log_file),
+    }

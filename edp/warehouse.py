@@ -123,3 +123,17 @@ def ensure_schemas(settings: Settings) -> None:
     with engine(settings).begin() as c:
         for schema in SCHEMAS:
             c.execute(sa.text(f'create schema if not exists "{schema}"'))
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded PostgreSQL of this EDP_HOME, if one runs."""
+    pgdata = settings.home / "pg"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    import pgserver
+
+    _conn_for.cache_clear()
+    _engine_for.cache_clear()
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server.cleanup()
+    return True

@@ -8,10 +8,10 @@ Timeline (Asia/Shanghai, +08:00), three stations in two divisions:
 Batch ``obs-1`` (extracted 2026-11-28 15:05) carries hours 12, 13 and 14.
 Batch ``obs-2`` (extracted 21:30, more than the 6 h lookback later) corrects
 A3817 at 13:00 (3.5 → 7.5 mm) and re-sends 54471 at 13:00 with the same
-updated_at (the later extraction wins the tie). Breaches in hour 14: rain at
-54471 (62.3 mm) and A3817 (55.0 mm), a gust of 18.5 m/s at A3820; fog at
-54471 in hour 13 (visibility 320 m). A3817's hour-14 row is qc = 2 'wrong'
-with a 40 m/s gust that must not count.
+updated_at (the later extraction wins the tie). Breaches: fog at 54471 in
+hour 13 (320 m); rain at 54471 (62.3 mm) and A3817 (55.0 mm) and a gust of
+18.5 m/s at A3820 in hour 14. A3820's hour-13 row is qc = 2 'wrong' with a
+40 m/s gust and 100 m visibility that must not count.
 
 ``CORRECTION_BATCH`` (extracted the next morning) is inserted by the
 incremental test only.
@@ -94,26 +94,29 @@ BATCH_1 = [
     obs("54471", 12, temp=5.0, precip=2.0, gust=5.0, vis=10000, updated=at(28, 12, 5)),
     obs("A3817", 12, temp=6.0, precip=3.0, gust=6.0, vis=9000, updated=at(28, 12, 4)),
     obs("A3820", 12, temp=4.0, precip=0.0, gust=4.0, vis=12000, updated=at(28, 12, 6)),
+    # Fog at 54471 (320 m).
     obs("54471", 13, temp=5.5, precip=2.5, gust=7.0, vis=320, updated=at(28, 13, 20)),
     obs("A3817", 13, temp=6.5, precip=3.5, gust=6.5, vis=1500, updated=at(28, 13, 4)),
-    obs("A3820", 13, temp=4.5, precip=0.5, gust=5.0, vis=11000, updated=at(28, 13, 6)),
-    obs("54471", 14, temp=5.0, precip=62.3, gust=8.0, vis=3000, updated=at(28, 14, 7)),
-    obs("A3817", 14, temp=-40.0, precip=55.0, gust=40.0, vis=100, updated=at(28, 14, 3), qc=2),
+    # qc 2 'wrong': counted, but its gale- and fog-sized values must not count.
+    obs("A3820", 13, temp=-40.0, precip=0.5, gust=40.0, vis=100, updated=at(28, 13, 6), qc=2),
+    # Rain at both 海州 stations (54471 the extreme, reported first); a gale at A3820.
+    obs("54471", 14, temp=5.0, precip=62.3, gust=8.0, vis=3000, updated=at(28, 14, 2)),
+    obs("A3817", 14, temp=6.0, precip=55.0, gust=9.0, vis=4000, updated=at(28, 14, 7)),
     obs("A3820", 14, temp=4.0, precip=1.0, gust=18.5, vis=8000, updated=at(28, 14, 10)),
 ]
 
 BATCH_2 = [
-    # Correction: newer updated_at wins.
+    # Correction: the newer updated_at wins (3.5 -> 7.5 mm).
     obs("A3817", 13, temp=6.5, precip=7.5, gust=6.5, vis=1500, updated=at(28, 18, 50)),
-    # Same updated_at as batch 1: the later extraction wins the tie.
+    # Same updated_at as in batch 1: the later extraction wins the tie (5.5 -> 5.9 °C).
     obs("54471", 13, temp=5.9, precip=2.5, gust=7.0, vis=320, updated=at(28, 13, 20)),
 ]
 
 CORRECTION_BATCH = [
-    # Gust corrected up at A3820 14:00: the gale becomes 'extreme' (36.1 / 17.2 ≥ 2).
+    # Gust corrected up: the gale becomes 'extreme' (36.1 / 17.2 >= 2) but was
+    # first reported at 14:10 and stays so.
     obs("A3820", 14, temp=4.0, precip=1.0, gust=36.1, vis=8000, updated=at(28, 19, 40)),
-    # 54471's 62.3 mm corrected down to 48.0: the rainstorm event stays (A3817's
-    # 55.0 is qc 2 and does not count... so the event disappears).
+    # 62.3 mm corrected down to 48.0: the rainstorm now rests on A3817's 55.0 mm.
     obs("54471", 14, temp=5.0, precip=48.0, gust=8.0, vis=3000, updated=at(28, 19, 45)),
     # Backlog: an hour the mart has never seen.
     obs("A3820", 11, temp=3.5, precip=0.0, gust=3.0, vis=15000, updated=at(28, 11, 5)),
@@ -128,16 +131,23 @@ def insert_stations(conn: sa.Connection, batch_id: str, extracted_at: datetime) 
             " true, :b, :x, 'weather')"
         ),
         [
-            {"sid": sid, "name": n, "lon": lon, "lat": lat, "alt": alt, "div": div, "kind": kind,
-             "b": batch_id, "x": extracted_at}
+            {
+                "sid": sid,
+                "name": n,
+                "lon": lon,
+                "lat": lat,
+                "alt": alt,
+                "div": div,
+                "kind": kind,
+                "b": batch_id,
+                "x": extracted_at,
+            }
             for sid, (n, lon, lat, alt, div, kind) in STATIONS.items()
         ],
     )
 
 
-def insert_observations(
-    conn: sa.Connection, rows: list[dict[str, Any]], batch_id: str, extracted_at: datetime
-) -> None:
+def insert_observations(conn: sa.Connection, rows: list[dict[str, Any]], batch_id: str, extracted_at: datetime) -> None:
     cols = list(rows[0])
     conn.execute(
         sa.text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import sys
@@ -63,30 +64,34 @@ def test_charts_reference_the_dataset_and_the_dashboard_places_every_chart() -> 
     assert placed == chart_uuids
 
 
+def _bundle_files(bundle: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        return {name: zf.read(name).decode() for name in zf.namelist()}
+
+
 @pytest.mark.integration
-def test_bundle_masks_the_uri_and_carries_the_password_separately(settings: Settings, tmp_path: Path) -> None:
-    bundle, passwords = superset.render_bundle(settings, tmp_path)
+def test_bundle_fills_the_uri_only_in_the_database_file(settings: Settings) -> None:
+    files = _bundle_files(superset.render_bundle(settings))
     password = generated_secret(settings, superset.READER_SECRET)
-    assert passwords == {"databases/haicheng_edp_warehouse.yaml": password}
-    with zipfile.ZipFile(bundle) as zf:
-        names = zf.namelist()
-        contents = {name: zf.read(name).decode() for name in names}
-    assert {name.split("/", 1)[0] for name in names} == {"edp_superset_assets"}
-    assert "edp_superset_assets/metadata.yaml" in names
-    assert all(password not in text for text in contents.values())
-    database = yaml.safe_load(contents["edp_superset_assets/databases/haicheng_edp_warehouse.yaml"])
-    assert database["sqlalchemy_uri"].startswith("postgresql+psycopg2://edp_reader:XXXXXXXXXX@")
+    assert {name.split("/", 1)[0] for name in files} == {"edp_superset_assets"}
+    assert "edp_superset_assets/metadata.yaml" in files
+    database_file = "edp_superset_assets/databases/haicheng_edp_warehouse.yaml"
+    database = yaml.safe_load(files.pop(database_file))
+    assert database["sqlalchemy_uri"] == superset.reader_superset_uri(settings, masked=False)
+    assert database["sqlalchemy_uri"].startswith(f"postgresql+psycopg2://edp_reader:{password}@")
+    assert all(password not in text for text in files.values())
+    # The committed file is untouched.
+    assert password not in (superset.ASSETS_DIR / "databases" / "haicheng_edp_warehouse.yaml").read_text()
 
 
 @pytest.mark.integration
 def test_bundle_refuses_a_committed_uri(settings: Settings, tmp_path: Path) -> None:
-    assets = tmp_path / "assets"
-    (assets / "databases").mkdir(parents=True)
-    (assets / "databases" / "db.yaml").write_text(
+    (tmp_path / "databases").mkdir()
+    (tmp_path / "databases" / "db.yaml").write_text(
         "database_name: x\nsqlalchemy_uri: postgresql://u:secret@h/db\nuuid: 1\nversion: 1.0.0\n", encoding="utf-8"
     )
     with pytest.raises(superset.SupersetError, match="placeholder"):
-        superset.render_bundle(settings, tmp_path, assets_dir=assets)
+        superset.render_bundle(settings, assets_dir=tmp_path)
 
 
 def test_config_keeps_secrets_out(settings: Settings) -> None:

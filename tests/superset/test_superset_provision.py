@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from edp import superset, warehouse
+from edp.secrets import generated_secret
 from edp.settings import Settings
 
 pytestmark = [pytest.mark.superset, pytest.mark.integration]
@@ -89,6 +90,17 @@ def _assert_single_copies(settings: Settings, url: str) -> None:
     assert datasets["count"] == 1
 
 
+def _assert_no_secret_on_disk(settings: Settings) -> None:
+    # Superset's own files (metadata DB incl. its action log, our log, config)
+    # may hold hashes and encrypted values, never a clear secret.
+    secrets = [generated_secret(settings, name) for name in (superset.READER_SECRET, superset.ADMIN_SECRET)]
+    secrets.append(generated_secret(settings, "superset_secret_key"))
+    home = settings.home_dir / "superset"
+    for path in (p for p in home.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        assert not any(s.encode() in content for s in secrets), f"a secret is readable in {path}"
+
+
 def test_provision_end_to_end(settings: Settings) -> None:
     # One test, one Superset: its cold start dominates the runtime.
     settings = settings.model_copy(update={"superset_port": _free_port()})
@@ -112,6 +124,7 @@ def test_provision_end_to_end(settings: Settings) -> None:
         assert superset._read_pidfile(settings) == server
         assert second == first
         _assert_single_copies(settings, url)
+        _assert_no_secret_on_disk(settings)
     finally:
         stopped = superset.stop_server(settings)
     assert stopped

@@ -1,55 +1,78 @@
--- One row per observation and breached threshold (dbt_project.yml vars).
--- threshold_ratio = how far past the threshold: value / threshold, or for fog
--- (lower is worse) threshold / visibility (floored at 1 m).
-{%- set checks = [
-    {'kind': 'rainstorm', 'code': '11B03', 'name': '暴雨', 'label': '1小时降水', 'unit': 'mm',
-     'column': 'precip_1h_mm', 'format': 'FM999990.0', 'higher_is_worse': true,
-     'threshold': var('hazard_rainstorm_precip_1h_mm')},
-    {'kind': 'gale', 'code': '11B06', 'name': '大风', 'label': '极大风速', 'unit': 'm/s',
-     'column': 'wind_gust_ms', 'format': 'FM999990.0', 'higher_is_worse': true,
-     'threshold': var('hazard_gale_gust_ms')},
-    {'kind': 'fog', 'code': '11B07', 'name': '大雾', 'label': '能见度', 'unit': 'm',
-     'column': 'visibility_m', 'format': 'FM999999990', 'higher_is_worse': false,
-     'threshold': var('hazard_fog_visibility_m')},
-] %}
-
+-- One row per current observation and breached threshold (vars in
+-- dbt_project.yml). first_breached_at: the earliest version of the
+-- observation that reached the threshold, so a later correction (or QC
+-- re-issue) does not move the time the breach was first reported.
+-- threshold_ratio: value / threshold, or threshold / visibility for fog.
 with
 
-located as (
-    select * from {{ ref('int_observations_located') }}
+thresholds as (
+    select *
+    from (
+        values
+        ('rainstorm', '11B03', '暴雨', '1小时降水', 'mm', 'FM999990.0', true,
+            cast({{ var('hazard_rainstorm_precip_1h_mm') }} as double precision)),
+        ('gale', '11B06', '大风', '极大风速', 'm/s', 'FM999990.0', true,
+            cast({{ var('hazard_gale_gust_ms') }} as double precision)),
+        ('fog', '11B07', '大雾', '能见度', 'm', 'FM999999990', false,
+            cast({{ var('hazard_fog_visibility_m') }} as double precision))
+    ) as t (breach_kind, category_code, category_name, measure_label, measure_unit, value_format,
+        is_upper_bound, threshold)
+),
+
+current_values as (
+    select located.*, measure.breach_kind, measure.measure_value
+    from {{ ref('int_observations_located') }} as located
+    cross join lateral (
+        values ('rainstorm', located.precip_1h_mm), ('gale', located.wind_gust_ms), ('fog', located.visibility_m)
+    ) as measure (breach_kind, measure_value)
+),
+
+version_values as (
+    select versions.observation_id, versions.updated_at, measure.breach_kind, measure.measure_value
+    from {{ ref('base_weather__observation_versions') }} as versions
+    cross join lateral (
+        values ('rainstorm', versions.precip_1h_mm), ('gale', versions.wind_gust_ms), ('fog', versions.visibility_m)
+    ) as measure (breach_kind, measure_value)
+    where versions.qc is distinct from 2
+),
+
+first_breaches as (
+    select version_values.observation_id, version_values.breach_kind, min(version_values.updated_at) as first_breached_at
+    from version_values
+    inner join thresholds on version_values.breach_kind = thresholds.breach_kind
+    where case when thresholds.is_upper_bound then version_values.measure_value >= thresholds.threshold
+        else version_values.measure_value < thresholds.threshold end
+    group by version_values.observation_id, version_values.breach_kind
 ),
 
 breaches as (
-{%- for check in checks %}
     select
-        '{{ check.kind }}:' || observation_id as breach_id,
-        observation_id,
-        station_id,
-        obs_hour,
-        division_code,
-        division_name,
-        lon,
-        lat,
-        updated_at,
-        last_extracted_at,
-        '{{ check.kind }}' as breach_kind,
-        '{{ check.code }}' as category_code,
-        '{{ check.name }}' as category_name,
-        {{ check.column }} as measure_value,
-        cast({{ check.threshold }} as double precision) as threshold,
-        {% if check.higher_is_worse -%}
-        {{ check.column }} / {{ check.threshold }}
-        {%- else -%}
-        {{ check.threshold }} / greatest({{ check.column }}, 1)
-        {%- endif %} as threshold_ratio,
-        '{{ check.label }} ' || to_char({{ check.column }}, '{{ check.format }}') || ' {{ check.unit }}' as measure_text
-    from located
-    where {{ check.column }} {{ '>=' if check.higher_is_worse else '<' }} {{ check.threshold }}
-    {%- if not loop.last %}
-
-    union all
-    {% endif %}
-{%- endfor %}
+        current_values.breach_kind || ':' || current_values.observation_id as breach_id,
+        current_values.observation_id,
+        current_values.station_id,
+        current_values.obs_hour,
+        current_values.division_code,
+        current_values.division_name,
+        current_values.lon,
+        current_values.lat,
+        current_values.updated_at,
+        coalesce(first_breaches.first_breached_at, current_values.updated_at) as first_breached_at,
+        current_values.breach_kind,
+        thresholds.category_code,
+        thresholds.category_name,
+        current_values.measure_value,
+        thresholds.threshold,
+        case when thresholds.is_upper_bound then current_values.measure_value / thresholds.threshold
+            else thresholds.threshold / greatest(current_values.measure_value, 1) end as threshold_ratio,
+        thresholds.measure_label || ' ' || to_char(current_values.measure_value, thresholds.value_format)
+        || ' ' || thresholds.measure_unit as measure_text
+    from current_values
+    inner join thresholds on current_values.breach_kind = thresholds.breach_kind
+    left join first_breaches
+        on current_values.observation_id = first_breaches.observation_id
+        and current_values.breach_kind = first_breaches.breach_kind
+    where case when thresholds.is_upper_bound then current_values.measure_value >= thresholds.threshold
+        else current_values.measure_value < thresholds.threshold end
 )
 
 select * from breaches

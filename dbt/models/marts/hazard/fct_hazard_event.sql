@@ -1,6 +1,6 @@
 -- One hazard event per (breach kind, division, hour): located at the station
--- with the extreme value, reported when the first of its observations
--- reached the threshold (current versions), graded by how far past it.
+-- with the extreme value, reported when the first of its observations first
+-- reached the threshold (any version), graded by how far past it.
 with
 
 breaches as (
@@ -14,7 +14,7 @@ ranked as (
             partition by breach_kind, division_code, obs_hour
             order by threshold_ratio desc, station_id
         ) as extreme_rank,
-        min(updated_at) over (partition by breach_kind, division_code, obs_hour) as first_reported_at
+        min(first_breached_at) over (partition by breach_kind, division_code, obs_hour) as first_reported_at
     from breaches
 ),
 

@@ -1,17 +1,19 @@
--- One row per station: its newest version. Each batch is a full snapshot, but
--- the loader skips rows whose content is already in raw, so an unchanged
--- station is only in the batch that first carried it.
+-- One row per station of the latest snapshot: the loader stores every
+-- stations batch whole, so the newest batch (max _extracted_at) is the truth
+-- and a station missing from it has been withdrawn.
 with
 
 source as (
     select * from {{ source('weather', 'stations') }}
 ),
 
-latest as (
+latest_snapshot as (
     select distinct on (station_id) *
     from source
-    where station_id is not null
-    order by station_id, _extracted_at desc, _batch_id desc
+    where
+        station_id is not null
+        and _batch_id = (select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1)
+    order by station_id
 ),
 
 renamed as (
@@ -26,7 +28,7 @@ renamed as (
         active as is_active,
         _batch_id as batch_id,
         _extracted_at as extracted_at
-    from latest
+    from latest_snapshot
 )
 
 select * from renamed

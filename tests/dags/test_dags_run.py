@@ -1,0 +1,36 @@
+"""The real Airflow runs the weather DAG (`airflow dags test`) against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from edp.airflow_run import migrate, run_pipeline
+from edp.sandbox_control import sandbox_down, sandbox_up
+from edp.settings import Settings
+from edp.warehouse import engine
+
+pytestmark = [pytest.mark.integration, pytest.mark.airflow]
+
+
+@pytest.fixture
+def sandboxed(settings: Settings) -> Iterator[Settings]:
+    sandbox_up(settings, seed=5, scale=0.25)
+    try:
+        yield settings
+    finally:
+        sandbox_down(settings)
+
+
+def test_weather_dag_ingests_through_airflow(sandboxed: Settings) -> None:
+    migrate(sandboxed)
+    run_pipeline(sandboxed, ("weather",))
+    with engine(sandboxed).connect() as c:
+        rows = c.execute(sa.text("select count(*) from raw.weather__observations")).scalar_one()
+        loaded = c.execute(sa.text("select count(*) from ops.batches where status='loaded'")).scalar_one()
+        cursor = c.execute(sa.text("select cursor from ops.source_state where dataset='observations'")).scalar()
+    assert rows > 100
+    assert loaded == 2  # stations + observations
+    assert cursor is not None

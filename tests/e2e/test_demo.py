@@ -1,0 +1,56 @@
+"""`edp demo` end to end on embedded defaults: pgserver, file lake, sandbox, Airflow, Superset."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.airflow, pytest.mark.superset]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _edp(home: Path, *args: str, port: int) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDP_")}
+    env.update({"EDP_HOME": str(home), "EDP_SUPERSET_PORT": str(port), "XDG_RUNTIME_DIR": str(home / "run")})
+    (home / "run").mkdir(parents=True, exist_ok=True)
+    edp = str(Path(sys.executable).with_name("edp"))
+    return subprocess.run([edp, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=1800)
+
+
+def test_demo_runs_end_to_end_and_reruns_safely(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = _free_port()
+    try:
+        first = _edp(home, "demo", port=port)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        one = json.loads((home / "demo-summary.json").read_text(encoding="utf-8"))
+        assert one["warehouse"]["raw"]["weather__observations"] > 1000
+        assert one["warehouse"]["marts"]["fct_weather_hourly_extremes"] > 100
+        assert one["warehouse"]["marts"]["fct_hazard_event"] > 0
+        assert one["sync"]["receipts"] == one["sync"]["batches"] > 0
+        assert one["quality"]["pass_rate_last_run"] is not None
+        assert one["superset"]["dashboard_url"].startswith("http://127.0.0.1")
+        assert (home / "lake" / "quality" / "docs" / "index.html").exists()
+
+        second = _edp(home, "demo", port=port)
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        two = json.loads((home / "demo-summary.json").read_text(encoding="utf-8"))
+        # Rerunning adds nothing twice: the same marts, nothing new to send.
+        assert two["warehouse"]["marts"]["fct_hazard_event"] >= one["warehouse"]["marts"]["fct_hazard_event"]
+        assert two["sync"]["records_pending"] == 0
+        assert two["sync"]["records_accepted"] >= one["sync"]["records_accepted"]
+    finally:
+        for command in (("superset", "stop"), ("sandbox", "down"), ("warehouse-stop",)):
+            _edp(home, *command, port=port)
