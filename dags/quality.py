@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
 from airflow.sdk import dag, task
+
+from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
 
 
 @dag(

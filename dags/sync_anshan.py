@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, START, SYNC_RECEIPTS
 from airflow.sdk import dag, task
+
+from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, START, SYNC_RECEIPTS
 
 
 @dag(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from edp.orchestration import DEFAULT_ARGS, MARTS, START, any_raw_asset
 from airflow.sdk import dag, task
+
+from edp.orchestration import DEFAULT_ARGS, MARTS, START, any_raw_asset
 
 
 @dag(

@@ -108,7 +108,10 @@ def _later_or_equal(a: str, b: str) -> bool:
 
 
 def batches(settings: Settings, status: str | None = None, source: str | None = None) -> list[dict]:
-    sql = "select * from ops.batches where (cast(:st as text) is null or status=:st) and (cast(:src as text) is null or source=:src)"
+    sql = (
+        "select * from ops.batches where (cast(:st as text) is null or status=:st) "
+        "and (cast(:src as text) is null or source=:src)"
+    )
     with engine(settings).connect() as c:
         rows = c.execute(sa.text(sql + " order by extracted_at, batch_id"), {"st": status, "src": source})
         return [dict(r._mapping) for r in rows]

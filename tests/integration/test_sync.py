@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from sandbox.anshan.app import create_app
+from sandbox.server import run_in_thread
 
 from edp.secrets import generated_secret
 from edp.settings import Settings
 from edp.sync import status, sync
 from edp.warehouse import engine, ensure_schemas
-from sandbox.anshan.app import create_app
-from sandbox.server import run_in_thread
 
 pytestmark = pytest.mark.integration
 

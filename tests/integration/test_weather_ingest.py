@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from sandbox.server import run_in_thread
+from sandbox.weather.app import create_app
 
 from edp import ops
 from edp.ingest import Manifest, extract
@@ -18,11 +20,9 @@ from edp.quarantine import replay, summary
 from edp.secrets import source_credential
 from edp.settings import Settings
 from edp.warehouse import engine
-from sandbox.server import run_in_thread
-from sandbox.weather.app import create_app
 
 pytestmark = pytest.mark.integration
-NOW = datetime(2026, 11, 28, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture

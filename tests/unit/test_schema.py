@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,9 +8,9 @@ from connectors.schema import Dataset, Field, FieldError, coerce, parse_time, ty
 
 
 def test_naive_local_times_are_asia_shanghai() -> None:
-    assert parse_time("2026-11-28 13:05:22") == datetime(2026, 11, 28, 5, 5, 22, tzinfo=timezone.utc)
-    assert parse_time("2026/11/28 13:05") == datetime(2026, 11, 28, 5, 5, tzinfo=timezone.utc)
-    assert parse_time("2026-11-28T13:00:00+08:00") == datetime(2026, 11, 28, 5, 0, tzinfo=timezone.utc)
+    assert parse_time("2026-11-28 13:05:22") == datetime(2026, 11, 28, 5, 5, 22, tzinfo=UTC)
+    assert parse_time("2026/11/28 13:05") == datetime(2026, 11, 28, 5, 5, tzinfo=UTC)
+    assert parse_time("2026-11-28T13:00:00+08:00") == datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
 
 
 def test_bad_time_names_the_field() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -47,7 +47,7 @@ def test_follows_pages_and_sets_cursor_to_window_end() -> None:
     ]
     seen: list[httpx.Request] = []
     src = _source(pages, seen)
-    until = datetime(2026, 11, 28, 6, 30, tzinfo=timezone.utc)
+    until = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
     got = list(src.read("observations", None, until))
     assert [len(p.records) for p in got] == [1, 1]
     assert got[-1].cursor == "2026-11-28T14:00:00+08:00"
@@ -60,7 +60,7 @@ def test_follows_pages_and_sets_cursor_to_window_end() -> None:
 def test_cursor_is_read_back_with_lookback() -> None:
     seen: list[httpx.Request] = []
     src = _source([{"observations": [], "next_page_token": None}], seen)
-    list(src.read("observations", "2026-11-28T12:00:00+08:00", datetime(2026, 11, 28, 6, tzinfo=timezone.utc)))
+    list(src.read("observations", "2026-11-28T12:00:00+08:00", datetime(2026, 11, 28, 6, tzinfo=UTC)))
     assert seen[0].url.params["start"] == "2026-11-28T06:00:00+08:00"
 
 
@@ -68,7 +68,7 @@ def test_missing_value_convention_becomes_null_and_bad_rows_are_quarantined() ->
     seen: list[httpx.Request] = []
     bad = {**OBS, "station_id": "A0001", "obs_time": "not-a-time"}
     src = _source([{"observations": [OBS, bad, OBS], "next_page_token": None}], seen)
-    page = next(src.read("observations", "2026-11-28T12:00:00+08:00", datetime(2026, 11, 28, 6, tzinfo=timezone.utc)))
+    page = next(src.read("observations", "2026-11-28T12:00:00+08:00", datetime(2026, 11, 28, 6, tzinfo=UTC)))
     typed = _Typed()
     type_page(src, OBSERVATIONS, page, "landing/x/page-00001.json.gz", typed)
     assert typed.source_rows == 3
