@@ -105,6 +105,6 @@ def open_drop(url: str, *, endpoint: str = "", access_key: str = "", secret_key:
         return S3Drop(parts.netloc, parts.path, endpoint, access_key, secret_key, secure)
     if parts.scheme == "file":
         return DirectoryDrop(Path(unquote(parts.path)))
-    if parts.scheme in ("", ) or (len(parts.scheme) == 1 and url[1:3] in (":\\", ":/")):
+    if not parts.scheme:
         return DirectoryDrop(Path(url))
     raise ValueError(f"police: the drop location must be a directory, file:// or s3:// URL, got {url!r}")

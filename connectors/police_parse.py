@@ -227,6 +227,22 @@ def _plates(pseudo: Pseudonymizer, raw: dict[str, str | None]) -> dict[str, Any]
     }
 
 
+# Free text written by call-takers sometimes repeats a phone or ID number ("回拨13812345678").
+_FREE_TEXT = {"JJXX": ("summary", "outcome", "address"), "JTSG": ("location",), "ZDDW": ("address",)}
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+
+
+def scrub_text(text: str | None) -> str | None:
+    """Mask citizen IDs and phone numbers inside free text (names cannot be found reliably)."""
+    if not text:
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()) or "", text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()) or "", text)
+    return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group()) or "", text)
+
+
 def _date_text(value: str | None) -> str | None:
     """有效期至 comes as 2027-06-30, 2027/06/30 or 20270630."""
     if value and re.fullmatch(r"\d{8}", value):
@@ -260,6 +276,9 @@ def row_record(
             record[header] = pseudo.pseudonym(UNKNOWN_COLUMN_KIND, value)
     if "lon" in record or "lat" in record:
         record["lon"], record["lat"], record["coord_status"] = fix_coordinates(record.get("lon"), record.get("lat"))
+    for key in _FREE_TEXT[f.kind]:
+        if key in record:
+            record[key] = scrub_text(record[key])
     if "valid_until" in record:
         record["valid_until"] = _date_text(record["valid_until"])
     return record

@@ -21,11 +21,13 @@ sources_app = typer.Typer(help="Inbound sources (数据源).", no_args_is_help=T
 quarantine_app = typer.Typer(help="Quarantined records (隔离记录): list and replay.", no_args_is_help=True)
 sync_app = typer.Typer(help="Exchange with the Anshan city platform (鞍山市数据交换).", invoke_without_command=True)
 superset_app = typer.Typer(help="Apache Superset dashboards (可视化).", no_args_is_help=True)
+docs_app = typer.Typer(help="Data Docs and dbt docs (文档).", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(sync_app, name="sync")
 app.add_typer(superset_app, name="superset")
+app.add_typer(docs_app, name="docs")
 
 
 def _echo(data: Any) -> None:
@@ -180,6 +182,25 @@ def superset_stop() -> None:
     from edp.superset import stop_server
 
     stop_server(get_settings())
+
+
+@docs_app.command("publish")
+def docs_publish() -> None:
+    """Generate the dbt docs and publish them to the lake (dbt/docs/)."""
+    from edp.docs_site import publish_dbt_docs
+    from edp.transform import docs_generate
+
+    settings = get_settings()
+    typer.echo(publish_dbt_docs(settings, docs_generate(settings)))
+
+
+@docs_app.command("serve")
+def docs_serve(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8090) -> None:
+    """Serve the Data Docs and dbt docs from the lake on http://127.0.0.1:PORT/."""
+    from edp.docs_site import serve
+
+    typer.echo(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+    serve(get_settings(), port)
 
 
 @app.command("warehouse-stop")

@@ -47,6 +47,15 @@ def transform(settings: Settings | None = None) -> dict[str, Any]:
     return {"success": result.success, "nodes": len(result.nodes)}
 
 
+def publish_docs(settings: Settings | None = None) -> dict[str, Any]:
+    """dbt docs generate, published to the lake beside the Data Docs."""
+    from edp.docs_site import publish_dbt_docs
+    from edp.transform import docs_generate
+
+    s = _s(settings)
+    return {"dbt_docs": publish_dbt_docs(s, docs_generate(s))}
+
+
 def check(settings: Settings | None = None) -> dict[str, Any]:
     from edp.quality import run_checks
 

@@ -9,7 +9,7 @@ Superset all reach the same server.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,7 +31,7 @@ class Conn:
     host: str  # a hostname, or a socket directory (starts with '/')
     port: int
     user: str
-    password: str
+    password: str = field(repr=False)
     dbname: str
 
     @property
