@@ -52,8 +52,6 @@ def hourly_extremes_suite() -> ExpectationSuite:
         name=SUITE,
         expectations=[
             _columns_exist(),
-            _id_not_null(),
-            _id_unique(),
             _division_code_format(),
             _one_row_per_division_hour(),
             *_measure_ranges(),
@@ -78,36 +76,6 @@ def _columns_exist() -> Expectation:
             Dimension.CONFORMITY,
             "集市表契约规定的字段齐全",
             "every column of the mart's contract exists",
-        ),
-    )
-
-
-def _id_not_null() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectColumnValuesToNotBeNull(
-        column="hourly_extreme_id",
-        **rule(
-            "hourly_extreme_id_not_null",
-            Severity.BLOCKING,
-            Dimension.COMPLETENESS,
-            "主键 hourly_extreme_id 不为空",
-            "key hourly_extreme_id is never null",
-        ),
-    )
-
-
-def _id_unique() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectColumnValuesToBeUnique(
-        column="hourly_extreme_id",
-        **rule(
-            "hourly_extreme_id_unique",
-            Severity.BLOCKING,
-            Dimension.ACCURACY,
-            "主键 hourly_extreme_id 不重复",
-            "key hourly_extreme_id is unique",
         ),
     )
 

@@ -29,8 +29,8 @@ def test_weather_dag_ingests_through_airflow(sandboxed: Settings) -> None:
     run_pipeline(sandboxed, ("weather",))
     with engine(sandboxed).connect() as c:
         rows = c.execute(sa.text("select count(*) from raw.weather__observations")).scalar_one()
-        loaded = c.execute(sa.text("select count(*) from ops.batches where status='loaded'")).scalar_one()
+        loaded = {r[0] for r in c.execute(sa.text("select dataset from ops.batches where status='loaded'"))}
         cursor = c.execute(sa.text("select cursor from ops.source_state where dataset='observations'")).scalar()
     assert rows > 100
-    assert loaded == 2  # stations + observations
+    assert {"stations", "observations"} <= loaded
     assert cursor is not None

@@ -1,9 +1,10 @@
 """Raw weather tables with known rows, for the dbt project's integration tests.
 
-Timeline (Asia/Shanghai, +08:00), three stations in two divisions:
+Timeline (Asia/Shanghai, +08:00), four stations in two divisions:
 
 - 海州街道 210381001000: 54471 (national) and A3817 (regional)
-- 腾鳌镇 210381118000: A3820 (regional)
+- 腾鳌镇 210381118000: A3820 (regional); A3830, withdrawn from the second
+  stations snapshot, with one observation at 12:00
 
 Batch ``obs-1`` (extracted 2026-11-28 15:05) carries hours 12, 13 and 14.
 Batch ``obs-2`` (extracted 21:30, more than the 6 h lookback later) corrects
@@ -50,7 +51,10 @@ STATIONS = {
     "54471": ("海城", 122.75, 40.85, 25.0, HAIZHOU, "national"),
     "A3817": ("海州东", 122.78, 40.86, 30.0, HAIZHOU, "regional"),
     "A3820": ("腾鳌", 122.93, 41.07, 18.0, TENGAO, "regional"),
+    # Withdrawn: listed in the first snapshot only; its past observation still counts.
+    "A3830": ("腾鳌西", 122.90, 41.05, 20.0, TENGAO, "regional"),
 }
+WITHDRAWN = "A3830"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -94,6 +98,7 @@ BATCH_1 = [
     obs("54471", 12, temp=5.0, precip=2.0, gust=5.0, vis=10000, updated=at(28, 12, 5)),
     obs("A3817", 12, temp=6.0, precip=3.0, gust=6.0, vis=9000, updated=at(28, 12, 4)),
     obs("A3820", 12, temp=4.0, precip=0.0, gust=4.0, vis=12000, updated=at(28, 12, 6)),
+    obs(WITHDRAWN, 12, temp=3.0, precip=0.2, gust=5.5, vis=11000, updated=at(28, 12, 8)),
     # Fog at 54471 (320 m).
     obs("54471", 13, temp=5.5, precip=2.5, gust=7.0, vis=320, updated=at(28, 13, 20)),
     obs("A3817", 13, temp=6.5, precip=3.5, gust=6.5, vis=1500, updated=at(28, 13, 4)),
@@ -123,7 +128,7 @@ CORRECTION_BATCH = [
 ]
 
 
-def insert_stations(conn: sa.Connection, batch_id: str, extracted_at: datetime) -> None:
+def insert_stations(conn: sa.Connection, batch_id: str, extracted_at: datetime, withdrawn: bool = False) -> None:
     conn.execute(
         sa.text(
             "insert into raw.weather__stations (station_id, name, lon, lat, altitude_m, division_code, kind,"
@@ -143,6 +148,7 @@ def insert_stations(conn: sa.Connection, batch_id: str, extracted_at: datetime) 
                 "x": extracted_at,
             }
             for sid, (n, lon, lat, alt, div, kind) in STATIONS.items()
+            if not (withdrawn and sid == WITHDRAWN)
         ],
     )
 
@@ -167,6 +173,6 @@ def raw_weather(settings: Settings) -> Iterator[sa.Engine]:
             conn.execute(sa.text(stmt))
         insert_stations(conn, "stations-1", at(28, 15, 0))
         insert_observations(conn, BATCH_1, "obs-1", EXTRACTED_1)
-        insert_stations(conn, "stations-2", at(28, 21, 25))
+        insert_stations(conn, "stations-2", at(28, 21, 25), withdrawn=True)
         insert_observations(conn, BATCH_2, "obs-2", EXTRACTED_2)
     yield eng

@@ -26,6 +26,7 @@ from tests.dbt.conftest import (
     HAIZHOU,
     STATIONS,
     TENGAO,
+    WITHDRAWN,
     at,
     insert_observations,
 )
@@ -57,6 +58,16 @@ def test_build_gives_exact_marts(settings: Settings, raw_weather: sa.Engine, cap
     unit_tests = [n for n in result.nodes if n.resource_type == "unit_test"]
     assert len(unit_tests) >= 4 and all(n.status == "pass" for n in unit_tests)
 
+    with raw_weather.connect() as c:
+        types = c.execute(
+            sa.text(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = 'ref' and table_name = 'ref_divisions'"
+            )
+        )
+        assert dict(types.tuples().all()) == dict.fromkeys(("code12", "name", "level", "parent"), "text")
+        assert c.execute(sa.text("select count(*) from ref.ref_divisions where level = 'town'")).scalar_one() == 26
+
     rows = extremes(raw_weather)
     assert set(rows) == {f"{d}-20261128{h}" for d in (HAIZHOU, TENGAO) for h in (12, 13, 14)}
 
@@ -76,6 +87,14 @@ def test_build_gives_exact_marts(settings: Settings, raw_weather: sa.Engine, cap
     assert haizhou_14["max_precip_1h_mm"] == 62.3
     assert haizhou_14["max_wind_gust_ms"] == 9.0
     assert haizhou_14["source_extracted_at"] == EXTRACTED_1
+
+    # A3830 is withdrawn from the latest stations snapshot; its past observation still counts.
+    tengao_12 = rows[f"{TENGAO}-2026112812"]
+    assert (tengao_12["station_count"], tengao_12["obs_count"], tengao_12["avg_temp_c"]) == (2, 2, 3.5)
+    with raw_weather.connect() as c:
+        query = sa.text("select station_id, is_in_latest_snapshot from staging.stg_weather__stations")
+        listed = dict(c.execute(query).tuples().all())
+    assert listed == {"54471": True, "A3817": True, "A3820": True, WITHDRAWN: False}
 
     # qc = 2: the observation counts, its 40 m/s gust and 100 m visibility do not.
     tengao_13 = rows[f"{TENGAO}-2026112813"]
@@ -170,7 +189,7 @@ def test_late_correction_updates_old_hours_incrementally(settings: Settings, raw
     # The incremental result equals a full rebuild (apart from the row marked above).
     with raw_weather.begin() as c:
         c.execute(
-            sa.text("update marts.fct_weather_hourly_extremes set avg_temp_c = 4.0 where hourly_extreme_id = :a"),
+            sa.text("update marts.fct_weather_hourly_extremes set avg_temp_c = 3.5 where hourly_extreme_id = :a"),
             {"a": untouched},
         )
     incremental = extremes(raw_weather)

@@ -29,7 +29,7 @@ def test_registry_names_the_tables_checked() -> None:
 
 @pytest.mark.parametrize(("dataset", "total", "blocking"), [
     ("raw.weather__observations", 17, 14),
-    ("marts.fct_weather_hourly_extremes", 13, 10),
+    ("marts.fct_weather_hourly_extremes", 11, 8),
 ])  # fmt: skip
 def test_every_expectation_is_one_of_our_rules(dataset: str, total: int, blocking: int) -> None:
     suite = SUITES[dataset]()
