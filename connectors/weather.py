@@ -1,20 +1,37 @@
-"""气象局 weather bureau: stations and hourly observations (weather.md).
+"""气象局 weather bureau: stations, hourly observations and CAP warnings (weather.md).
 
 The API is read by observation time with a lookback, because the bureau
 re-issues a row with corrected values up to 6 hours after ``obs_time``.
+
+Warnings come from the CAP feed: ``GET /cap/feed?since=`` (Atom), then each new
+entry's message. Parsing is in :mod:`connectors.weather_cap`; here is the
+fetching: every CAP body is size-capped while it is read (``limit_body``), a
+feed link may not leave the source's host, and a message that cannot be read
+(oversize, refused XML, a 404) becomes a quarantined record rather than
+stopping the batch. One Page per message (its original bytes: warnings carry no
+personal information), then one Page with the feed itself, which carries the
+cursor: the latest ``<updated>`` processed, re-read with a small lookback.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
+import httpx
+
+from connectors import weather_cap
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import HttpClient, SourceRejected, SourceUnavailable
 from connectors.schema import LOCAL_TZ, Dataset, Field, parse_time
+from connectors.weather_cap import WARNINGS, CapRefused, FeedEntry
+
+log = logging.getLogger(__name__)
 
 SOURCE = "weather"
 MISSING = 999999  # the bureau's "no value"
@@ -66,6 +83,53 @@ OBSERVATIONS = Dataset(
 )
 
 
+# Request extension naming the most bytes a response body may have (see limit_body).
+MAX_BODY = "edp.max_body_bytes"
+# Identity only: a compressed body's size after decompression could not be bounded.
+_CAP_HEADERS = {"Accept": "application/atom+xml, application/cap+xml, application/xml", "Accept-Encoding": "identity"}
+
+
+class BodyTooLarge(RuntimeError):
+    """A response body over the limit its request set; it was not read further."""
+
+
+class _CappedStream(httpx.SyncByteStream):
+    def __init__(self, inner: Any, limit: int, url: str) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.url = url
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self.inner:
+            size += len(chunk)
+            if size > self.limit:
+                raise BodyTooLarge(f"{self.url}: body over the {self.limit}-byte limit; refused while reading")
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def limit_body(response: httpx.Response) -> None:
+    """httpx response hook: cap the body at the request's ``MAX_BODY`` before it is read.
+
+    Runs after the headers arrive and before httpx reads the body, so an
+    oversized answer is refused on its Content-Length, or else while streaming.
+    """
+    limit = response.request.extensions.get(MAX_BODY)
+    if limit is None:
+        return
+    url = str(response.request.url)
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"{url}: Content-Length {declared} is over the {limit}-byte limit; not read")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise BodyTooLarge(f"{url}: answered Content-Encoding {encoding!r} to Accept-Encoding: identity; not read")
+    response.stream = _CappedStream(response.stream, limit, url)
+
+
 class WeatherSource(Source):
     name = SOURCE
     title = "气象局 weather bureau"
@@ -79,6 +143,10 @@ class WeatherSource(Source):
         lookback_hours: int = 6,
         initial_days: int = 3,
         max_seconds: float = 120.0,
+        cap_max_bytes: int = weather_cap.MAX_MESSAGE_BYTES,
+        cap_feed_max_bytes: int = weather_cap.MAX_FEED_BYTES,
+        cap_lookback_minutes: int = 10,
+        cap_initial_days: int | None = None,
     ) -> None:
         self.http = HttpClient(
             base_url,
@@ -87,12 +155,18 @@ class WeatherSource(Source):
             rate_per_second=8,  # the bureau answers 429 above 10 a second
             max_seconds=max_seconds,
         )
+        install_body_limit(self.http.client)
         self.page_size = page_size
         self.lookback = timedelta(hours=lookback_hours)
         self.initial = timedelta(days=initial_days)
+        self.cap_max_bytes = cap_max_bytes
+        self.cap_feed_max_bytes = cap_feed_max_bytes
+        # Entries may reach the feed a little after their <updated>: re-read that much.
+        self.cap_lookback = timedelta(minutes=cap_lookback_minutes)
+        self.cap_initial = timedelta(days=initial_days if cap_initial_days is None else cap_initial_days)
 
     def datasets(self) -> dict[str, Dataset]:
-        return {"stations": STATIONS, "observations": OBSERVATIONS}
+        return {"stations": STATIONS, "observations": OBSERVATIONS, "warnings": WARNINGS}
 
     def check(self) -> CheckResult:
         try:
@@ -108,6 +182,9 @@ class WeatherSource(Source):
     def read(self, dataset: str, cursor: str | None, until: datetime) -> Iterator[Page]:
         if dataset == "stations":
             yield self._page("/api/v1/stations", {}, "stations", cursor=None)
+            return
+        if dataset == "warnings":
+            yield from self._warnings(cursor, until)
             return
         if dataset != "observations":
             raise KeyError(f"weather has no dataset {dataset!r}")
@@ -147,7 +224,71 @@ class WeatherSource(Source):
         locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
         return Page(response.content, "application/json", records, locator, cursor)
 
+    def _warnings(self, cursor: str | None, until: datetime) -> Iterator[Page]:
+        since = parse_time(cursor) - self.cap_lookback if cursor else until - self.cap_initial
+        params = {"since": since.astimezone(LOCAL_TZ).isoformat()}
+        locator = f"GET /cap/feed?since={params['since']}"
+        try:
+            response = self.http.get(
+                "/cap/feed", params=params, headers=_CAP_HEADERS, extensions={MAX_BODY: self.cap_feed_max_bytes}
+            )
+            entries = weather_cap.parse_feed(response.content, locator, self.cap_feed_max_bytes)
+        except (BodyTooLarge, CapRefused) as exc:
+            # The feed is the index of the batch: without it there is nothing to quarantine, so stop clearly.
+            raise SourceRejected(f"weather: {locator}: the CAP feed was not read: {exc}", 0) from None
+        problems = [e for e in entries if e.problem]
+        # Oldest first; entries newer than ``until`` are left for the next run.
+        good = sorted(
+            ((e.updated, e.identifier, e) for e in entries if not e.problem and e.updated and e.updated <= until),
+            key=lambda item: item[0],
+        )
+        latest = parse_time(cursor) if cursor else None
+        seen: set[str] = set()
+        for updated, identifier, entry in good:
+            latest = max(latest, updated) if latest else updated
+            if identifier in seen:
+                # weather.md: the feed can repeat a message; the same identifier is the same message.
+                log.info("weather: CAP feed repeats %s; fetched once", identifier)
+                continue
+            seen.add(identifier)
+            yield self._message_page(entry)
+        feed_url = f"/cap/feed?since={params['since']}"
+        refused = [weather_cap.refused_record(e.identifier, "feed", e.problem or "", url=feed_url) for e in problems]
+        new_cursor = latest.astimezone(LOCAL_TZ).isoformat() if latest else None
+        # The feed's own bytes are landed too; its page carries the cursor and any unreadable entries.
+        yield Page(response.content, "application/atom+xml", refused, locator, new_cursor)
+
+    def _message_page(self, entry: FeedEntry) -> Page:
+        try:
+            url = self._message_url(entry)
+        except CapRefused as exc:
+            return _refused_page(entry, exc.field_name, exc.reason, f"feed entry {entry.identifier}", entry.href or "")
+        path = url.raw_path.decode("ascii")
+        locator = f"GET {path}"
+        try:
+            response = self.http.get(url, headers=_CAP_HEADERS, extensions={MAX_BODY: self.cap_max_bytes})
+        except BodyTooLarge as exc:
+            return _refused_page(entry, "xml", f"refused: {exc}", locator, path)
+        except SourceRejected as exc:
+            if exc.status in (401, 403):
+                raise
+            return _refused_page(entry, "http", str(exc), locator, path)
+        record = weather_cap.message_record(entry.identifier, response.content, url=path, max_bytes=self.cap_max_bytes)
+        return Page(response.content, "application/cap+xml", [record], locator)
+
+    def _message_url(self, entry: FeedEntry) -> httpx.URL:
+        base = self.http.client.base_url
+        if not entry.href:
+            return base.join(f"cap/messages/{quote(entry.identifier or '', safe='')}.xml")
+        target = base.join(entry.href)
+        # An untrusted feed must not point the connector at other hosts (SSRF).
+        if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+            raise CapRefused("link", f"feed entry links to {entry.href!r}, outside {base}; not fetched")
+        return target
+
     def normalise(self, dataset: str, record: dict[str, Any]) -> dict[str, Any]:
+        if dataset == "warnings":
+            return weather_cap.normalise_warning(record)
         if dataset != "observations":
             return record
         cleaned = dict(record)
@@ -161,6 +302,20 @@ class WeatherSource(Source):
         self.http.close()
 
 
+def install_body_limit(client: httpx.Client) -> None:
+    """Add :func:`limit_body` to a client's response hooks (once)."""
+    hooks = client.event_hooks
+    if limit_body not in hooks["response"]:
+        client.event_hooks = {**hooks, "response": [*hooks["response"], limit_body]}
+
+
+def _refused_page(entry: FeedEntry, field_name: str, reason: str, locator: str, url: str) -> Page:
+    """A message that was not read: a JSON note is landed (there are no original bytes to keep)."""
+    note = json.dumps({"identifier": entry.identifier, "refused": reason}, ensure_ascii=False).encode("utf-8")
+    record = weather_cap.refused_record(entry.identifier, field_name, reason, url=url)
+    return Page(note, "application/json", [record], locator)
+
+
 def create(ctx: SourceContext) -> WeatherSource:
     return WeatherSource(
         ctx.url,
@@ -169,4 +324,8 @@ def create(ctx: SourceContext) -> WeatherSource:
         lookback_hours=int(ctx.params.get("weather_lookback_hours", 6)),
         initial_days=int(ctx.params.get("weather_initial_days", 3)),
         max_seconds=float(ctx.options.get("max_seconds", 120)),
+        cap_max_bytes=int(ctx.options.get("cap_max_bytes", weather_cap.MAX_MESSAGE_BYTES)),
+        cap_feed_max_bytes=int(ctx.options.get("cap_feed_max_bytes", weather_cap.MAX_FEED_BYTES)),
+        cap_lookback_minutes=int(ctx.options.get("cap_lookback_minutes", 10)),
+        cap_initial_days=int(ctx.options["cap_initial_days"]) if "cap_initial_days" in ctx.options else None,
     )

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from connectors.base import Page, Source
+from connectors.http import SourceRejected, SourceUnavailable
 from connectors.schema import Dataset, FieldError, type_record
 from edp import ops
 from edp.lake import Lake, open_lake
@@ -248,16 +249,47 @@ def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetim
     return manifest
 
 
+class DatasetErrors(RuntimeError):
+    """Some datasets of a source failed; the others were extracted."""
+
+    def __init__(self, source: str, errors: dict[str, Exception], manifests: list[Manifest]) -> None:
+        detail = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors.items())
+        super().__init__(f"{source}: {len(errors)} dataset(s) failed ({detail})")
+        self.errors = errors
+        self.manifests = manifests
+
+
 def extract(
     settings: Settings, source: str, datasets: list[str] | None = None, until: datetime | None = None
 ) -> list[Manifest]:
-    """Pull every (or the named) dataset of ``source`` into the lake."""
+    """Pull every (or the named) dataset of ``source`` into the lake.
+
+    One dataset failing (schema drift, a rejected request) does not stop the
+    others: they are extracted, then ``DatasetErrors`` names what failed.
+    """
     ops.ensure_ops(settings)
-    until = until or datetime.now(UTC)
+    # Airflow hands pendulum datetimes; the connectors work with stdlib ones.
+    until = datetime.fromtimestamp(until.timestamp(), tz=UTC) if until else datetime.now(UTC)
     lake = open_lake(settings)
     src = build_source(settings, source)
+    manifests: list[Manifest] = []
+    errors: dict[str, Exception] = {}
     try:
-        wanted = datasets or list(src.datasets())
-        return [extract_dataset(settings, src, src.datasets()[name], until, lake) for name in wanted]
+        for name in datasets or list(src.datasets()):
+            try:
+                manifests.append(extract_dataset(settings, src, src.datasets()[name], until, lake))
+            except SourceUnavailable:
+                raise  # the whole source is down: the other datasets would fail the same way
+            except SourceRejected as exc:
+                if exc.status in (401, 403):
+                    raise  # credentials refused: the same for every dataset
+                log.error("%s.%s: %s", source, name, exc)
+                errors[name] = exc
+            except Exception as exc:
+                log.error("%s.%s: %s: %s", source, name, type(exc).__name__, exc)
+                errors[name] = exc
     finally:
         src.close()
+    if errors:
+        raise DatasetErrors(source, errors, manifests)
+    return manifests

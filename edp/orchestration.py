@@ -80,8 +80,9 @@ def ingest_dag(source: str, title: str, doc_md: str, tags: list[str]) -> Any:
 
             return [m.batch_id for m in do_extract(get_settings(), source, until=until_from(data_interval_end))]
 
-        @task(outlets=[raw_asset(source)])
-        def load(batch_ids: list[str]) -> int:
+        # all_done: datasets extracted before another one failed are still loaded.
+        @task(outlets=[raw_asset(source)], trigger_rule="all_done")
+        def load(batch_ids: list[str] | None = None) -> int:
             from edp.loader import load_pending
             from edp.settings import get_settings
 

@@ -18,11 +18,16 @@ def _s(settings: Settings | None) -> Settings:
 
 def ingest(source: str, settings: Settings | None = None, until: datetime | None = None) -> dict[str, Any]:
     """Extract ``source`` into the lake, then load every pending batch of it."""
-    from edp.ingest import extract
+    from edp.ingest import DatasetErrors, extract
     from edp.loader import load_pending
 
     s = _s(settings)
-    manifests = extract(s, source, until=until)
+    try:
+        manifests = extract(s, source, until=until)
+    except DatasetErrors:
+        # What was extracted is loaded before the failure is reported.
+        load_pending(s, source)
+        raise
     loaded = load_pending(s, source)
     return {
         "source": source,

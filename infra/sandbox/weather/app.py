@@ -6,6 +6,9 @@ rate limit (429, counting authenticated requests only), then the request itself.
 
 Observation windows are half-open, ``start <= obs_time < end``, so consecutive
 windows never return a row twice.
+
+The CAP warning feed (``/cap/feed``, ``/cap/messages/{id}.xml``) is in
+:mod:`sandbox.weather.cap_feed`, behind the same guard.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from sandbox.common.http import (
 )
 from sandbox.common.ratelimit import SlidingWindowLimiter
 from sandbox.common.timefmt import iso_cst, parse_iso_with_offset
+from sandbox.weather.cap_feed import CapFeed, CapStart, cap_routes
 from sandbox.weather.malformed import is_malformed, malform
 from sandbox.weather.observations import ObservationSource
 from sandbox.weather.paging import decode_token, encode_token
@@ -56,6 +60,10 @@ class WeatherFaults(FaultSwitches):
     slow_seconds: float = 0.0
     outage: bool = False
     malformed_rate: float = 0.0
+    # CAP feed: add a not-well-formed and an XSD-invalid message / one with external entities / one over 1 MB.
+    cap_malformed: bool = False
+    cap_xxe: bool = False
+    cap_oversize: bool = False
 
 
 class WeatherService:
@@ -69,6 +77,7 @@ class WeatherService:
         faults: WeatherFaults,
         storm_start: datetime | None,
         rate_limit_per_second: int | None,
+        cap_start: CapStart = None,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -83,6 +92,9 @@ class WeatherService:
         self.dice = FaultDice(seed)
         self.limiter = SlidingWindowLimiter(rate_limit_per_second) if rate_limit_per_second else None
         self.stats = RequestStats()
+        self.cap = CapFeed(
+            seed=seed, scale=scale, clock=clock, faults=faults, start=cap_start, storm_start=lambda: self.storm.start
+        )
 
     @property
     def source(self) -> ObservationSource:
@@ -160,6 +172,7 @@ class WeatherService:
                     "center_lon": self.storm.center_lon,
                     "center_lat": self.storm.center_lat,
                 },
+                "cap": self.cap.info(),
             }
         )
 
@@ -198,6 +211,7 @@ def create_app(
     faults: WeatherFaults | Mapping[str, Any] | None = None,
     storm_start: datetime | None = None,
     rate_limit_per_second: int | None = RATE_LIMIT_PER_SECOND,
+    cap_start: CapStart = None,
 ) -> Starlette:
     """The weather stand-in. ``app.state.service`` is the :class:`WeatherService`.
 
@@ -206,6 +220,9 @@ def create_app(
     ``rate_limit_per_second=None`` switches the contract's limit off (bulk tests).
     The rainstorm episode is placed relative to the clock at the first
     observation request unless ``storm_start`` is given (see :mod:`sandbox.weather.storm`).
+    The CAP warning episode starts at the next whole hour after the clock at the
+    first CAP request, unless ``cap_start`` is a datetime or ``"storm"`` (one hour
+    before the storm; see :mod:`sandbox.weather.cap_feed`).
     """
     switches = faults if isinstance(faults, WeatherFaults) else WeatherFaults()
     if isinstance(faults, Mapping):
@@ -219,10 +236,12 @@ def create_app(
         faults=switches,
         storm_start=storm_start,
         rate_limit_per_second=rate_limit_per_second,
+        cap_start=cap_start,
     )
     routes = [
         Route("/api/v1/stations", service.stations_endpoint, methods=["GET"]),
         Route("/api/v1/observations", service.observations_endpoint, methods=["GET"]),
+        *cap_routes(service),
         Route(f"{ADMIN_PREFIX}/stats", service.stats_endpoint, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/info", service.info_endpoint, methods=["GET"]),
         *admin_routes("weather", sandbox_clock, switches),
