@@ -18,7 +18,8 @@ from edp.orchestration import DEFAULT_ARGS, MARTS, START, any_raw_asset
     doc_md="""
 ### dbt build
 Runs when raw data changes: `dbt build` of the project in `dbt/` (models,
-seeds, snapshots and tests) with the platform's warehouse settings.
+seeds, snapshots and tests) with the platform's warehouse settings, then
+publishes the dbt docs to the lake (`dbt/docs/`, served by `edp docs serve`).
 """,
 )
 def transform() -> None:
@@ -28,7 +29,13 @@ def transform() -> None:
 
         return run()
 
-    dbt_build()
+    @task
+    def publish_docs() -> dict:
+        from edp.pipeline import publish_docs as run
+
+        return run()
+
+    dbt_build() >> publish_docs()
 
 
 transform()
