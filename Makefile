@@ -16,7 +16,7 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
 
 install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install the platform (uv, locked) and the Superset environment
-	@mkdir -p $(XDG_RUNTIME_DIR)
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(UV) sync --frozen
 	$(MAKE) --no-print-directory superset-env
 

@@ -6,16 +6,46 @@ use, so the embedded default works with no configuration at all.
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 from edp.secrets import source_credential
 from edp.settings import Settings
+from edp.warehouse import Conn, connection_info
+
+
+def departments(settings: Settings) -> dict[str, dict[str, Any]]:
+    """What the department stand-ins need: only sources configured as ``sandbox``."""
+    wanted = {name for name, cfg in settings.sources().items() if cfg.url == "sandbox"}
+    config: dict[str, dict[str, Any]] = {}
+    if "transport" in wanted:
+        config["transport"] = {
+            "client_id": source_credential(settings, "transport", "client_id"),
+            "client_secret": source_credential(settings, "transport", "client_secret"),
+        }
+    for name in ("natural_resources", "police", "bureau"):
+        if name in wanted:
+            config[name] = {}
+    if "water" in wanted:
+        # The bureau's SL 323 database lives on the warehouse's server, in its own database.
+        conn = connection_info(settings)
+        server = Conn(conn.host, conn.port, conn.user, conn.password, "postgres")
+        config["water"] = {
+            "server_url": server.sqlalchemy_url().render_as_string(hide_password=False),
+            "reader_user": "sl323_reader",
+            "reader_password": source_credential(settings, "water", "password"),
+        }
+    return config
 
 
 def sandbox_up(settings: Settings, seed: int | None = None, scale: float | None = None) -> dict[str, Any]:
     from sandbox import control
+    from sandbox.departments import ENV_DEPARTMENTS
 
     exchange = exchange_config_for_sandbox(settings)
+    # Department credentials reach the sandbox process by environment, never argv.
+    os.environ[ENV_DEPARTMENTS] = json.dumps(departments(settings))
     return control.up(
         settings.home_dir,
         seed=settings.sandbox_seed if seed is None else seed,

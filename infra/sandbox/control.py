@@ -206,8 +206,12 @@ def serve(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    # cap_start="storm": the warning feed starts with the storm the observations show.
     weather = run_in_thread(
-        create_weather(api_key=weather_api_key, seed=seed, scale=scale), host, weather_port, log_level="info"
+        create_weather(api_key=weather_api_key, seed=seed, scale=scale, cap_start="storm"),
+        host,
+        weather_port,
+        log_level="info",
     )
     try:
         anshan = run_in_thread(
@@ -221,13 +225,20 @@ def serve(
     except BaseException:
         weather.stop()
         raise
+    from sandbox.departments import departments_from_env, start_departments
+
+    stops: list[Any] = []
     try:
+        department_urls, stops = start_departments(
+            directory, departments_from_env(), seed=seed, scale=scale, host=host
+        )
         _write_info(
             home,
             {
                 "pid": os.getpid(),
                 "weather_url": weather.url,
                 "anshan_url": anshan.url,
+                **department_urls,
                 "seed": seed,
                 "scale": float(scale),
                 "fingerprint": _fingerprint(weather_api_key, anshan_app_key, anshan_app_secret),
@@ -238,6 +249,8 @@ def serve(
         print(f"sandbox up: weather {weather.url}, anshan {anshan.url}", flush=True)
         stop.wait()
     finally:
+        for stop_department in stops:
+            stop_department()
         anshan.stop()
         weather.stop()
         info = _read_info(home)
