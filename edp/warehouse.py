@@ -21,7 +21,7 @@ from edp.settings import Settings
 log = logging.getLogger(__name__)
 
 EMBEDDED_DB = "edp"
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "ref", "audit", "ops", "sync")
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "ref", "snapshots", "audit", "ops", "sync")
 
 
 @dataclass(frozen=True)
