@@ -14,7 +14,17 @@ from pathlib import Path
 
 from edp.settings import REPO_ROOT, Settings
 
-DAG_ORDER = ("weather", "transform", "quality", "sync_anshan")
+DAG_ORDER = (
+    "weather",
+    "water",
+    "police",
+    "natural_resources",
+    "transport",
+    "bureau",
+    "transform",
+    "quality",
+    "sync_anshan",
+)
 
 
 class AirflowRunError(RuntimeError):

@@ -221,7 +221,8 @@ def register(settings: Settings, m: Manifest) -> None:
 
 def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetime, lake: Lake) -> Manifest:
     extracted_at = datetime.now(UTC)
-    cursor = ops.get_cursor(settings, ds.source, ds.name) if ds.mode == "incremental" else None
+    # Snapshot sources use their cursor too: to skip a snapshot identical to the last one.
+    cursor = ops.get_cursor(settings, ds.source, ds.name)
     batch_id = make_batch_id(ds.source, ds.name, extracted_at, f"{cursor}|{until.isoformat()}")
     day = extracted_at.strftime("%Y-%m-%d")
     typed = _Typed()

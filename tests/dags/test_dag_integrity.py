@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED = {"weather", "transform", "quality", "sync_anshan"}
+EXPECTED = {
+    "weather", "water", "police", "natural_resources", "transport", "bureau", "transform", "quality", "sync_anshan"
+}
 
 
 @pytest.fixture(scope="module")

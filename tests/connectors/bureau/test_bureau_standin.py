@@ -1,0 +1,120 @@
+"""The bureau-register stand-in: workbooks as staff keep them, realistic for 海城市, versions and faults."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sandbox.bureau import REGISTERS, WRONG_HEADER, populate, upload_version
+from sandbox.bureau.generate import GENERATORS
+from sandbox.natural_resources.people import is_valid_credit_code
+
+UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+DAY = date(2026, 11, 28)
+REFERENCE = Path("/work/shared/reference/haicheng_divisions_2022.csv")
+
+
+def towns() -> dict[str, str]:
+    with REFERENCE.open(encoding="utf-8") as fh:
+        return {row["code12"]: row["name"] for row in csv.DictReader(fh) if row["level"] == "town"}
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.xlsx"))}
+
+
+def test_populate_writes_five_registers_deterministically(tmp_path: Path) -> None:
+    a, b, c = (tmp_path / n for n in "abc")
+    info = populate(a, seed=1, scale=1.0, uploaded_at=UPLOADED)
+    populate(b, seed=1, scale=1.0, uploaded_at=UPLOADED)
+    populate(c, seed=2, scale=1.0, uploaded_at=UPLOADED)
+    assert sorted(digests(a)) == sorted(r.file_name for r in REGISTERS.values())
+    assert digests(a) == digests(b) and digests(a) != digests(c)
+    assert all(p.stat().st_mtime == UPLOADED.timestamp() for p in a.glob("*.xlsx"))
+    assert info["registers"]["division_facts"]["rows"] == 26
+    assert info["registers"]["material_stock"]["rows"] > 200
+    assert info["personal"] and all(isinstance(v, str) for v in info["personal"])
+
+
+def test_a_workbook_looks_like_a_staff_register(tmp_path: Path) -> None:
+    populate(tmp_path, seed=3, scale=1.0, uploaded_at=UPLOADED)
+    ws = load_workbook(tmp_path / "应急物资储备台账.xlsx").active
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:P1"]
+    assert ws["A1"].value == "海城市应急物资储备台账（2026年11月）"
+    assert all(c.value is None for c in ws[2])
+    assert [c.value for c in ws[3]] == list(REGISTERS["material_stock"].names)
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]
+    assert any(all(v is None for v in row) for row in rows[:-4])  # an empty line inside the table
+    notes = [row[0] for row in rows[-3:]]
+    assert notes[0].startswith("填报单位：") and notes[1].startswith("填报人：")
+    assert notes[2] == "填报日期：2026年11月28日"
+    cells = [v for row in rows for v in row if v is not None]
+    assert any(isinstance(v, str) and v.strip().isdigit() for v in cells)  # numbers stored as text
+    assert any(isinstance(v, str) and any("０" <= ch <= "９" for ch in v) for v in cells)  # full-width digits
+    assert any(isinstance(v, str) and v != v.rstrip() for v in cells)  # trailing spaces
+    units = {row[10] for row in rows if row[10]}
+    assert {"t", "吨"} & units and {"頂", "顶"} & units
+    assert any(isinstance(v, int) and 40_000 < v < 50_000 for row in rows for v in row[13:16])  # Excel serials
+    assert any(isinstance(v, str) and "年" in v for row in rows for v in row[13:16])  # text dates
+
+
+def test_registers_are_realistic_for_haicheng() -> None:
+    names = towns()
+    stock = GENERATORS["material_stock"](5, 1.0, 1, DAY, DAY)
+    assert all(r["物资编码"][0] in "123" and len(r["物资编码"]) == 7 for r in stock)
+    assert {r["级别"] for r in stock} == {"市级", "镇级", "社区", "协议代储"}
+    assert {"帐篷", "棉被", "矿泉水", "沙袋"} <= {r["物资名称"] for r in stock}
+    assert {r["计量单位"] for r in stock} >= {"顶", "件", "箱", "吨"}
+    assert any(r["有效期至"] and r["有效期至"] < DAY for r in stock)  # something has expired
+    teams = GENERATORS["rescue_teams"](5, 1.0, 1, DAY, DAY)
+    kinds = Counter(r["队伍类型"] for r in teams)
+    assert kinds["专业救援-矿山"] >= 3 and len(kinds) == 10
+    chemicals = GENERATORS["chemical_enterprises"](5, 1.0, 1, DAY, DAY)
+    assert all(is_valid_credit_code(r["统一社会信用代码"]) for r in chemicals)
+    assert {r["重大危险源等级"] for r in chemicals} <= {"一级", "二级", "三级", "四级", "无"}
+    hazards = GENERATORS["safety_hazards"](5, 1.0, 1, DAY, DAY)
+    overdue = [r for r in hazards if r["整改状态"] in ("未整改", "整改中") and r["整改期限"] < DAY]
+    assert overdue and all(is_valid_credit_code(r["统一社会信用代码"]) for r in hazards)
+    assert all((r["整改完成日期"] is not None) == (r["整改状态"] in ("已整改", "已销号")) for r in hazards)
+    facts = GENERATORS["division_facts"](5, 1.0, 1, DAY, DAY)
+    assert {r["所属辖区代码"] for r in facts} == set(names)
+    assert all(names[r["所属辖区代码"]] == r["名称"] for r in facts)
+    assert 900_000 < sum(r["常住人口"] for r in facts) < 1_100_000
+    for rows in (stock, teams, chemicals):
+        assert all(r["所属辖区代码"] in names for r in rows)
+
+
+def test_a_later_version_changes_some_rows_and_keeps_history(tmp_path: Path) -> None:
+    first = GENERATORS["safety_hazards"](5, 1.0, 1, DAY, DAY)
+    later = GENERATORS["safety_hazards"](5, 1.0, 2, DAY, date(2026, 12, 5))
+    assert len(later) == len(first) + 6
+    old = {r["隐患编号"]: r for r in first}
+    closed = [r for r in later if r["隐患编号"] in old and old[r["隐患编号"]]["整改状态"] != r["整改状态"]]
+    assert closed and all(r["整改状态"] == "已整改" for r in closed)
+    assert all(old[r["隐患编号"]]["发现日期"] == r["发现日期"] for r in later if r["隐患编号"] in old)
+    info = populate(tmp_path, seed=5, uploaded_at=UPLOADED)
+    before = digests(tmp_path)
+    result = upload_version(tmp_path, "救援队伍台账.xlsx", seed=5, version=2, base_date=date.fromisoformat(
+        info["base_date"]), uploaded_at=datetime(2026, 11, 29, tzinfo=UTC))
+    after = digests(tmp_path)
+    assert result["rows"] == info["registers"]["rescue_teams"]["rows"] + 1
+    assert [n for n in after if after[n] != before[n]] == ["救援队伍台账.xlsx"]
+
+
+def test_fault_switches_damage_what_they_say(tmp_path: Path) -> None:
+    info = populate(tmp_path, seed=8, uploaded_at=UPLOADED,
+                    faults={"malformed_rate": 0.05, "duplicate_rate": 0.05})
+    stock = info["registers"]["material_stock"]
+    assert stock["malformed"] and stock["duplicates"] > 0
+    # Every written row is good, damaged or a pasted copy (a damaged row pasted twice counts as damaged twice).
+    assert stock["rows"] + len(stock["malformed"]) <= stock["rows_written"]
+    assert stock["rows_written"] <= stock["rows"] + len(stock["malformed"]) + stock["duplicates"]
+    wrong = upload_version(tmp_path, "division_facts", seed=8, faults={"wrong_header": True})
+    dropped, renamed, new_name = WRONG_HEADER["division_facts"]
+    header = [c.value for c in load_workbook(tmp_path / "辖区基础信息.xlsx").active[3]]
+    assert dropped not in header and renamed not in header and new_name in header
+    assert wrong["missing"] == [dropped, renamed] and wrong["unknown"] == [new_name]
