@@ -152,6 +152,28 @@ def sync_status() -> None:
     _echo(status(get_settings()))
 
 
+@sync_app.command("reconcile")
+def sync_reconcile(
+    day: Annotated[str, typer.Option("--date", help="The Asia/Shanghai day, YYYY-MM-DD.")],
+) -> None:
+    """Compare the city's reconciliation (对账) with the local ledger; exit 1 on any difference."""
+    from datetime import date as _date
+
+    from edp.sync_ledger import reconcile
+
+    result = reconcile(get_settings(), _date.fromisoformat(day))
+    _echo(result)
+    raise typer.Exit(0 if all(r["agrees"] for r in result) else 1)
+
+
+@sync_app.command("feedback")
+def sync_feedback() -> None:
+    """Pull the city's doubted records (疑义数据) and list those not yet answered."""
+    from edp.sync_ledger import pull_feedback
+
+    _echo(pull_feedback(get_settings()))
+
+
 @quarantine_app.command("list")
 def quarantine_list(source: Annotated[str | None, typer.Argument()] = None) -> None:
     """Quarantined records by source, dataset and reason."""

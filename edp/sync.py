@@ -83,11 +83,13 @@ DDL = (
         created_at timestamptz not null default now(),
         status text not null default 'packed',
         attempts int not null default 0,
+        first_sent_at timestamptz,
         last_error text,
         receipt_id text,
         acked_at timestamptz
     )
     """,
+    "alter table sync.batches add column if not exists first_sent_at timestamptz",
     """
     create table if not exists sync.receipts (
         receipt_id text primary key,
@@ -323,7 +325,10 @@ def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> di
 def _mark_sending(settings: Settings, batch_id: str) -> None:
     with engine(settings).begin() as conn:
         conn.execute(
-            sa.text("update sync.batches set status='sending', attempts=attempts+1 where batch_id=:b"),
+            sa.text(
+                "update sync.batches set status='sending', attempts=attempts+1, "
+                "first_sent_at=coalesce(first_sent_at, now()) where batch_id=:b"
+            ),
             {"b": batch_id},
         )
 

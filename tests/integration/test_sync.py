@@ -117,3 +117,66 @@ def test_faults_and_lost_replies_end_with_exactly_the_local_records(city) -> Non
     assert sum(failed.values()) > 0, json.dumps(stats)
     assert stats["batches"] == 7 and stats["records"] == 6500  # nothing stored twice
     assert by_lookup > 0, "some replies were lost: their receipts must come from a lookup"
+
+
+def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from edp.sync_ledger import pull_feedback, reconcile
+
+    s, server = city
+    _mart(s, 1500)
+    sync(s)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    (line,) = reconcile(s, today)
+    assert line["agrees"], line["differences"]
+    assert line["local"]["batches"] == 2 and line["local"]["records"] == 1500
+    httpx.post(
+        f"{server.url}/__admin/feedback",
+        json={"dataset": "hazard_events", "record_id": "weather-rain-7", "reason": "坐标疑似错误 coordinates doubtful"},
+    ).raise_for_status()
+    first = pull_feedback(s)
+    assert first["pulled"] == 1 and [o["record_id"] for o in first["open"]] == ["weather-rain-7"]
+    with engine(s).begin() as c:
+        c.execute(sa.text("update marts.fct_hazard_event set division_code='210381102000' "
+                          "where event_id='weather-rain-7'"))
+    sync(s)  # the corrected record goes out as a new version...
+    assert _city_records(server)["weather-rain-7"]["version"] == 2
+    assert pull_feedback(s)["open"] == []  # ...which answers the doubt
+
+
+def test_a_killed_sync_reruns_to_the_same_result(city, tmp_path: Path) -> None:
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    s, server = city
+    _mart(s, 5500)
+    # Slow, lossy city: a kill lands mid-batch, between store and reply, or between batches.
+    faults = {"fail_503_rate": 0.2, "lost_reply_rate": 0.3, "lost_reply_delay": 1.2}
+    httpx.post(f"{server.url}/__admin/faults", json=faults).raise_for_status()
+    env = {**os.environ, "EDP_HOME": str(s.home)}
+    edp = str(Path(sys.executable).with_name("edp"))
+    rng = random.Random(11)
+    for _ in range(4):
+        proc = subprocess.Popen([edp, "sync"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 4.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    final = subprocess.run([edp, "sync"], env=env, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]
+    kept = _city_records(server)
+    assert set(kept) == set(_local(s))
+    assert {v["version"] for v in kept.values()} == {1}  # nothing was packed twice
+    with engine(s).connect() as c:
+        batches = c.execute(sa.text("select count(*) from sync.batches")).scalar()
+        receipts = c.execute(sa.text("select count(distinct batch_id) from sync.receipts")).scalar()
+        outbox = c.execute(sa.text("select count(*) from sync.outbox")).scalar()
+    assert batches == receipts == 6
+    assert outbox == 5500
+    stats = httpx.get(f"{server.url}/__admin/stats").json()
+    assert stats["batches"] == 6 and stats["records"] == 5500
