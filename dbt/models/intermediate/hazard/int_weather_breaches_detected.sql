@@ -13,7 +13,7 @@ thresholds as (
             cast({{ var('hazard_rainstorm_precip_1h_mm') }} as double precision)),
         ('gale', '11B06', '大风', '极大风速', 'm/s', 'FM999990.0', true,
             cast({{ var('hazard_gale_gust_ms') }} as double precision)),
-        ('fog', '11B07', '大雾', '能见度', 'm', 'FM999999990', false,
+        ('fog', '11B17', '大雾', '能见度', 'm', 'FM999999990', false,
             cast({{ var('hazard_fog_visibility_m') }} as double precision))
     ) as t (breach_kind, category_code, category_name, measure_label, measure_unit, value_format,
         is_upper_bound, threshold)

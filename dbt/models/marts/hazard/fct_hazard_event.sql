@@ -1,50 +1,54 @@
--- One hazard event per (breach kind, division, hour): located at the station
--- with the extreme value, reported when the first of its observations first
--- reached the threshold (any version), graded by how far past it.
+-- One row per real-world hazard event from every source, in one shape:
+-- weather threshold breaches and CAP warning chains (weather), rain, river
+-- and reservoir threshold breaches (water), emergency 110 alarms and road
+-- accidents (police), road events (transport). Each source's events are
+-- built in intermediate/hazard (see each model for its event, time and
+-- severity rules); here they are unioned, named from ref_event_categories
+-- and given their report lag.
+{%- set event_models = [
+    'int_weather_breach_events_grouped',
+    'int_warning_events_chained',
+    'int_rain_breach_events_grouped',
+    'int_river_breach_events_detected',
+    'int_reservoir_breach_events_detected',
+    'int_alarms_classified',
+    'int_accidents_graded',
+    'int_road_events_classified',
+] %}
+
 with
 
-breaches as (
-    select * from {{ ref('int_weather_breaches_detected') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by breach_kind, division_code, obs_hour
-            order by threshold_ratio desc, station_id
-        ) as extreme_rank,
-        min(first_breached_at) over (partition by breach_kind, division_code, obs_hour) as first_reported_at
-    from breaches
-),
-
 events as (
+    {% for model in event_models -%}
     select
-        'weather-' || breach_kind || '-' || division_code || '-'
-        || to_char(obs_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
-        'weather' as source,
-        category_code,
-        category_name,
-        obs_hour as occurred_at,
-        first_reported_at as reported_at,
-        cast(floor(extract(epoch from first_reported_at - obs_hour) / 60) as integer) as report_lag_minutes,
-        division_code,
-        lon,
-        lat,
-        case
-            when threshold_ratio >= {{ var('hazard_severity_extreme_ratio') }} then 'extreme'
-            when threshold_ratio >= {{ var('hazard_severity_severe_ratio') }} then 'severe'
-            else 'moderate'
-        end as severity,
-        'observed' as status,
-        concat_ws(
-            ' ',
-            division_name,
-            to_char(obs_hour at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"'),
-            measure_text
-        ) as description
-    from ranked
-    where extreme_rank = 1
+        event_id, source, source_dataset, source_record_id, category_code, occurred_at, reported_at,
+        division_code, lon, lat, severity, status, description
+    from {{ ref(model) }}
+    where is_hazard_event
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+categories as (
+    select * from {{ ref('ref_event_categories') }}
 )
 
-select * from events
+select
+    events.event_id,
+    events.source,
+    events.source_dataset,
+    events.source_record_id,
+    events.category_code,
+    categories.name as category_name,
+    categories.top_code as top_category_code,
+    events.occurred_at,
+    events.reported_at,
+    cast(floor(extract(epoch from events.reported_at - events.occurred_at) / 60) as integer) as report_lag_minutes,
+    events.division_code,
+    events.lon,
+    events.lat,
+    events.severity,
+    events.status,
+    events.description
+from events
+left join categories on events.category_code = categories.code

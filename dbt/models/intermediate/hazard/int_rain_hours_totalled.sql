@@ -1,0 +1,44 @@
+-- Rainfall per station and local clock hour, summed from ST_PPTN_R periods of
+-- at most one hour (longer periods, e.g. daily rows, cannot be placed in an
+-- hour). Incremental: every (station, hour) with a reading extracted after
+-- the newest source_extracted_at here (less var hazard_lookback_hours) is
+-- recomputed in full, so corrections and backlog uploads update old hours.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='rain_hour_id',
+    )
+}}
+
+with
+
+readings as (
+    select * from {{ ref('stg_water__rain_readings') }}
+    where period_hours <= 1
+    {% if is_incremental() -%}
+    and (station_id, rain_hour) in (
+        select station_id, rain_hour
+        from {{ ref('stg_water__rain_readings') }}
+        where last_extracted_at > (
+            select coalesce(max(source_extracted_at), '-infinity')
+            from {{ this }}
+        ) - interval '{{ var("hazard_lookback_hours") }} hours'
+    )
+    {%- endif %}
+),
+
+hourly as (
+    select
+        station_id || '@' || to_char(rain_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as rain_hour_id,
+        station_id,
+        rain_hour,
+        cast(round(cast(sum(rainfall_mm) as numeric), 1) as double precision) as rainfall_mm,
+        cast(count(*) as integer) as period_count,
+        max(first_extracted_at) as complete_extracted_at,
+        max(last_extracted_at) as source_extracted_at
+    from readings
+    group by station_id, rain_hour
+)
+
+select * from hourly

@@ -1,0 +1,43 @@
+-- Warnings (chains) in force per 海城市 division and local day: a version (fct_warning
+-- row) is in force from its effective time (else its issue time) until it
+-- ended (updated / cancelled / expired) or, if still active, until the
+-- as_of moment. A version naming the county (210381000000) covers every
+-- division; one naming towns covers those towns.
+with
+
+versions as (
+    select
+        *,
+        cast(coalesce(effective_at, issued_at) at time zone 'Asia/Shanghai' as date) as first_day,
+        cast(
+            (coalesce(ended_at, least(expires_at, {{ hazard_as_of() }}), {{ hazard_as_of() }}) - interval '1 microsecond')
+            at time zone 'Asia/Shanghai' as date
+        ) as last_day
+    from {{ ref('int_warnings_lifecycled') }}
+    inner join {{ ref('int_warning_roots_resolved') }} using (identifier)
+),
+
+divisions as (
+    select code12 as division_code from {{ ref('ref_divisions') }}
+),
+
+spread as (
+    select
+        divisions.division_code,
+        cast(days.risk_day as date) as risk_date,
+        versions.root_identifier,
+        versions.colour_rank
+    from versions
+    cross join lateral unnest(versions.haicheng_division_codes) as named (code)
+    inner join divisions on named.code in (divisions.division_code, '210381000000')
+    cross join lateral generate_series(versions.first_day, versions.last_day, interval '1 day') as days (risk_day)
+)
+
+select
+    division_code || '-' || to_char(risk_date, 'YYYYMMDD') as warning_day_id,
+    division_code,
+    risk_date,
+    cast(count(distinct root_identifier) as integer) as warning_count,
+    cast(max(colour_rank) as integer) as worst_colour_rank
+from spread
+group by division_code, risk_date

@@ -1,0 +1,52 @@
+-- Water hazard sites: river sections (ZZ/ZQ stations with flood-control
+-- thresholds in ST_RVFCCH_B) and reservoirs (RR stations with flood-season
+-- limits in ST_RSVRFSR_B), in use, with their thresholds: WRZ/GRZ (and
+-- discharges) for rivers; every season's FSLTDZ as JSON plus the lowest for
+-- reservoirs. Snapshotted by snap_water_sites for dim_hazard_site history.
+with
+
+stations as (
+    select * from {{ ref('int_water_stations_located') }}
+    where is_in_use and station_type_code in ('ZZ', 'ZQ', 'RR')
+),
+
+river_thresholds as (
+    select * from {{ ref('stg_water__river_thresholds') }}
+),
+
+flood_limits as (
+    select
+        station_id,
+        min(flood_limit_level_m) as min_flood_limit_level_m,
+        jsonb_agg(
+            jsonb_build_object(
+                'bgmd', season_begin_mmdd, 'edmd', season_end_mmdd,
+                'fsltdz', flood_limit_level_m, 'fstp', season_type_code
+            ) order by season_begin_mmdd
+        ) as flood_limits
+    from {{ ref('stg_water__reservoir_flood_limits') }}
+    group by station_id
+)
+
+select
+    stations.station_id as water_site_id,
+    case when stations.station_type_code = 'RR' then 'reservoir' else 'river_section' end as site_type,
+    stations.station_name,
+    stations.river_name,
+    stations.station_type_code,
+    stations.report_grade_code,
+    stations.division_code,
+    stations.lon,
+    stations.lat,
+    river_thresholds.warning_stage_m,
+    river_thresholds.guaranteed_stage_m,
+    river_thresholds.warning_discharge_m3s,
+    river_thresholds.guaranteed_discharge_m3s,
+    flood_limits.min_flood_limit_level_m,
+    flood_limits.flood_limits
+from stations
+left join river_thresholds
+    on stations.station_id = river_thresholds.station_id and stations.station_type_code <> 'RR'
+left join flood_limits
+    on stations.station_id = flood_limits.station_id and stations.station_type_code = 'RR'
+where river_thresholds.station_id is not null or flood_limits.station_id is not null

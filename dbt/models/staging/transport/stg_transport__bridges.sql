@@ -1,0 +1,38 @@
+-- 桥梁 bridges: one row per bridge, the newest updated_at wins (ties: latest
+-- extraction); bridges whose latest version is a tombstone are removed.
+with
+
+source as (
+    select * from {{ source('transport', 'bridges') }}
+    where bridge_code is not null
+),
+
+latest as (
+    select distinct on (bridge_code) *
+    from source
+    order by bridge_code, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+),
+
+renamed as (
+    select
+        bridge_code as bridge_id,
+        name as bridge_name,
+        nullif(trim(road_code), '') as road_code,
+        stake,
+        length_m,
+        cast(spans as integer) as span_count,
+        cast(built_year as integer) as built_year,
+        cast(tech_grade as integer) as tech_grade,
+        last_inspection as last_inspection_date,
+        manager as manager_name,
+        lon,
+        lat,
+        division_code,
+        updated_at,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at
+    from latest
+    where not coalesce(deleted, false)
+)
+
+select * from renamed

@@ -1,0 +1,47 @@
+-- SL 323 ST_PPTN_R rainfall, one row per (station, TM): the bureau corrects
+-- rows in place and uploads backlog late, so the loader appends every changed
+-- row as a new version; the latest extraction wins. TM is the END of the
+-- period; rain_hour is the local clock hour the period ends in (a 5-minute
+-- period ending 02:00 belongs to 01:00–02:00).
+with
+
+source as (
+    select * from {{ source('water', 'rainfall') }}
+    where nullif(trim(stcd), '') is not null and tm is not null
+),
+
+versions as (
+    select
+        *,
+        min(_extracted_at) over (partition by trim(stcd), tm) as first_extracted_at,
+        max(_extracted_at) over (partition by trim(stcd), tm) as last_extracted_at,
+        count(*) over (partition by trim(stcd), tm) as version_count
+    from source
+),
+
+latest as (
+    select distinct on (trim(stcd), tm) *
+    from versions
+    order by trim(stcd), tm, _extracted_at desc, _batch_id desc
+),
+
+renamed as (
+    select
+        trim(stcd) || '@' || to_char(tm at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as rain_reading_id,
+        trim(stcd) as station_id,
+        tm as observed_at,
+        date_trunc('hour', tm - interval '1 second', 'Asia/Shanghai') as rain_hour,
+        drp as rainfall_mm,
+        intv as period_hours,
+        pdr as rain_duration_hours,
+        dyp as daily_rainfall_mm,
+        nullif(trim(wth), '') as weather_code,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at,
+        first_extracted_at,
+        last_extracted_at,
+        cast(version_count as integer) as version_count
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+-- SL 323 ST_RVFCCH_B river flood-control thresholds: the latest snapshot.
+with
+
+source as (
+    select * from {{ source('water', 'river_thresholds') }}
+),
+
+latest_batch as (
+    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
+),
+
+renamed as (
+    select
+        trim(stcd) as station_id,
+        wrz as warning_stage_m,
+        wrq as warning_discharge_m3s,
+        grz as guaranteed_stage_m,
+        grq as guaranteed_discharge_m3s,
+        ldkel as left_bank_crest_m,
+        rdkel as right_bank_crest_m,
+        moditime as modified_at,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at
+    from source
+    where
+        _batch_id in (select _batch_id from latest_batch)
+        and nullif(trim(stcd), '') is not null
+)
+
+select * from renamed

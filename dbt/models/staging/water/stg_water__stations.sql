@@ -1,0 +1,38 @@
+-- SL 323 ST_STBPRP_B station master: the latest snapshot (the loader stores
+-- every pull whole; the newest batch by _extracted_at is the current list).
+-- Codes are trimmed: CHAR columns come back padded on some DBMS.
+with
+
+source as (
+    select * from {{ source('water', 'stations') }}
+),
+
+latest_batch as (
+    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
+),
+
+renamed as (
+    select
+        trim(stcd) as station_id,
+        trim(stnm) as station_name,
+        nullif(trim(rvnm), '') as river_name,
+        nullif(trim(hnnm), '') as river_system_name,
+        nullif(trim(bsnm), '') as basin_name,
+        lgtd as lon,
+        lttd as lat,
+        nullif(trim(stlc), '') as location_text,
+        nullif(trim(addvcd), '') as county_code,
+        nullif(trim(sttp), '') as station_type_code,
+        nullif(trim(frgrd), '') as report_grade_code,
+        trim(usfl) = '1' as is_in_use,
+        nullif(trim(comments), '') as comments,
+        moditime as modified_at,
+        _batch_id as batch_id,
+        _extracted_at as extracted_at
+    from source
+    where
+        _batch_id in (select _batch_id from latest_batch)
+        and nullif(trim(stcd), '') is not null
+)
+
+select * from renamed
