@@ -34,6 +34,8 @@ from connectors.transport_auth import ClientCredentials
 from connectors.transport_cursor import Cursor, CursorRule
 from connectors.transport_datasets import ENDPOINTS, SOURCE, Endpoint
 
+DATASETS: dict[str, Dataset] = {name: e.dataset for name, e in ENDPOINTS.items()}
+
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 500

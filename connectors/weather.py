@@ -130,6 +130,9 @@ def limit_body(response: httpx.Response) -> None:
     response.stream = _CappedStream(response.stream, limit, url)
 
 
+DATASETS: dict[str, Dataset] = {"stations": STATIONS, "observations": OBSERVATIONS, "warnings": WARNINGS}
+
+
 class WeatherSource(Source):
     name = SOURCE
     title = "气象局 weather bureau"
@@ -166,7 +169,7 @@ class WeatherSource(Source):
         self.cap_initial = timedelta(days=initial_days if cap_initial_days is None else cap_initial_days)
 
     def datasets(self) -> dict[str, Dataset]:
-        return {"stations": STATIONS, "observations": OBSERVATIONS, "warnings": WARNINGS}
+        return dict(DATASETS)
 
     def check(self) -> CheckResult:
         try:

@@ -250,3 +250,27 @@ def demo(
     from edp.demo import run_demo
 
     run_demo(get_settings(), superset=not skip_superset)
+
+
+# -- reports for auditors (appended as one block: the sub-app, its registration, its command) ------------------
+report_app = typer.Typer(help="Reports for auditors (审计报告).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("quality")
+def report_quality(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (Asia/Shanghai).")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    out: Annotated[str | None, typer.Option(help="Local folder (default $EDP_HOME/reports/quality).")] = None,
+) -> None:
+    """The data-quality report (HTML and JSON): written locally and to the lake quality/reports/."""
+    from datetime import date as _date
+    from pathlib import Path
+
+    from edp.report import write_report
+
+    try:
+        first, last = _date.fromisoformat(start), _date.fromisoformat(end)
+    except ValueError as exc:
+        raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from None
+    _echo(write_report(get_settings(), first, last, Path(out) if out else None).as_dict())

@@ -171,6 +171,21 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
             "quarantined": quarantined}
 
 
+def ensure_declared_raw_tables(settings: Settings) -> list[str]:
+    """Create every declared raw table, so dbt builds even before a source first delivers."""
+    from edp.sources import configured_sources, declared_datasets
+
+    ops.ensure_ops(settings)
+    tables = []
+    with engine(settings).begin() as conn:
+        for source in configured_sources(settings):
+            for ds in declared_datasets(source).values():
+                conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:t))"), {"t": ds.table})
+                ensure_raw_table(conn, ds)
+                tables.append(f"raw.{ds.table}")
+    return tables
+
+
 def load_pending(settings: Settings, source: str | None = None) -> list[dict[str, Any]]:
     """Load every batch that is in the lake but not yet in the warehouse."""
     ops.ensure_ops(settings)

@@ -46,9 +46,13 @@ def load(source: str | None = None, settings: Settings | None = None) -> dict[st
 
 
 def transform(settings: Settings | None = None) -> dict[str, Any]:
+    from edp.loader import ensure_declared_raw_tables
     from edp.transform import build
 
-    result = build(_s(settings))
+    s = _s(settings)
+    # A source that has not delivered yet must not stop every mart from building.
+    ensure_declared_raw_tables(s)
+    result = build(s)
     return {"success": result.success, "nodes": len(result.nodes)}
 
 

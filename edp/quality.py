@@ -1,10 +1,15 @@
 """`edp check`: run the GX suites of ``expectations/`` against the warehouse.
 
-One run validates each selected dataset's table (a whole-table batch) with
-its suite through one Checkpoint, appends every expectation result to schema
-``audit`` and publishes Data Docs to the lake. A failed *blocking* rule marks
-the dataset ``blocked`` (:func:`dataset_status`); the sync refuses to
-publish it. Warnings are recorded and shown, nothing more.
+One run validates each selected dataset with its suite through one
+Checkpoint per dataset (raw: the current rows, a query asset, see
+``expectations.raw``; marts: the whole table), appends every expectation
+result to schema ``audit`` and publishes Data Docs to the lake. A failed
+*blocking* rule marks the dataset ``blocked`` (:func:`dataset_status`); the
+sync refuses to publish it. Warnings are recorded and shown, nothing more.
+
+Before GX runs, credit codes are validated in Python (``edp.quality_uscc``).
+Failing samples name rows by key and load batch, with personal information
+masked (``edp.quality_samples``).
 
 The GX context is ephemeral: data source, suites and checkpoint exist only
 for the run (so the warehouse URL is never written to disk); validation
@@ -19,11 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from edp import quality_audit, quality_docs
+import sqlalchemy as sa
+
+from edp import ops, quality_audit, quality_docs, quality_samples, quality_uscc
 from edp.quality_audit import dataset_status
 from edp.settings import Settings
 from edp.warehouse import connection_info, engine
-from expectations import SUITES, Dimension, Severity, target
+from expectations import SUITES, Dimension, Severity, Suite
 from expectations.dimensions import DIMENSION_LABELS
 
 if TYPE_CHECKING:
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DATASOURCE = "warehouse"
-SAMPLE_SIZE = 20  # unexpected values or rows kept per failed expectation
+SAMPLE_SIZE = quality_samples.SAMPLE_SIZE
 UNREADABLE = "edp_table_is_readable"  # our own pseudo-expectation when GX cannot read the table
 
 __all__ = ["CheckRun", "DatasetSummary", "Outcome", "dataset_status", "run_checks"]
@@ -60,6 +67,7 @@ class Outcome:
     unexpected_percent: float | None = None
     unexpected_sample: Any = None
     exception: str | None = None
+    failed_batches: tuple[str, ...] = ()
 
     @property
     def dimension_zh(self) -> str:
@@ -135,15 +143,19 @@ def _describe(o: Outcome) -> str:
 
 def run_checks(settings: Settings, datasets: list[str] | None = None) -> CheckRun:
     """Validate ``datasets`` (default: every dataset in ``expectations.SUITES``) and record the run."""
-    suites = {name: SUITES[name]() for name in _selected(datasets)}
+    entries = {name: SUITES[name] for name in _selected(datasets)}
+    schedules = {name: cfg.schedule for name, cfg in settings.sources().items()}
+    suites = {name: entry.build(schedules) for name, entry in entries.items()}
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"  # sorts by time, like audit readers expect
     quality_audit.ensure_audit(settings)
+    ops.ensure_ops(settings)  # reconciliation, volume and freshness read ops.batches
+    quality_uscc.refresh(settings, entries.values())
 
     context = _context(settings)
     source = context.data_sources.add_or_update_sql(DATASOURCE, connection_string=_connection_string(settings))
     try:
-        outcomes, results = _validate(settings, context, source, suites, run_id, started)
+        outcomes, results = _validate(settings, context, source, entries, suites, run_id, started)
     finally:
         source.get_engine().dispose()  # the next run builds a new context and engine
 
@@ -205,60 +217,80 @@ def _validate(
     settings: Settings,
     context: AbstractDataContext,
     source: SQLDatasource,
+    entries: dict[str, Suite],
     suites: dict[str, ExpectationSuite],
     run_id: str,
     started: datetime,
 ) -> tuple[list[Outcome], dict[str, tuple[Any, ExpectationSuiteValidationResult]]]:
-    """Run all readable datasets through one checkpoint; an unreadable table is a blocking failure."""
-    import great_expectations as gx
+    """One checkpoint per readable dataset; an unreadable table is a blocking failure.
+
+    One checkpoint each because the result format differs: a failing row is
+    named by the dataset's own key (and load batch) columns.
+    """
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.datasource.fluent.interfaces import TestConnectionError
 
     outcomes: list[Outcome] = []
-    definitions = []
-    dataset_of_suite: dict[str, str] = {}
-    for name, suite in suites.items():
-        schema, table = target(name)
-        try:
-            asset = source.add_table_asset(name, table_name=table, schema_name=schema)
-        except TestConnectionError as exc:
-            outcomes.append(_unreadable(name, suite.name, exc))
-            continue
-        batch = asset.add_batch_definition_whole_table("whole_table")
-        definition = gx.ValidationDefinition(name=name, data=batch, suite=context.suites.add(suite))
-        definitions.append(context.validation_definitions.add(definition))
-        dataset_of_suite[suite.name] = name
-    if not definitions:
-        return outcomes, {}
-
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(name=f"edp_check_{run_id}", validation_definitions=definitions, result_format="SUMMARY")
-    )
-    result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
     results: dict[str, tuple[Any, ExpectationSuiteValidationResult]] = {}
-    for identifier, suite_result in result.run_results.items():
-        name = dataset_of_suite[suite_result.suite_name]
-        results[name] = (identifier, suite_result)
-        outcomes += _outcomes(settings, name, suites[name], suite_result)
+    for number, (name, suite) in enumerate(suites.items(), start=1):
+        entry = entries[name]
+        problem = _unreadable_reason(settings, entry)
+        outcomes.append(_readability(entry, suite.name, problem))
+        if problem:
+            continue
+        checkpoint = _checkpoint(context, source, entry, suite, f"edp_check_{run_id}_{number:03d}")
+        result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+        for identifier, suite_result in result.run_results.items():
+            results[name] = (identifier, suite_result)
+            outcomes += _outcomes(settings, entry, suite, suite_result)
     return outcomes, results
 
 
+def _unreadable_reason(settings: Settings, entry: Suite) -> str | None:
+    schema, table = entry.schema_table
+    with engine(settings).connect() as c:
+        found = c.execute(sa.text("select to_regclass(:t)"), {"t": f'"{schema}"."{table}"'}).scalar()
+    return None if found else f'relation "{schema}"."{table}" does not exist (dataset {entry.dataset} unreadable)'
+
+
+def _checkpoint(
+    context: AbstractDataContext, source: SQLDatasource, entry: Suite, suite: ExpectationSuite, name: str
+) -> Any:
+    import great_expectations as gx
+
+    schema, table = entry.schema_table
+    if entry.query is None:
+        asset = source.add_table_asset(entry.dataset, table_name=table, schema_name=schema)
+    else:
+        asset = source.add_query_asset(entry.dataset, query=entry.query)
+    batch = asset.add_batch_definition_whole_table("whole_table" if entry.query is None else "current_rows")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=entry.dataset, data=batch, suite=context.suites.add(suite))
+    )
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if entry.index_columns:
+        result_format["unexpected_index_column_names"] = list(entry.index_columns)
+    return context.checkpoints.add(
+        gx.Checkpoint(name=name, validation_definitions=[definition], result_format=result_format)
+    )
+
+
 def _outcomes(
-    settings: Settings, dataset: str, suite: ExpectationSuite, suite_result: ExpectationSuiteValidationResult
+    settings: Settings, entry: Suite, suite: ExpectationSuite, suite_result: ExpectationSuiteValidationResult
 ) -> list[Outcome]:
     # GX returns results in its own order; keep the suite's, which reads top-down.
     order = {(e.meta or {}).get("rule_id"): i for i, e in enumerate(suite.expectations)}
-    found = [_outcome(settings, dataset, suite_result.suite_name, r) for r in suite_result.results]
+    found = [_outcome(settings, entry, suite_result.suite_name, r) for r in suite_result.results]
     return sorted(found, key=lambda o: order.get(o.rule_id, len(order)))
 
 
-def _outcome(settings: Settings, dataset: str, suite: str, r: ExpectationValidationResult) -> Outcome:
+def _outcome(settings: Settings, entry: Suite, suite: str, r: ExpectationValidationResult) -> Outcome:
     config = r.expectation_config
     meta = config.meta or {}
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
     result = r.result or {}
+    sample, batches = (None, []) if r.success else _sample(settings, entry, kwargs, result)
     return Outcome(
-        dataset=dataset,
+        dataset=entry.dataset,
         suite=suite,
         expectation_type=config.type,
         rule_id=meta.get("rule_id", config.type),
@@ -271,8 +303,9 @@ def _outcome(settings: Settings, dataset: str, suite: str, r: ExpectationValidat
         element_count=result.get("element_count"),
         unexpected_count=_unexpected_count(config.type, result),
         unexpected_percent=result.get("unexpected_percent"),
-        unexpected_sample=None if r.success else _sample(settings, dataset, kwargs, result),
+        unexpected_sample=sample,
         exception=_exception_message(r.exception_info),
+        failed_batches=tuple(batches),
     )
 
 
@@ -295,28 +328,16 @@ def _unexpected_count(expectation_type: str, result: dict[str, Any]) -> int | No
     return None
 
 
-def _sample(settings: Settings, dataset: str, kwargs: dict[str, Any], result: dict[str, Any]) -> Any:
-    if result.get("partial_unexpected_list"):
-        return result["partial_unexpected_list"][:SAMPLE_SIZE]
-    if "unexpected_rows_query" in kwargs:
-        return _unexpected_rows(settings, dataset, kwargs["unexpected_rows_query"])
-    return result.get("details")
-
-
-def _unexpected_rows(settings: Settings, dataset: str, query: str) -> list[dict[str, Any]]:
-    """The first rows an UnexpectedRowsExpectation's query returns.
-
-    Run here, not through GX: at SUMMARY GX keeps only the row count, and its
-    ways to fetch rows either read them all (ValidationDefinition.get_unexpected_rows)
-    or draw progress bars on every call (Batch.compute_metrics).
-    """
-    schema, table = target(dataset)
-    # Same substitution GX makes for a whole-table batch (str.format, so {{ }} escapes behave alike).
-    batch = f'"{schema}"."{table}"'
-    sql = f"select * from ({query.format(batch=batch)}) as unexpected limit {SAMPLE_SIZE}"
-    with engine(settings).connect() as c:
-        # exec_driver_sql: the query is ours and may contain ':' casts that text() would take for binds.
-        return [dict(row) for row in c.exec_driver_sql(sql).mappings()]
+def _sample(settings: Settings, entry: Suite, kwargs: dict[str, Any], result: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The failing sample (personal data masked) and the load batches it names."""
+    if "unexpected_rows_query" in kwargs and not result.get("partial_unexpected_list"):
+        try:
+            return quality_samples.unexpected_rows(settings, entry, kwargs["unexpected_rows_query"])
+        except sa.exc.DBAPIError as exc:  # the expectation itself failed on this query; GX reported why
+            log.warning("%s: no sample: %s", entry.dataset, exc.orig)
+            return None, []
+    sample = quality_samples.from_result(entry, _column(kwargs), result)
+    return sample, quality_samples.batches_of(sample)
 
 
 def _exception_message(info: Any) -> str | None:
@@ -329,10 +350,11 @@ def _exception_message(info: Any) -> str | None:
     return "; ".join(dict.fromkeys(m for m in messages if m)) or None
 
 
-def _unreadable(dataset: str, suite: str, exc: Exception) -> Outcome:
-    schema, table = target(dataset)
+def _readability(entry: Suite, suite: str, problem: str | None) -> Outcome:
+    """Accessibility (可访问性) as an evaluation of its own, passed or not, so its score means something."""
+    schema, table = entry.schema_table
     return Outcome(
-        dataset=dataset,
+        dataset=entry.dataset,
         suite=suite,
         expectation_type=UNREADABLE,
         rule_id="table_is_readable",
@@ -340,8 +362,8 @@ def _unreadable(dataset: str, suite: str, exc: Exception) -> Outcome:
         column=None,
         dimension=Dimension.ACCESSIBILITY,
         severity=Severity.BLOCKING,
-        success=False,
-        exception=str(exc)[:2000],
+        success=problem is None,
+        exception=problem[:2000] if problem else None,
     )
 
 

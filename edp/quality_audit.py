@@ -61,7 +61,18 @@ DDL = (
         checked_at timestamptz not null
     )
     """,
+    # The load batches a failure names (from its sample), so the report can list them without parsing JSON.
+    "alter table audit.expectation_results add column if not exists failed_batches text[]",
     "create index if not exists expectation_results_run on audit.expectation_results (run_id, dataset)",
+    # Verdicts of python-stdnum on unified social credit codes (edp.quality_uscc); a verdict never changes.
+    """
+    create table if not exists audit.credit_codes (
+        code text primary key,
+        is_valid boolean not null,
+        reason text,
+        checked_at timestamptz not null default now()
+    )
+    """,
     "create index if not exists expectation_results_dataset on audit.expectation_results (dataset, checked_at)",
     # The latest run that checked each dataset decides its status.
     """
@@ -103,12 +114,12 @@ _INSERT_RESULT = sa.text(
     insert into audit.expectation_results
         (run_id, dataset, suite, expectation_type, expectation_id, kwargs, column_name, dimension,
          dimension_zh, severity, success, observed_value, element_count, unexpected_count,
-         unexpected_percent, unexpected_sample, exception, docs_uri, checked_at)
+         unexpected_percent, unexpected_sample, failed_batches, exception, docs_uri, checked_at)
     values
         (:run_id, :dataset, :suite, :expectation_type, :expectation_id, cast(:kwargs as jsonb), :column_name,
          :dimension, :dimension_zh, :severity, :success, cast(:observed_value as jsonb), :element_count,
-         :unexpected_count, :unexpected_percent, cast(:unexpected_sample as jsonb), :exception, :docs_uri,
-         :checked_at)
+         :unexpected_count, :unexpected_percent, cast(:unexpected_sample as jsonb), :failed_batches, :exception,
+         :docs_uri, :checked_at)
     """
 )
 
@@ -162,6 +173,7 @@ def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:
         "unexpected_count": o.unexpected_count,
         "unexpected_percent": o.unexpected_percent,
         "unexpected_sample": None if o.unexpected_sample is None else to_json(o.unexpected_sample),
+        "failed_batches": list(o.failed_batches) or None,
         "exception": o.exception,
         "docs_uri": summary.docs_uri if summary else None,
         "checked_at": run.finished_at,

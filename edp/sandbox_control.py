@@ -6,6 +6,7 @@ use, so the embedded default works with no configuration at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Any
@@ -31,9 +32,12 @@ def departments(settings: Settings) -> dict[str, dict[str, Any]]:
         # The bureau's SL 323 database lives on the warehouse's server, in its own database.
         conn = connection_info(settings)
         server = Conn(conn.host, conn.port, conn.user, conn.password, "postgres")
+        # Named per EDP_HOME: two sandboxes on one server must not drop each other's database.
+        suffix = hashlib.sha256(str(settings.home.resolve()).encode()).hexdigest()[:8]
         config["water"] = {
             "server_url": server.sqlalchemy_url().render_as_string(hide_password=False),
-            "reader_user": "sl323_reader",
+            "database": f"haicheng_sl323_{suffix}",
+            "reader_user": f"sl323_reader_{suffix}",
             "reader_password": source_credential(settings, "water", "password"),
         }
     return config

@@ -11,6 +11,7 @@ import importlib.util
 
 from connectors.base import Source
 from connectors.context import SourceContext
+from connectors.schema import Dataset
 from edp.sandbox_link import SANDBOX, sandbox_url
 from edp.secrets import generated_secret, source_credential
 from edp.settings import Settings
@@ -59,6 +60,11 @@ def build_source(settings: Settings, name: str) -> Source:
         raise KeyError(f"no connector for source {name!r} (known: {', '.join(sorted(CONNECTORS))})")
     module = importlib.import_module(CONNECTORS[name])
     return module.create(source_context(settings, name))
+
+
+def declared_datasets(name: str) -> dict[str, Dataset]:
+    """The datasets a connector declares, without building (or reaching) the source."""
+    return dict(importlib.import_module(CONNECTORS[name]).DATASETS)
 
 
 def configured_sources(settings: Settings) -> list[str]:

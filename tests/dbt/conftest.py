@@ -27,22 +27,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from edp.loader import ensure_declared_raw_tables
 from edp.settings import Settings
 from edp.warehouse import engine
 
 CST = timezone(timedelta(hours=8))
 
-DDL = (
-    "create schema if not exists raw",
-    """create table raw.weather__stations (station_id text, name text, lon double precision,
-    lat double precision, altitude_m double precision, division_code text, kind text, active boolean,
-    _extra jsonb, _batch_id text not null, _extracted_at timestamptz not null, _source text not null)""",
-    """create table raw.weather__observations (station_id text, obs_time timestamptz,
-    temp_c double precision, precip_1h_mm double precision, wind_speed_ms double precision,
-    wind_gust_ms double precision, wind_dir_deg double precision, rh_pct double precision,
-    visibility_m double precision, pressure_hpa double precision, qc smallint, updated_at timestamptz,
-    _extra jsonb, _batch_id text not null, _extracted_at timestamptz not null, _source text not null)""",
-)
 
 HAIZHOU = "210381001000"
 TENGAO = "210381118000"
@@ -166,11 +156,10 @@ def insert_observations(conn: sa.Connection, rows: list[dict[str, Any]], batch_i
 
 @pytest.fixture
 def raw_weather(settings: Settings) -> Iterator[sa.Engine]:
-    """The settings database with raw.weather__* created by the loader's DDL and the known rows."""
+    """Every declared raw table (the loader's own DDL), with known weather rows."""
     eng = engine(settings)
+    ensure_declared_raw_tables(settings)
     with eng.begin() as conn:
-        for stmt in DDL:
-            conn.execute(sa.text(stmt))
         insert_stations(conn, "stations-1", at(28, 15, 0))
         insert_observations(conn, BATCH_1, "obs-1", EXTRACTED_1)
         insert_stations(conn, "stations-2", at(28, 21, 25), withdrawn=True)

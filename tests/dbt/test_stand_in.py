@@ -11,7 +11,7 @@ from sandbox.server import run_in_thread
 from sandbox.weather.app import create_app
 
 from edp.ingest import extract
-from edp.loader import load_pending
+from edp.loader import ensure_declared_raw_tables, load_pending
 from edp.secrets import source_credential
 from edp.settings import Settings
 from edp.transform import build
@@ -35,6 +35,7 @@ def loaded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sett
 
 @pytest.mark.integration
 def test_build_on_the_weather_stand_in(loaded: Settings) -> None:
+    ensure_declared_raw_tables(loaded)  # the other sources have not delivered here
     result = build(loaded)
     assert result.success, result.summary()
     assert not [n.unique_id for n in result.nodes if n.status == "warn"]
