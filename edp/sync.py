@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -43,6 +44,24 @@ class Exchanged:
     key: str
     # Quality datasets that must not be blocked for this one to be published.
     gated_by: tuple[str, ...] = ()
+    # Rows of the mart that are exchanged (SQL condition), e.g. current versions only.
+    where: str | None = None
+    # Columns never sent upstream (data minimisation).
+    omit: tuple[str, ...] = ()
+    # Row-level minimisation before a record leaves the county.
+    minimise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+def _without_police_free_text(row: dict[str, Any]) -> dict[str, Any]:
+    """Alarm and accident free text may name people (the connector masks numbers, not names):
+    upstream gets the category instead of the narrative."""
+    if row.get("source") == "police":
+        return {**row, "description": row.get("category_name")}
+    return row
+
+
+def _raw(source: str, *datasets: str) -> tuple[str, ...]:
+    return tuple(f"raw.{source}__{d}" for d in datasets)
 
 
 EXCHANGED: dict[str, Exchanged] = {
@@ -50,7 +69,53 @@ EXCHANGED: dict[str, Exchanged] = {
         "hazard_events",
         "marts.fct_hazard_event",
         "event_id",
-        gated_by=("raw.weather__observations", "marts.fct_weather_hourly_extremes", "marts.fct_hazard_event"),
+        gated_by=(
+            *_raw("weather", "observations", "warnings"),
+            *_raw("water", "rainfall", "river", "reservoir", "river_thresholds", "reservoir_flood_limits"),
+            *_raw("police", "alarms", "accidents"),
+            *_raw("transport", "road_events"),
+            "marts.fct_weather_hourly_extremes",
+            "marts.fct_hazard_event",
+        ),
+        minimise=_without_police_free_text,
+    ),
+    "warnings": Exchanged(
+        "warnings", "marts.fct_warning", "identifier", gated_by=(*_raw("weather", "warnings"), "marts.fct_warning")
+    ),
+    "hazard_sites": Exchanged(
+        "hazard_sites",
+        "marts.dim_hazard_site",
+        "site_id",
+        where="valid_to is null",
+        gated_by=(
+            *_raw("natural_resources", "hazard_points"),
+            *_raw("transport", "bridges"),
+            *_raw("water", "stations", "river_thresholds", "reservoir_flood_limits"),
+            *_raw("bureau", "chemical_enterprises"),
+            "marts.dim_hazard_site",
+        ),
+    ),
+    "enterprises": Exchanged(
+        "enterprises",
+        "marts.dim_enterprise",
+        "enterprise_id",
+        gated_by=(
+            *_raw("bureau", "chemical_enterprises", "safety_hazards"),
+            *_raw("police", "key_units"),
+            *_raw("transport", "hazmat_carriers", "hazmat_waybills"),
+            *_raw("natural_resources", "mining_rights"),
+            "marts.dim_enterprise",
+        ),
+    ),
+    "resources": Exchanged(
+        "resources",
+        "marts.dim_resource_site",
+        "resource_site_id",
+        gated_by=(
+            *_raw("bureau", "material_stock", "rescue_teams", "division_facts"),
+            *_raw("natural_resources", "shelters"),
+            "marts.dim_resource_site",
+        ),
     ),
 }
 
@@ -130,8 +195,13 @@ def _mart_rows(conn: sa.Connection, spec: Exchanged) -> dict[str, dict[str, Any]
     exists = conn.execute(sa.text("select to_regclass(:t)"), {"t": spec.table}).scalar()
     if not exists:
         return {}
-    rows = conn.execute(sa.text(f'select * from "{schema}"."{table}" order by "{spec.key}"'))
-    return {str(r._mapping[spec.key]): {k: _jsonable(v) for k, v in r._mapping.items()} for r in rows}
+    where = f"where {spec.where}" if spec.where else ""
+    rows = conn.execute(sa.text(f'select * from "{schema}"."{table}" {where} order by "{spec.key}"'))
+    out = {}
+    for r in rows:
+        data = {k: _jsonable(v) for k, v in r._mapping.items() if k not in spec.omit}
+        out[str(r._mapping[spec.key])] = spec.minimise(data) if spec.minimise else data
+    return out
 
 
 def diff_to_outbox(settings: Settings, spec: Exchanged) -> dict[str, int]:

@@ -68,7 +68,7 @@ def _local(s: Settings) -> dict[str, dict]:
 def test_sync_sends_every_row_once_with_receipts(city) -> None:
     s, server = city
     _mart(s, 2300)
-    (first,) = sync(s)
+    (first,) = sync(s, ["hazard_events"])
     assert first.diff == {"upsert": 2300, "delete": 0, "unchanged": 0}
     assert first.batches_packed == 3  # 1000 + 1000 + 300
     kept = _city_records(server)
@@ -79,18 +79,18 @@ def test_sync_sends_every_row_once_with_receipts(city) -> None:
     with engine(s).connect() as c:
         assert c.execute(sa.text("select count(*) from sync.receipts")).scalar() == 3
         assert c.execute(sa.text("select count(*) from sync.batches where status <> 'acked'")).scalar() == 0
-    (again,) = sync(s)
+    (again,) = sync(s, ["hazard_events"])
     assert again.diff["unchanged"] == 2300 and again.batches_packed == 0
 
 
 def test_changes_and_deletes_go_out_as_new_versions(city) -> None:
     s, server = city
     _mart(s, 5)
-    sync(s)
+    sync(s, ["hazard_events"])
     with engine(s).begin() as c:
         c.execute(sa.text("update marts.fct_hazard_event set description='更正' where event_id='weather-rain-1'"))
         c.execute(sa.text("delete from marts.fct_hazard_event where event_id='weather-rain-2'"))
-    (result,) = sync(s)
+    (result,) = sync(s, ["hazard_events"])
     assert result.diff == {"upsert": 1, "delete": 1, "unchanged": 3}
     kept = _city_records(server)
     assert kept["weather-rain-1"]["version"] == 2 and kept["weather-rain-1"]["data"]["description"] == "更正"
@@ -104,7 +104,7 @@ def test_faults_and_lost_replies_end_with_exactly_the_local_records(city) -> Non
     _mart(s, 6500)
     faults = {"fail_503_rate": 0.3, "fail_429_rate": 0.15, "lost_reply_rate": 0.3, "lost_reply_delay": 1.5}
     httpx.post(f"{server.url}/__admin/faults", json=faults).raise_for_status()
-    sync(s)
+    sync(s, ["hazard_events"])
     kept = _city_records(server)
     assert set(kept) == set(_local(s))
     with engine(s).connect() as c:
@@ -127,9 +127,9 @@ def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
 
     s, server = city
     _mart(s, 1500)
-    sync(s)
+    sync(s, ["hazard_events"])
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    (line,) = reconcile(s, today)
+    (line,) = reconcile(s, today, ["hazard_events"])
     assert line["agrees"], line["differences"]
     assert line["local"]["batches"] == 2 and line["local"]["records"] == 1500
     httpx.post(
@@ -141,7 +141,7 @@ def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
     with engine(s).begin() as c:
         c.execute(sa.text("update marts.fct_hazard_event set division_code='210381102000' "
                           "where event_id='weather-rain-7'"))
-    sync(s)  # the corrected record goes out as a new version...
+    sync(s, ["hazard_events"])  # the corrected record goes out as a new version...
     assert _city_records(server)["weather-rain-7"]["version"] == 2
     assert pull_feedback(s)["open"] == []  # ...which answers the doubt
 
