@@ -459,6 +459,9 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                        (select max(r.received_at) from sync.receipts r join sync.batches b using (batch_id)
                          where b.dataset = o.dataset) as last_receipt_at,
                        (select count(*) from sync.batches b where b.dataset = o.dataset) as batches,
+                       -- Lag: how long the oldest record not yet accepted has been waiting.
+                       round(extract(epoch from now() - min(o.created_at)
+                             filter (where o.status not in ('accepted', 'rejected'))) / 60.0, 1) as lag_minutes,
                        (select count(*) from sync.receipts r join sync.batches b using (batch_id)
                          where b.dataset = o.dataset) as receipts
                 from sync.outbox o group by o.dataset order by o.dataset
