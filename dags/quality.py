@@ -18,19 +18,27 @@ from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
     doc_md="""
 ### 数据质量 data quality
 Runs every suite in `expectations/`; results are appended to `audit`, Data
-Docs are published to the lake. A blocking failure marks the dataset blocked
+Docs are published to the lake, then the auditor's report of the last 7 days
+is written (HTML + JSON, lake `quality/reports/`). A blocking failure marks the dataset blocked
 and the sync DAG will not publish it. The task itself succeeds so that the
 results are recorded and the gate (not a red task) decides.
 """,
 )
 def quality() -> None:
-    @task(outlets=[AUDIT_CHECK_RUNS])
+    @task
     def run_checks() -> dict:
         from edp.pipeline import check
 
         return check()
 
-    run_checks()
+    # The report is what the sync sends as `quality_reports`: it follows every check run.
+    @task(outlets=[AUDIT_CHECK_RUNS])
+    def report() -> dict:
+        from edp.pipeline import quality_report
+
+        return quality_report()
+
+    run_checks() >> report()
 
 
 quality()

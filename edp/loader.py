@@ -58,6 +58,10 @@ def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
             conn.execute(sa.text(f'alter table raw."{ds.table}" add column "{f.name}" {PG_TYPES[f.type]}'))
     for col in ("_batch_id", "_row_hash"):
         conn.execute(sa.text(f'create index if not exists "{ds.table}__{col}" on raw."{ds.table}" ({col})'))
+    key_cols = ", ".join(f'"{k}"' for k in ds.primary_key)
+    conn.execute(
+        sa.text(f'create index if not exists "{ds.table}__key" on raw."{ds.table}" ({key_cols}, _extracted_at)')
+    )
 
 
 def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, data: bytes) -> tuple[int, int]:
@@ -92,15 +96,19 @@ def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, data: bytes) -> tuple
             )
         )
     key_match = " and ".join(f'r."{k}" is not distinct from s."{k}"' for k in ds.primary_key)
-    only_new = (
-        f'where not exists (select 1 from raw."{ds.table}" r where r._row_hash = s._row_hash and {key_match})'
-        if ds.mode == "incremental" and not replace_by
-        else ""
-    )
+    if ds.mode == "incremental" and not replace_by:
+        # Compared with the key's latest version only: A → B → A stores the final A again.
+        changed = (
+            "left join lateral (select r._row_hash from raw."
+            f'"{ds.table}" r where {key_match} order by r._extracted_at desc, r._batch_id desc limit 1) latest '
+            "on true where latest._row_hash is distinct from s._row_hash"
+        )
+    else:
+        changed = ""
     inserted = conn.execute(
         sa.text(
             f'insert into raw."{ds.table}" ({copy_cols}, _row_hash) '
-            f"select {select_cols}, s._row_hash from _edp_load s {only_new}"
+            f"select {select_cols}, s._row_hash from _edp_load s {changed}"
         )
     ).rowcount
     return table.num_rows, inserted

@@ -73,6 +73,18 @@ def check(settings: Settings | None = None) -> dict[str, Any]:
             "data_docs_uri": run.data_docs_uri}
 
 
+def quality_report(settings: Settings | None = None, days: int = 7) -> dict[str, Any]:
+    """The auditor's report over the last ``days`` days (Asia/Shanghai), as the city receives it."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from edp.report import write_report
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    files = write_report(_s(settings), today - timedelta(days=days - 1), today)
+    return {"report_id": files.report_id, "html": files.html_uri, "json": files.json_uri}
+
+
 def sync(settings: Settings | None = None) -> dict[str, Any]:
     from edp.sync import sync as do_sync
 

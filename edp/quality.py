@@ -234,11 +234,16 @@ def _validate(
     for number, (name, suite) in enumerate(suites.items(), start=1):
         entry = entries[name]
         problem = _unreadable_reason(settings, entry)
+        if problem is None:
+            try:
+                checkpoint = _checkpoint(context, source, entry, suite, f"edp_check_{run_id}_{number:03d}")
+                result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+            except Exception as exc:  # one dataset GX cannot read must not cost the others their results
+                log.warning("%s: not validated", name, exc_info=True)
+                problem = f"GX could not validate {name}: {type(exc).__name__}: {exc}"
         outcomes.append(_readability(entry, suite.name, problem))
         if problem:
             continue
-        checkpoint = _checkpoint(context, source, entry, suite, f"edp_check_{run_id}_{number:03d}")
-        result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
         for identifier, suite_result in result.run_results.items():
             results[name] = (identifier, suite_result)
             outcomes += _outcomes(settings, entry, suite, suite_result)

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
+
 from edp.settings import Settings
 from edp.warehouse import engine
 from expectations.spec import Suite
@@ -53,17 +55,23 @@ def unexpected_rows(settings: Settings, suite: Suite, query: str) -> tuple[list[
     # Same substitution GX makes (str.format, so {{ }} escapes behave alike).
     sql = query.format(batch=batch_sql(suite, query))
     with engine(settings).connect() as c:
-        # exec_driver_sql: the query is ours and may contain ':' casts that text() would take for binds.
-        result = c.exec_driver_sql(f"select * from ({sql}) as unexpected limit {SAMPLE_SIZE}")
-        rows = [dict(row) for row in result.mappings()]
+        rows = [dict(row) for row in c.execute(as_text(f"select * from ({sql}) as unexpected limit {SAMPLE_SIZE}"))
+                .mappings()]  # fmt: skip
         batches: list[str] = []
         if rows and BATCH_COLUMN in rows[0]:
-            found = c.exec_driver_sql(
-                f"select distinct {BATCH_COLUMN} from ({sql}) as unexpected "
-                f"where {BATCH_COLUMN} is not null order by 1 limit {MAX_BATCHES}"
+            found = c.execute(
+                as_text(
+                    f"select distinct {BATCH_COLUMN} from ({sql}) as unexpected "
+                    f"where {BATCH_COLUMN} is not null order by 1 limit {MAX_BATCHES}"
+                )
             )
             batches = [str(b) for b in found.scalars()]
     return [mask_row(r, suite.pii_columns) for r in rows], batches
+
+
+def as_text(sql: str) -> sa.TextClause:
+    """The query as GX runs it (``sa.text``: '%' is escaped for the driver, '::' casts are not binds)."""
+    return sa.text(sql)
 
 
 def from_result(suite: Suite, column: str | None, result: dict[str, Any]) -> Any:

@@ -111,7 +111,7 @@ def build_report(settings: Settings, start: date, end: date, now: datetime | Non
         rows = report_data.evaluations(conn, lo, hi)
         runs = report_data.runs(conn, lo, hi)
         content = {
-            "groups": report_data.groups(rows, status),
+            "groups": report_data.groups(rows, status, {n: c.title for n, c in settings.sources().items()}),
             "trend": report_data.trend(rows, start, end),
             "blocking_failures": report_data.blocking_failures(conn, lo, hi),
             "quarantine": report_data.quarantine(conn, lo, hi),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from edp.quality_samples import MASK, batch_sql, mask_row
+from edp.quality_samples import MASK, as_text, batch_sql, mask_row
 from expectations import SUITES
 from expectations.dimensions import DIMENSION_LABELS, Dimension
 
@@ -74,8 +74,10 @@ def runs(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any
     return [dict(r._mapping) for r in rows]
 
 
-def groups(rows: list[dict[str, Any]], status: dict[str, str]) -> list[dict[str, Any]]:
-    """Per group: the score per GB/T 36344 dimension and overall, and its datasets."""
+def groups(
+    rows: list[dict[str, Any]], status: dict[str, str], titles: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Per group: the score per GB/T 36344 dimension and overall, and its datasets (``titles``: of sources)."""
     acc: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         layer, group = group_of(row["dataset"])
@@ -88,10 +90,10 @@ def groups(rows: list[dict[str, Any]], status: dict[str, str]) -> list[dict[str,
             d[key] += row[key]
         dim["evaluated"] += row["evaluated"]
         dim["passed"] += row["passed"]
-    return [_group(g, status) for _, g in sorted(acc.items(), key=lambda kv: _order(*kv[0]))]
+    return [_group(g, status, titles or {}) for _, g in sorted(acc.items(), key=lambda kv: _order(*kv[0]))]
 
 
-def _group(g: dict[str, Any], status: dict[str, str]) -> dict[str, Any]:
+def _group(g: dict[str, Any], status: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
     datasets = [
         {"dataset": name, **d, "score": score(d["passed"], d["evaluated"]), "status_now": status.get(name, "unchecked")}
         for name, d in sorted(g["datasets"].items())
@@ -106,7 +108,7 @@ def _group(g: dict[str, Any], status: dict[str, str]) -> dict[str, Any]:
     return {
         "group": g["group"],
         "layer": g["layer"],
-        "title": entry.title if entry is not None and g["layer"] == "marts" else g["group"],
+        "title": entry.title if entry is not None and g["layer"] == "marts" else titles.get(g["group"], g["group"]),
         "evaluated": evaluated,
         "passed": passed,
         "score": score(passed, evaluated),
@@ -320,7 +322,7 @@ def _differences(conn: Connection, entry: Any, in_period: set[str]) -> list[dict
         return []
     query = entry.reconciliation_query
     sql = query.format(batch=batch_sql(entry, query))
-    rows = [dict(r) for r in conn.exec_driver_sql(sql).mappings()]
+    rows = [dict(r) for r in conn.execute(as_text(sql)).mappings()]
     # Batches of the period, and rows of no known batch (those have no period: always shown).
     return [{"dataset": entry.dataset, **r} for r in rows if r["_batch_id"] in in_period or r["source_rows"] is None]
 

@@ -70,7 +70,8 @@ EXCHANGED: dict[str, Exchanged] = {
         "marts.fct_hazard_event",
         "event_id",
         gated_by=(
-            *_raw("weather", "observations", "warnings"),
+            *_raw("weather", "stations", "observations", "warnings"),
+            *_raw("water", "stations"),
             *_raw("water", "rainfall", "river", "reservoir", "river_thresholds", "reservoir_flood_limits"),
             *_raw("police", "alarms", "accidents"),
             *_raw("transport", "road_events"),
@@ -117,6 +118,8 @@ EXCHANGED: dict[str, Exchanged] = {
             "marts.dim_resource_site",
         ),
     ),
+    # No gate: the quality report must go out most of all when data is blocked.
+    "quality_reports": Exchanged("quality_reports", "audit.quality_reports_latest", "report_id"),
 }
 
 DDL = (

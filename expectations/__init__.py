@@ -1,24 +1,35 @@
 """Great Expectations suites, one module per source or mart, as Python values.
 
-A dataset is named after the warehouse table it checks (``schema.table``),
-so the name also says what is validated; ``SUITES`` maps it to the function
-that builds its suite. Importing this package does not import GX.
+A dataset is named after the warehouse object it checks (``schema.table``),
+so the name also says what is validated; ``SUITES`` maps it to its registry
+entry (:class:`~expectations.spec.Suite`), whose ``build()`` returns the GX
+suite. Raw suites are built from the connectors' declarations
+(``expectations.raw``) plus each source's own rules; mart suites are keyed to
+the marts' contracts. Importing this package does not import GX.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from expectations import marts_weather, weather
+from expectations import (
+    bureau,
+    marts_enterprise,
+    marts_hazard,
+    marts_resource,
+    marts_weather,
+    natural_resources,
+    police,
+    transport,
+    water,
+    weather,
+)
 from expectations.dimensions import DIMENSION_LABELS, Dimension, Severity
+from expectations.spec import Suite
 
-if TYPE_CHECKING:
-    from great_expectations import ExpectationSuite
+SOURCE_MODULES = (weather, water, police, natural_resources, transport, bureau)
+MART_MODULES = (marts_weather, marts_hazard, marts_enterprise, marts_resource)
 
-SUITES: dict[str, Callable[[], ExpectationSuite]] = {
-    weather.DATASET: weather.observations_suite,
-    marts_weather.DATASET: marts_weather.hourly_extremes_suite,
+SUITES: dict[str, Suite] = {
+    name: suite for module in (*SOURCE_MODULES, *MART_MODULES) for name, suite in module.SUITES.items()
 }
 
 
@@ -30,4 +41,4 @@ def target(dataset: str) -> tuple[str, str]:
     return schema, table
 
 
-__all__ = ["DIMENSION_LABELS", "SUITES", "Dimension", "Severity", "target"]
+__all__ = ["DIMENSION_LABELS", "SUITES", "Dimension", "Severity", "Suite", "target"]

@@ -1,40 +1,28 @@
 """Rules for ``marts.fct_weather_hourly_extremes``: one row per division and hour.
 
-Physical limits come from the raw suite (``expectations.weather``) so the two
-layers can never disagree about what is possible.
+Where each rule lives: dbt tests the key (``hourly_extreme_id`` unique and
+not null, which is the grain division × hour), ``division_code`` against
+``ref_divisions`` and ``obs_hour`` not null; the contract is enforced when dbt
+builds (and GX checks the published table has its columns, ``expectations.marts``).
+GX adds what dbt does not: physical limits (taken from the raw suite,
+so the layers never disagree), time rules, and the trace back to raw.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.dimensions import Dimension, Severity, rule
-from expectations.weather import FUTURE_TOLERANCE, PHYSICAL_LIMITS
+from expectations.dimensions import Dimension
+from expectations.marts import Contract, mart_suites
+from expectations.reference import FUTURE_TOLERANCE
+from expectations.rules import BLOCKING, WARNING, between, not_before, unexpected_rows
+from expectations.weather import PHYSICAL_LIMITS
 
 if TYPE_CHECKING:
-    from great_expectations import ExpectationSuite
     from great_expectations.expectations import Expectation
 
-SUITE = "fct_weather_hourly_extremes"
-DATASET = "marts.fct_weather_hourly_extremes"
-
-COLUMNS = (
-    "hourly_extreme_id",
-    "division_code",
-    "division_name",
-    "obs_hour",
-    "station_count",
-    "obs_count",
-    "max_precip_1h_mm",
-    "max_wind_gust_ms",
-    "min_visibility_m",
-    "avg_temp_c",
-    "updated_at",
-    "source_extracted_at",
-)
-
-# 12-digit division codes of 海城市 (GB/T 2260 + town/village levels).
-DIVISION_CODE_REGEX = r"^210381[0-9]{6}$"
+MODEL = "fct_weather_hourly_extremes"
+DATASET = f"marts.{MODEL}"
 
 # Mart column -> the raw measure whose physical limits apply.
 MEASURES = {
@@ -45,153 +33,92 @@ MEASURES = {
 }
 
 
-def hourly_extremes_suite() -> ExpectationSuite:
-    from great_expectations import ExpectationSuite
-
-    return ExpectationSuite(
-        name=SUITE,
-        expectations=[
-            _columns_exist(),
-            _division_code_format(),
-            _one_row_per_division_hour(),
-            *_measure_ranges(),
-            _obs_hour_not_future(),
-            _obs_hour_on_the_hour(),
-            _obs_count_covers_stations(),
-            _not_empty(),
-        ],
-        notes=["各辖区逐时气象极值（集市层）", "Hourly weather extremes per division (mart)"],
-    )
-
-
-def _columns_exist() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectTableColumnsToMatchSet(
-        column_set=list(COLUMNS),
-        exact_match=False,
-        **rule(
-            "columns_exist",
-            Severity.BLOCKING,
-            Dimension.CONFORMITY,
-            "集市表契约规定的字段齐全",
-            "every column of the mart's contract exists",
+def hourly_extremes(contract: Contract) -> list[Expectation]:
+    return [
+        *_measure_ranges(),
+        _obs_hour_not_future(),
+        _obs_hour_on_the_hour(),
+        not_before(
+            "obs_count",
+            "station_count",
+            "观测条数不少于站点数",
+            "obs_count is not below station_count",
+            rule_id="obs_count_covers_stations",
         ),
-    )
-
-
-def _division_code_format() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectColumnValuesToMatchRegex(
-        column="division_code",
-        regex=DIVISION_CODE_REGEX,
-        **rule(
-            "division_code_format",
-            Severity.BLOCKING,
-            Dimension.CONFORMITY,
-            "辖区代码为海城市（210381）的 12 位代码",
-            "division_code is a 12-digit code inside Haicheng (210381)",
-        ),
-    )
-
-
-def _one_row_per_division_hour() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=["division_code", "obs_hour"],
-        **rule(
-            "one_row_per_division_hour",
-            Severity.BLOCKING,
-            Dimension.ACCURACY,
-            "每个辖区每小时只有一行",
-            "one row per division and hour (the mart's grain)",
-        ),
-    )
+        _traced_to_raw(),
+    ]
 
 
 def _measure_ranges() -> list[Expectation]:
-    import great_expectations.expectations as gxe
-
     expectations: list[Expectation] = []
     for column, measure in MEASURES.items():
         low, high, zh, en = PHYSICAL_LIMITS[measure]
         expectations.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=column,
-                min_value=low,
-                max_value=high,
-                **rule(
-                    f"{column}_in_range",
-                    Severity.BLOCKING,
-                    Dimension.ACCURACY,
-                    f"{column}（{zh}）在物理可能范围 {low}～{high} 内",
-                    f"{column} ({en}) within the physically possible {low}..{high}",
-                ),
+            between(
+                column,
+                low,
+                high,
+                f"{column}（{zh}）在物理可能范围 {low}～{high} 内",
+                f"{column} ({en}) within the physically possible {low}..{high}",
             )
         )
     return expectations
 
 
 def _obs_hour_not_future() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=(
-            "select hourly_extreme_id, division_code, obs_hour from {batch} "
-            f"where obs_hour > now() + interval '{FUTURE_TOLERANCE}'"
-        ),
-        **rule(
-            "obs_hour_not_future",
-            Severity.BLOCKING,
-            Dimension.ACCURACY,
-            "统计小时不晚于当前时间",
-            "obs_hour is not in the future",
-        ),
+    return unexpected_rows(
+        "obs_hour_not_future",
+        "select hourly_extreme_id, division_code, obs_hour from {batch} "
+        f"where obs_hour > now() + interval '{FUTURE_TOLERANCE}'",
+        BLOCKING,
+        Dimension.ACCURACY,
+        "统计小时不晚于当前时间",
+        "obs_hour is not in the future",
     )
 
 
 def _obs_hour_on_the_hour() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=(
-            "select hourly_extreme_id, obs_hour from {batch} where obs_hour <> date_trunc('hour', obs_hour)"
-        ),
-        **rule(
-            "obs_hour_on_the_hour",
-            Severity.WARNING,
-            Dimension.CONFORMITY,
-            "统计小时为整点",
-            "obs_hour falls on the full hour",
-        ),
+    return unexpected_rows(
+        "obs_hour_on_the_hour",
+        "select hourly_extreme_id, obs_hour from {batch} where obs_hour <> date_trunc('hour', obs_hour)",
+        WARNING,
+        Dimension.CONFORMITY,
+        "统计小时为整点",
+        "obs_hour falls on the full hour",
     )
 
 
-def _obs_count_covers_stations() -> Expectation:
-    import great_expectations.expectations as gxe
+# Observations in raw the mart must have counted: every key first extracted up to the mart's watermark,
+# of a station in any stations snapshot, placed in the division of the station's newest listing.
+_LOCATED = (
+    "with watermark as (select max(source_extracted_at) as at from {batch} w), "
+    "stations as (select distinct on (station_id) station_id, division_code from raw.weather__stations "
+    "where station_id is not null order by station_id, _extracted_at desc, _batch_id desc), "
+    "observations as (select station_id, obs_time, min(_batch_id) as first_batch_id from raw.weather__observations "
+    "where station_id is not null and obs_time is not null group by station_id, obs_time "
+    "having min(_extracted_at) <= (select at from watermark)), "
+    "located as (select s.division_code, date_trunc('hour', o.obs_time, 'Asia/Shanghai') as obs_hour, "
+    "count(*) as raw_obs_count, min(o.first_batch_id) as _batch_id from observations o "
+    "join stations s on s.station_id = o.station_id group by 1, 2) "
+)
 
-    # Every station counted contributed at least one observation.
-    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="obs_count",
-        column_B="station_count",
-        or_equal=True,
-        ignore_row_if="either_value_is_missing",
-        **rule(
-            "obs_count_covers_stations",
-            Severity.WARNING,
-            Dimension.CONSISTENCY,
-            "观测条数不少于站点数",
-            "obs_count is not below station_count",
-        ),
+
+def _traced_to_raw() -> Expectation:
+    query = (
+        _LOCATED + "select coalesce(m.hourly_extreme_id, l.division_code || ' ' || l.obs_hour) as hourly_extreme_id, "
+        "m.obs_count, l.raw_obs_count, l._batch_id from {batch} m "
+        "full join located l on l.division_code = m.division_code and l.obs_hour = m.obs_hour "
+        "where m.obs_count is distinct from l.raw_obs_count"
+    )
+    return unexpected_rows(
+        "obs_count_traced_to_raw",
+        query,
+        BLOCKING,
+        Dimension.CONSISTENCY,
+        "可追溯到原始层：每个镇街小时的观测条数等于原始层中已定位（站点在站点表中）的观测数（截至本表增量水位）",
+        "traced to raw: each division-hour's obs_count equals the located raw observations "
+        "(stations in the station list) up to the mart's watermark",
     )
 
 
-def _not_empty() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectTableRowCountToBeBetween(
-        min_value=1,
-        **rule("not_empty", Severity.WARNING, Dimension.COMPLETENESS, "表中有数据", "the table has rows"),
-    )
+SUITES = mart_suites({MODEL: ("各镇街逐时气象极值 hourly weather extremes per division", hourly_extremes)})

@@ -1,50 +1,46 @@
-"""气象局 weather bureau: rules for ``raw.weather__observations``.
+"""气象局 weather bureau: rules for ``raw.weather__stations``, ``__observations``, ``__warnings``.
 
-Raw is append-only per load batch: a re-read hour appears again in the next
-batch, so keys are unique per ``_batch_id``, not overall. Missing values are
-NULL (the connector turns the bureau's 999999 into NULL), so a leaked
-sentinel fails the physical ranges below.
+Beyond the rules every raw dataset gets (``expectations.raw``): physical
+ranges, code lists, the station's place, and times that have happened.
 
 Physical ranges skip rows the bureau itself flagged ``qc = 2`` (wrong): raw
 keeps what the bureau sent, and such a row is the bureau's known error, not
-ours to fix (staging decides what to do with it).
+ours to fix (staging nulls its values). Missing values are NULL (the connector
+turns the bureau's 999999 into NULL), so a leaked sentinel fails the ranges.
 
-Freshness is not checked here: the dbt source declares it (``loaded_at_field:
-_extracted_at``), and each rule lives in one place.
+Observations of stations missing from the station list are counted by a dbt
+test on staging, not here (one home per rule).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.dimensions import Dimension, Severity, rule
+from connectors.schema import Dataset
+from connectors.weather import OBSERVATIONS, STATIONS, WARNINGS
+from connectors.weather_cap import SIGNALS
+from expectations.dimensions import Dimension, rule
+from expectations.raw import RawSpec, raw_suites
+from expectations.reference import FUTURE_TOLERANCE
+from expectations.rules import (
+    BLOCKING,
+    WARNING,
+    between,
+    division_code_known,
+    division_codes_known_json,
+    in_set,
+    located_in_haicheng,
+    matches,
+    not_before,
+    not_future,
+)
 
 if TYPE_CHECKING:
-    from great_expectations import ExpectationSuite
     from great_expectations.expectations import Expectation
     from great_expectations.expectations.row_conditions import Condition
 
-SUITE = "weather__observations"
+SOURCE = "weather"
 DATASET = "raw.weather__observations"
-
-COLUMNS = (
-    "station_id",
-    "obs_time",
-    "temp_c",
-    "precip_1h_mm",
-    "wind_speed_ms",
-    "wind_gust_ms",
-    "wind_dir_deg",
-    "rh_pct",
-    "visibility_m",
-    "pressure_hpa",
-    "qc",
-    "updated_at",
-    "_extra",
-    "_batch_id",
-    "_extracted_at",
-    "_source",
-)
 
 # Physically possible values in 海城市 (also used by the mart suite): column -> (min, max, zh, en).
 PHYSICAL_LIMITS: dict[str, tuple[float, float, str, str]] = {
@@ -60,96 +56,32 @@ PHYSICAL_LIMITS: dict[str, tuple[float, float, str, str]] = {
 
 QC_CODES = (0, 1, 2, 9)  # 0 checked, 1 suspect, 2 wrong, 9 missing (weather.md)
 QC_WRONG = 2
-# Clock skew allowed between the bureau and us before an obs_time counts as "in the future".
-FUTURE_TOLERANCE = "15 minutes"
+STATION_ID_REGEX = r"^([0-9]{5}|[A-Z][0-9]{4})$"
+# 海城市's stations stand between the Liao river plain (~5 m) and the eastern hills (~1,000 m).
+ALTITUDE_M = (-10, 1500)
+
+__all__ = ["DATASET", "FUTURE_TOLERANCE", "PHYSICAL_LIMITS", "SUITES"]
 
 
-def observations_suite() -> ExpectationSuite:
-    from great_expectations import ExpectationSuite
-
-    return ExpectationSuite(
-        name=SUITE,
-        expectations=[
-            _columns_exist(),
-            *_keys_present(),
-            _unique_per_batch(),
-            _obs_time_not_future(),
-            *_physical_ranges(),
-            _qc_codes(),
-            _station_id_format(),
-            _gust_not_below_mean(),
-            _not_empty(),
-        ],
-        notes=["气象局逐时观测（原始层，按批次追加）", "Weather bureau hourly observations (raw, appended per batch)"],
+def _station_id_format() -> Expectation:
+    # A new kind of station is news, not an error: warn only.
+    return matches(
+        "station_id",
+        STATION_ID_REGEX,
+        "站号为 5 位数字（国家站）或 1 个字母加 4 位数字（区域站）",
+        "station_id is 5 digits (national) or a letter and 4 digits (regional)",
     )
 
 
-def _columns_exist() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    # exact_match=False: the loader adds columns on schema drift, it never drops one.
-    return gxe.ExpectTableColumnsToMatchSet(
-        column_set=list(COLUMNS),
-        exact_match=False,
-        **rule(
-            "columns_exist",
-            Severity.BLOCKING,
-            Dimension.CONFORMITY,
-            "接口文档规定的字段齐全",
-            "every column of the interface document exists",
-        ),
-    )
-
-
-def _keys_present() -> list[Expectation]:
-    import great_expectations.expectations as gxe
-
+def stations(ds: Dataset) -> list[Expectation]:
+    low, high = ALTITUDE_M
     return [
-        gxe.ExpectColumnValuesToNotBeNull(
-            column=column,
-            **rule(
-                f"{column}_not_null",
-                Severity.BLOCKING,
-                Dimension.COMPLETENESS,
-                f"主键字段 {column} 不为空",
-                f"key column {column} is never null",
-            ),
-        )
-        for column in ("station_id", "obs_time")
+        _station_id_format(),
+        division_code_known("division_code"),
+        located_in_haicheng(ds.primary_key),
+        between("altitude_m", low, high, f"海拔在 {low}～{high} m 内", f"altitude within {low}..{high} m"),
+        in_set("kind", ("national", "regional"), "站点类型为 national 或 regional", "kind is national or regional"),
     ]
-
-
-def _unique_per_batch() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=["station_id", "obs_time", "_batch_id"],
-        **rule(
-            "unique_per_batch",
-            Severity.BLOCKING,
-            Dimension.ACCURACY,
-            "同一批次内（站号, 观测时间）不重复",
-            "(station_id, obs_time) is unique within a load batch",
-        ),
-    )
-
-
-def _obs_time_not_future() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=(
-            "select station_id, obs_time, _batch_id from {batch} "
-            f"where obs_time > now() + interval '{FUTURE_TOLERANCE}'"
-        ),
-        **rule(
-            "obs_time_not_future",
-            Severity.BLOCKING,
-            Dimension.ACCURACY,
-            f"观测时间不晚于当前时间（容差 {FUTURE_TOLERANCE}）",
-            f"obs_time is not in the future (tolerance {FUTURE_TOLERANCE})",
-        ),
-    )
 
 
 def _not_flagged_wrong() -> Condition:
@@ -159,57 +91,17 @@ def _not_flagged_wrong() -> Condition:
 
 
 def _physical_ranges() -> list[Expectation]:
-    import great_expectations.expectations as gxe
-
     return [
-        gxe.ExpectColumnValuesToBeBetween(
-            column=column,
-            min_value=low,
-            max_value=high,
-            row_condition=_not_flagged_wrong(),
-            **rule(
-                f"{column}_in_range",
-                Severity.BLOCKING,
-                Dimension.ACCURACY,
-                f"{zh}在物理可能范围 {low}～{high} 内（质控码为 2 的行除外）",
-                f"{en} within the physically possible {low}..{high} (rows with qc = 2 excepted)",
-            ),
+        between(
+            column,
+            low,
+            high,
+            f"{zh}在物理可能范围 {low}～{high} 内（质控码为 2 的行除外）",
+            f"{en} within the physically possible {low}..{high} (rows with qc = 2 excepted)",
+            condition=_not_flagged_wrong(),
         )
         for column, (low, high, zh, en) in PHYSICAL_LIMITS.items()
     ]
-
-
-def _qc_codes() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectColumnValuesToBeInSet(
-        column="qc",
-        value_set=list(QC_CODES),
-        **rule(
-            "qc_known_code",
-            Severity.BLOCKING,
-            Dimension.CONFORMITY,
-            "质控码属于 {0 已检, 1 可疑, 2 错误, 9 缺测}",
-            "qc is one of 0 checked, 1 suspect, 2 wrong, 9 missing",
-        ),
-    )
-
-
-def _station_id_format() -> Expectation:
-    import great_expectations.expectations as gxe
-
-    # A new kind of station is news, not an error: warn only.
-    return gxe.ExpectColumnValuesToMatchRegex(
-        column="station_id",
-        regex=r"^([0-9]{5}|[A-Z][0-9]{4})$",
-        **rule(
-            "station_id_format",
-            Severity.WARNING,
-            Dimension.CONFORMITY,
-            "站号为 5 位数字（国家站）或 1 个字母加 4 位数字（区域站）",
-            "station_id is 5 digits (national) or a letter and 4 digits (regional)",
-        ),
-    )
 
 
 def _gust_not_below_mean() -> Expectation:
@@ -223,7 +115,7 @@ def _gust_not_below_mean() -> Expectation:
         row_condition=_not_flagged_wrong(),
         **rule(
             "gust_not_below_mean_wind",
-            Severity.WARNING,
+            WARNING,
             Dimension.CONSISTENCY,
             "极大风速不小于平均风速",
             "max gust is not below the mean wind speed",
@@ -231,10 +123,77 @@ def _gust_not_below_mean() -> Expectation:
     )
 
 
-def _not_empty() -> Expectation:
-    import great_expectations.expectations as gxe
+def observations(ds: Dataset) -> list[Expectation]:
+    return [
+        not_future(ds.primary_key, "obs_time"),
+        *_physical_ranges(),
+        in_set(
+            "qc",
+            QC_CODES,
+            "质控码属于 {0 已检, 1 可疑, 2 错误, 9 缺测}",
+            "qc is one of 0 checked, 1 suspect, 2 wrong, 9 missing",
+            rule_id="qc_known_code",
+            severity=BLOCKING,
+        ),
+        _station_id_format(),
+        _gust_not_below_mean(),
+        not_before("updated_at", "obs_time", "更新时间不早于观测时间", "updated_at is not before obs_time"),
+    ]
 
-    return gxe.ExpectTableRowCountToBeBetween(
-        min_value=1,
-        **rule("not_empty", Severity.WARNING, Dimension.COMPLETENESS, "表中有数据", "the table has rows"),
-    )
+
+def warnings(ds: Dataset) -> list[Expectation]:
+    keys = ds.primary_key
+    return [
+        not_future(keys, "sent_at"),
+        in_set(
+            "profile",
+            ("national", "oasis"),
+            "CAP 规范为 national 或 oasis",
+            "profile is national or oasis",
+            severity=BLOCKING,
+        ),
+        in_set(
+            "msg_type",
+            ("Alert", "Update", "Cancel"),
+            "类型为 Alert / Update / Cancel",
+            "msg_type is Alert, Update or Cancel",
+            severity=BLOCKING,
+        ),
+        in_set(
+            "status",
+            ("Actual", "Exercise", "System", "Test", "Draft"),
+            "状态为 CAP 规定的取值",
+            "status is a CAP status",
+        ),
+        in_set(
+            "severity_colour",
+            ("Blue", "Yellow", "Orange", "Red"),
+            "预警级别为蓝、黄、橙、红",
+            "severity_colour is Blue, Yellow, Orange or Red",
+        ),
+        in_set(
+            "signal",
+            SIGNALS,
+            "预警信号为中国气象局令第16号规定的 14 种之一",
+            "signal is one of the 14 signals of CMA Order No. 16",
+        ),
+        matches(
+            "event_type_code",
+            r"^[0-9]{2}[A-Z][0-9]{2}$",
+            "事件类型代码形如 11B03（GB/T 35965.1）",
+            "event_type_code looks like 11B03 (GB/T 35965.1)",
+        ),
+        division_codes_known_json(keys, "division_codes"),
+        not_before("expires_at", "effective_at", "失效时间不早于生效时间", "expires_at is not before effective_at"),
+    ]
+
+
+SUITES = raw_suites(
+    SOURCE,
+    {"stations": STATIONS, "observations": OBSERVATIONS, "warnings": WARNINGS},
+    {
+        "stations": RawSpec(stations),
+        "observations": RawSpec(observations),
+        "warnings": RawSpec(warnings),
+    },
+)

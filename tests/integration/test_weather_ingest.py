@@ -169,3 +169,28 @@ def test_reloading_a_batch_replaces_it(weather) -> None:
     result = reload_batch(s, "weather", "observations", m.batch_id)
     assert result["rows"] == m.row_count
     assert _count(s, "select count(*) from raw.weather__observations") == before
+
+
+def test_a_value_that_returns_is_stored_again(settings: Settings) -> None:
+    """A → B → A: the latest version in raw must be A again, not B."""
+    from connectors.weather import OBSERVATIONS
+    from edp.ingest import _Typed, register, write_batch
+    from edp.loader import load_batch
+
+    ops.ensure_ops(settings)
+    lake = open_lake(settings)
+    base = {
+        "station_id": "54471", "obs_time": NOW, "temp_c": 1.0, "precip_1h_mm": 0.0, "wind_speed_ms": 1.0,
+        "wind_gust_ms": 2.0, "wind_dir_deg": 90.0, "rh_pct": 50.0, "visibility_m": 9000.0, "pressure_hpa": 1020.0,
+        "qc": 0, "updated_at": NOW, "_extra": None,
+    }
+    for n, temp in enumerate((1.0, 2.0, 1.0)):
+        typed = _Typed(rows={("54471", NOW): {**base, "temp_c": temp}}, source_rows=1)
+        m = write_batch(lake, OBSERVATIONS, f"weather.observations.t{n}", NOW + timedelta(minutes=n), typed,
+                        origin="extract", cursor_from=None, cursor_to=None, landing_keys=[])
+        register(settings, m)
+        load_batch(settings, m, lake)
+    with engine(settings).connect() as c:
+        temps = [r[0] for r in c.execute(sa.text(
+            "select temp_c from raw.weather__observations order by _extracted_at"))]
+    assert temps == [1.0, 2.0, 1.0]

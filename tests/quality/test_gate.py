@@ -6,13 +6,12 @@ connector types it fine (it is a number), the loader lands it, and only the
 quality layer can tell it lies 30 m above the station's bank crests. The
 Anshan exchange stand-in receives (or not) what the sync publishes.
 
-The sync dataset is gated by ``raw.water__river`` here as the lead is asked
-to wire it (hazard events now include river threshold breaches).
+``hazard_events`` is gated by ``raw.water__river`` in ``edp.sync.EXCHANGED``
+(hazard events include river threshold breaches).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -27,12 +26,11 @@ from sandbox.server import run_in_thread
 from sandbox.water import create_database, drop_database, populate
 from sandbox.water.tables import RIVER, RVFCCH
 
-from edp import sync as sync_module
 from edp.pipeline import ingest
 from edp.quality import dataset_status, run_checks
 from edp.secrets import generated_secret
 from edp.settings import Settings
-from edp.sync import sync
+from edp.sync import EXCHANGED, sync
 from edp.warehouse import engine, ensure_schemas
 from tests.conftest import PG_ADMIN_URL
 
@@ -63,10 +61,6 @@ def stand_ins(
             monkeypatch.setenv("EDP_SOURCE_WATER_URL", water_url)
             monkeypatch.setenv("EDP_ANSHAN_URL", city.url)
             monkeypatch.setenv("EDP_ANSHAN_TIMEOUT_SECONDS", "2")
-            # hazard_events gated by the river data too, as the lead is asked to wire it.
-            spec = sync_module.EXCHANGED["hazard_events"]
-            gated = dataclasses.replace(spec, gated_by=(*spec.gated_by, RIVER_DATASET))
-            monkeypatch.setitem(sync_module.EXCHANGED, "hazard_events", gated)
             yield Settings(), water_url, city.url
     finally:
         drop_database(PG_ADMIN_URL, name)
@@ -118,6 +112,7 @@ def _latest_batch(s: Settings) -> str:
 
 def test_bad_batch_blocks_the_sync_until_a_good_batch(stand_ins) -> None:
     s, water_url, city_url = stand_ins
+    assert RIVER_DATASET in EXCHANGED["hazard_events"].gated_by
     _mart(s, 3)
 
     # 1. A clean load passes and is published.

@@ -209,3 +209,19 @@ def test_report_is_written_published_and_ready_for_the_sync(history: Settings, s
     spec = Exchanged("quality_reports", "audit.quality_reports_latest", "report_id")
     assert diff_to_outbox(history, spec) == {"upsert": 1, "delete": 0, "unchanged": 0}
     assert diff_to_outbox(history, spec) == {"upsert": 0, "delete": 0, "unchanged": 1}
+
+
+def test_cli_writes_the_report_and_returns_its_paths(history: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from edp.cli import app
+
+    day = _today().date().isoformat()
+    result = CliRunner().invoke(app, ["report", "quality", "--from", day, "--to", day])
+
+    assert result.exit_code == 0, result.output
+    paths = json.loads(result.output[result.output.index("{") :])
+    assert paths["report_id"].startswith("210381-quality-")
+    assert paths["html"].endswith(f"{day}_{day}.html") and paths["lake_json"].endswith(f"{day}_{day}.json")
+    bad = CliRunner().invoke(app, ["report", "quality", "--from", "2026-13-01", "--to", day])
+    assert bad.exit_code != 0

@@ -1,0 +1,49 @@
+"""A registry entry: what one suite validates, and how its results are read.
+
+Imports no GX: the registry stays cheap to import (the CLI, the sync gate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+
+
+@dataclass(frozen=True)
+class Suite:
+    # The warehouse object checked, "schema.table"; also the dataset name in audit and in the sync gate.
+    dataset: str
+    layer: Literal["raw", "marts"]
+    # Who the auditor's report groups it under: the source (raw) or the mart itself.
+    group: str
+    title: str
+    # Builds the suite; raw suites are given their source's schedule (freshness).
+    builder: Callable[[str | None], ExpectationSuite]
+    source: str | None = None
+    # What is validated when not the whole table (raw: the current rows, see expectations.raw).
+    query: str | None = None
+    # Columns naming a failing row in samples (key, and the load batch in raw).
+    index_columns: tuple[str, ...] = ()
+    # Personal information: never stored in audit samples or shown in reports in clear.
+    pii_columns: frozenset[str] = frozenset()
+    # Columns holding unified social credit codes (validated in Python before the run).
+    credit_code_columns: tuple[str, ...] = ()
+    # Raw: the batches that do not reconcile (the reconciliation rule's query; the report reuses it).
+    reconciliation_query: str | None = None
+
+    @property
+    def schema_table(self) -> tuple[str, str]:
+        schema, _, table = self.dataset.partition(".")
+        return schema, table
+
+    def build(self, schedules: Mapping[str, str] | None = None) -> ExpectationSuite:
+        schedule = None
+        if self.source is not None:
+            if not schedules or self.source not in schedules:
+                raise KeyError(f"{self.dataset}: no schedule for source {self.source!r} (sources.yml)")
+            schedule = schedules[self.source]
+        return self.builder(schedule)
