@@ -21,12 +21,13 @@ FAULTS_ON = {"fail_503_rate": 0.15, "fail_429_rate": 0.05, "lost_reply_rate": 0.
 
 
 def scenario(records: int, faults: dict[str, float]) -> tuple[float, int]:
+    from sandbox.anshan.app import create_app
+    from sandbox.server import run_in_thread
+
     from edp.secrets import generated_secret
     from edp.settings import Settings
     from edp.sync import sync
     from edp.warehouse import engine, ensure_schemas
-    from sandbox.anshan.app import create_app
-    from sandbox.server import run_in_thread
 
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     name = f"edp_bench_{uuid.uuid4().hex[:8]}"
