@@ -4,7 +4,6 @@ SHELL := /bin/bash
 
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
-SUPERSET_VENV := infra/superset/.venv
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
 
 .PHONY: help install superset-env demo test test-fast lint format clean down
@@ -21,10 +20,8 @@ install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## in
 	$(MAKE) --no-print-directory superset-env
 
 superset-env: ## build Superset's own environment from infra/superset/requirements.txt
-	@if [ ! -x $(SUPERSET_VENV)/bin/superset ]; then \
-	  $(UV) venv --quiet --python 3.11 $(SUPERSET_VENV) && \
-	  VIRTUAL_ENV=$(SUPERSET_VENV) $(UV) pip install --quiet -r infra/superset/requirements.txt; \
-	fi
+	$(RUN) python -c "from edp.settings import get_settings; from edp.superset import ensure_environment; \
+	print(ensure_environment(get_settings()))"
 
 demo: install ## run the whole pipeline end to end on embedded defaults and print a summary
 	$(RUN) edp demo

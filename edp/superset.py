@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -205,6 +206,17 @@ def _venv_lock(venv: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _uv() -> str:
+    """uv on PATH, else the one `make` bootstrapped into .tools/."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    bootstrapped = REPO_ROOT / ".tools" / "bin" / "uv"
+    if bootstrapped.exists():
+        return str(bootstrapped)
+    raise SupersetError("uv is needed to build Superset's environment: run `make install`")
+
+
 def ensure_environment(settings: Settings, venv: Path = VENV_DIR) -> Path:
     """Create or update Superset's own venv from the pinned requirements.
 
@@ -223,9 +235,9 @@ def ensure_environment(settings: Settings, venv: Path = VENV_DIR) -> Path:
     with _venv_lock(venv):
         if not (venv / "bin" / "python").exists():
             log.info("creating the Superset environment in %s (one-off, takes a few minutes)", venv)
-            _run_logged(["uv", "venv", "--python", "3.11", "--allow-existing", str(venv)], log_path, env)
+            _run_logged([_uv(), "venv", "--python", "3.11", "--allow-existing", str(venv)], log_path, env)
         _run_logged(
-            ["uv", "pip", "install", "--python", str(venv / "bin" / "python"), "-r", str(REQUIREMENTS)],
+            [_uv(), "pip", "install", "--python", str(venv / "bin" / "python"), "-r", str(REQUIREMENTS)],
             log_path,
             env,
         )
