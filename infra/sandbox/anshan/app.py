@@ -80,6 +80,9 @@ class AnshanFaults(FaultSwitches):
     slow_seconds: float = 0.0
     # Share of newly kept record versions the city raises feedback (疑义) about.
     doubt_rate: float = 0.0
+    # Share of stored batches the network delivers a second time (the copy goes
+    # through the idempotency check as any repeat does, and must store nothing).
+    duplicate_delivery_rate: float = 0.0
 
 
 class ExchangeService:
@@ -101,6 +104,7 @@ class ExchangeService:
         self.dice = FaultDice(seed)
         self.stats = RequestStats()
         self.in_flight: set[str] = set()
+        self.duplicates_absorbed = 0
 
     async def gate(self, request: Request) -> Response | None:
         if self.faults.slow_seconds > 0:
@@ -152,9 +156,19 @@ class ExchangeService:
             return json_error(422, f"Idempotency-Key {key} was already used with a different body")
         self.in_flight.add(key)
         try:
-            return await self._store_new_batch(body, body_sha256, key)
+            response = await self._store_new_batch(body, body_sha256, key)
         finally:
             self.in_flight.discard(key)
+        if response.status_code == 200 and self.dice.roll("duplicate", self.faults.duplicate_delivery_rate):
+            self._deliver_again(key, body_sha256)
+        return response
+
+    def _deliver_again(self, key: str, body_sha256: str) -> None:
+        """The duplicate copy of a delivery: answered from the stored receipt, stores nothing."""
+        stored = self.store.get_batch(key)
+        if stored is None or stored.body_sha256 != body_sha256:
+            raise RuntimeError(f"duplicate delivery of {key} found no identical stored batch")
+        self.duplicates_absorbed += 1
 
     async def _store_new_batch(self, body: bytes, body_sha256: str, key: str) -> Response:
         try:
@@ -243,7 +257,9 @@ class ExchangeService:
         return JSONResponse({"dataset": dataset, "records": self.store.records(dataset)})
 
     async def admin_stats(self, request: Request) -> Response:
-        return JSONResponse({"requests": self.stats.as_dict(), **self.store.counts()})
+        return JSONResponse(
+            {"requests": self.stats.as_dict(), **self.store.counts(), "duplicates_absorbed": self.duplicates_absorbed}
+        )
 
 
 def create_app(
