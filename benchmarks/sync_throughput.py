@@ -21,13 +21,13 @@ FAULTS_ON = {"fail_503_rate": 0.15, "fail_429_rate": 0.05, "lost_reply_rate": 0.
 
 
 def scenario(records: int, faults: dict[str, float]) -> tuple[float, int]:
-    from sandbox.anshan.app import create_app
-    from sandbox.server import run_in_thread
+    from standins.anshan.app import create_app
+    from standins.server import run_in_thread
 
+    from edp.exchange.sync import sync
     from edp.secrets import generated_secret
     from edp.settings import Settings
-    from edp.sync import sync
-    from edp.warehouse import engine, ensure_schemas
+    from edp.storage.warehouse import engine, ensure_schemas
 
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     name = f"edp_bench_{uuid.uuid4().hex[:8]}"
@@ -37,23 +37,35 @@ def scenario(records: int, faults: dict[str, float]) -> tuple[float, int]:
     url = sa.make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
     try:
         base = Settings(home=home, warehouse_url=url)
-        app = create_app(app_key=generated_secret(base, "anshan_app_key"),
-                         app_secret=generated_secret(base, "anshan_app_secret"), state_dir=home / "city",
-                         faults=faults)
+        app = create_app(
+            app_key=generated_secret(base, "anshan_app_key"),
+            app_secret=generated_secret(base, "anshan_app_secret"),
+            state_dir=home / "city",
+            faults=faults,
+        )
         with run_in_thread(app) as server:
             s = Settings(home=home, warehouse_url=url, anshan_url=server.url, anshan_timeout_seconds=1.0)
             ensure_schemas(s)
             with engine(s).begin() as c:
-                c.execute(sa.text("create table marts.fct_hazard_event (event_id text primary key, "
-                                  "description text, occurred_at timestamptz)"))
-                c.execute(sa.text("insert into marts.fct_hazard_event select 'e-' || g, '降水 ' || g || ' mm', "
-                                  "now() from generate_series(1, :n) g"), {"n": records})
+                c.execute(
+                    sa.text(
+                        "create table marts.fct_hazard_event (event_id text primary key, "
+                        "description text, occurred_at timestamptz)"
+                    )
+                )
+                c.execute(
+                    sa.text(
+                        "insert into marts.fct_hazard_event select 'e-' || g, '降水 ' || g || ' mm', "
+                        "now() from generate_series(1, :n) g"
+                    ),
+                    {"n": records},
+                )
             started = time.perf_counter()
             (result,) = sync(s)
             elapsed = time.perf_counter() - started
             return elapsed, result.sent["records"]
     finally:
-        from edp import warehouse
+        from edp.storage import warehouse
 
         warehouse._engine_for.cache_clear()
         with admin.connect() as c:

@@ -2,7 +2,7 @@
 
 A source module holds only what is specific to its department (its datasets,
 how to page, its odd conventions). Landing, typing, quarantine, Parquet,
-manifests, loading and cursor state are shared machinery in ``edp.ingest``.
+manifests, loading and cursor state are shared machinery in ``edp.ingest.extract``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a connector is given to build itself: its configuration, nothing global.
 
-Connectors never read settings or the environment; ``edp.sources`` builds a
+Connectors never read settings or the environment; ``edp.ingest.sources`` builds a
 ``SourceContext`` from ``sources.yml`` and the platform's settings.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -22,16 +22,14 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from edp.errors import DataRejected, EdpError, SourceUnavailable
+
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 
 
-class SourceUnavailable(RuntimeError):
-    """The source did not answer usefully within the retry budget."""
-
-
-class SourceRejected(RuntimeError):
+class SourceRejected(EdpError):
     """The source answered with a non-transient error (bad credentials, bad request)."""
 
     def __init__(self, message: str, status: int) -> None:
@@ -44,6 +42,58 @@ class _Transient(Exception):
         super().__init__(reason)
         self.response = response
         self.reason = reason
+
+
+# Request extension naming the most bytes a response body may have (see limit_body).
+MAX_BODY = "edp.max_body_bytes"
+
+
+class BodyTooLarge(DataRejected):
+    """A response body over the limit its request set; it was not read further."""
+
+
+class _CappedStream(httpx.SyncByteStream):
+    def __init__(self, inner: Any, limit: int, url: str) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.url = url
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self.inner:
+            size += len(chunk)
+            if size > self.limit:
+                raise BodyTooLarge(f"{self.url}: body over the {self.limit}-byte limit; refused while reading")
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def limit_body(response: httpx.Response) -> None:
+    """httpx response hook: cap the body at the request's ``MAX_BODY`` before it is read.
+
+    Runs after the headers arrive and before httpx reads the body, so an
+    oversized answer is refused on its Content-Length, or else while streaming.
+    """
+    limit = response.request.extensions.get(MAX_BODY)
+    if limit is None:
+        return
+    url = str(response.request.url)
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"{url}: Content-Length {declared} is over the {limit}-byte limit; not read")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise BodyTooLarge(f"{url}: answered Content-Encoding {encoding!r} to Accept-Encoding: identity; not read")
+    response.stream = _CappedStream(response.stream, limit, url)
+
+
+def install_body_limit(client: httpx.Client) -> None:
+    """Add :func:`limit_body` to a client's response hooks (once); every ``HttpClient`` has it."""
+    hooks = client.event_hooks
+    if limit_body not in hooks["response"]:
+        client.event_hooks = {**hooks, "response": [*hooks["response"], limit_body]}
 
 
 class RateLimiter:
@@ -110,6 +160,7 @@ class HttpClient:
     ) -> None:
         self.source = source
         self.client = httpx.Client(base_url=base_url, headers=dict(headers or {}), timeout=timeout)
+        install_body_limit(self.client)
         self.max_attempts = max_attempts
         self.max_seconds = max_seconds
         self.wait = _WaitRetryAfter(backoff_initial, backoff_max)

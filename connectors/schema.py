@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from edp.errors import DataRejected
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 FieldType = Literal["text", "int", "float", "bool", "timestamptz", "date", "json"]
@@ -42,7 +44,7 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-class FieldError(ValueError):
+class FieldError(DataRejected, ValueError):
     """A value that does not fit its declared field."""
 
     def __init__(self, field_name: str, reason: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edp.orchestration import ingest_dag
+from edp.orchestration.dag_factory import ingest_dag
 
 ingest_dag(
     "police",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
+from edp.orchestration.dag_factory import AUDIT_CHECK_RUNS, DEFAULT_ARGS, MARTS, START
 
 
 @dag(
@@ -27,14 +27,14 @@ results are recorded and the gate (not a red task) decides.
 def quality() -> None:
     @task
     def run_checks() -> dict:
-        from edp.pipeline import check
+        from edp.orchestration.pipeline import check
 
         return check()
 
     # The report is what the sync sends as `quality_reports`: it follows every check run.
     @task(outlets=[AUDIT_CHECK_RUNS])
     def report() -> dict:
-        from edp.pipeline import quality_report
+        from edp.orchestration.pipeline import quality_report
 
         return quality_report()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from edp.orchestration import AUDIT_CHECK_RUNS, DEFAULT_ARGS, START, SYNC_RECEIPTS
+from edp.orchestration.dag_factory import AUDIT_CHECK_RUNS, DEFAULT_ARGS, START, SYNC_RECEIPTS
 
 
 @dag(
@@ -26,7 +26,7 @@ not published.
 def sync_anshan() -> None:
     @task(outlets=[SYNC_RECEIPTS])
     def push() -> dict:
-        from edp.pipeline import sync
+        from edp.orchestration.pipeline import sync
 
         return sync()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from edp.orchestration import DEFAULT_ARGS, MARTS, START, any_raw_asset
+from edp.orchestration.dag_factory import DEFAULT_ARGS, MARTS, START, any_raw_asset
 
 
 @dag(
@@ -25,13 +25,13 @@ publishes the dbt docs to the lake (`dbt/docs/`, served by `edp docs serve`).
 def transform() -> None:
     @task(outlets=[MARTS])
     def dbt_build() -> dict:
-        from edp.pipeline import transform as run
+        from edp.orchestration.pipeline import transform as run
 
         return run()
 
     @task
     def publish_docs() -> dict:
-        from edp.pipeline import publish_docs as run
+        from edp.orchestration.pipeline import publish_docs as run
 
         return run()
 

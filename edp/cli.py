@@ -44,8 +44,8 @@ def sandbox_up(
     seed: Annotated[int | None, typer.Option(help="Data seed (default EDP_SANDBOX_SEED).")] = None,
     scale: Annotated[float | None, typer.Option(help="Data size factor (default EDP_SANDBOX_SCALE).")] = None,
 ) -> None:
-    """Start the stand-ins (weather bureau, Anshan exchange) on loopback."""
-    from edp.sandbox_control import sandbox_up as up
+    """Start the stand-ins of every source configured as `sandbox`, and the 鞍山市 exchange, on loopback."""
+    from edp.sandbox.control import sandbox_up as up
 
     _echo(up(get_settings(), seed=seed, scale=scale))
 
@@ -53,7 +53,7 @@ def sandbox_up(
 @sandbox_app.command("down")
 def sandbox_down() -> None:
     """Stop the stand-ins."""
-    from edp.sandbox_control import sandbox_down as down
+    from edp.sandbox.control import sandbox_down as down
 
     typer.echo("stopped" if down(get_settings()) else "no sandbox was running")
 
@@ -61,7 +61,7 @@ def sandbox_down() -> None:
 @sandbox_app.command("status")
 def sandbox_status() -> None:
     """Show where the stand-ins listen."""
-    from edp.sandbox_control import sandbox_status as st
+    from edp.sandbox.control import sandbox_status as st
 
     _echo(st(get_settings()) or {"running": False})
 
@@ -69,7 +69,7 @@ def sandbox_status() -> None:
 @sources_app.command("check")
 def sources_check() -> None:
     """Report each source's reachability and credentials."""
-    from edp.sources import build_source, configured_sources
+    from edp.ingest.sources import build_source, configured_sources
 
     settings = get_settings()
     failed = False
@@ -92,8 +92,8 @@ def ingest(
     all_sources: Annotated[bool, typer.Option("--all", help="Every configured source.")] = False,
 ) -> None:
     """Pull new data from a source into the lake and load it into raw."""
-    from edp.pipeline import ingest as run
-    from edp.sources import configured_sources
+    from edp.ingest.sources import configured_sources
+    from edp.orchestration.pipeline import ingest as run
 
     settings = get_settings()
     if all_sources:
@@ -108,7 +108,7 @@ def ingest(
 @app.command("load")
 def load(source: Annotated[str | None, typer.Argument()] = None) -> None:
     """Load batches that are in the lake but not yet in the warehouse."""
-    from edp.pipeline import load as run
+    from edp.orchestration.pipeline import load as run
 
     _echo(run(source, get_settings()))
 
@@ -116,7 +116,7 @@ def load(source: Annotated[str | None, typer.Argument()] = None) -> None:
 @app.command("transform")
 def transform() -> None:
     """Run dbt build (staging → intermediate → marts) with the platform's settings."""
-    from edp.pipeline import transform as run
+    from edp.orchestration.pipeline import transform as run
 
     _echo(run(get_settings()))
 
@@ -124,7 +124,7 @@ def transform() -> None:
 @app.command("check")
 def check() -> None:
     """Run the Great Expectations suites; results go to schema audit, Data Docs to the lake."""
-    from edp.quality import run_checks
+    from edp.quality.runner import run_checks
 
     run = run_checks(get_settings())
     for line in run.summary_lines():
@@ -137,7 +137,7 @@ def sync_default(ctx: typer.Context) -> None:
     """Push new or changed mart rows to the Anshan exchange (signed, idempotent)."""
     if ctx.invoked_subcommand is not None:
         return
-    from edp.pipeline import sync as run
+    from edp.orchestration.pipeline import sync as run
 
     result = run(get_settings())
     _echo(result)
@@ -147,7 +147,7 @@ def sync_default(ctx: typer.Context) -> None:
 @sync_app.command("status")
 def sync_status() -> None:
     """Per dataset: pending, sent, accepted, rejected, last receipt."""
-    from edp.sync import status
+    from edp.exchange.sync import status
 
     _echo(status(get_settings()))
 
@@ -159,7 +159,7 @@ def sync_reconcile(
     """Compare the city's reconciliation (对账) with the local ledger; exit 1 on any difference."""
     from datetime import date as _date
 
-    from edp.sync_ledger import reconcile
+    from edp.exchange.ledger import reconcile
 
     result = reconcile(get_settings(), _date.fromisoformat(day))
     _echo(result)
@@ -169,7 +169,7 @@ def sync_reconcile(
 @sync_app.command("feedback")
 def sync_feedback() -> None:
     """Pull the city's doubted records (疑义数据) and list those not yet answered."""
-    from edp.sync_ledger import pull_feedback
+    from edp.exchange.ledger import pull_feedback
 
     _echo(pull_feedback(get_settings()))
 
@@ -177,7 +177,7 @@ def sync_feedback() -> None:
 @quarantine_app.command("list")
 def quarantine_list(source: Annotated[str | None, typer.Argument()] = None) -> None:
     """Quarantined records by source, dataset and reason."""
-    from edp.quarantine import summary
+    from edp.ingest.quarantine import summary
 
     _echo(summary(get_settings(), source))
 
@@ -185,7 +185,7 @@ def quarantine_list(source: Annotated[str | None, typer.Argument()] = None) -> N
 @quarantine_app.command("replay")
 def quarantine_replay(source: Annotated[str, typer.Argument()]) -> None:
     """Re-process a source's quarantined records after a fix."""
-    from edp.quarantine import replay
+    from edp.ingest.quarantine import replay
 
     _echo(replay(get_settings(), source))
 
@@ -193,7 +193,7 @@ def quarantine_replay(source: Annotated[str, typer.Argument()]) -> None:
 @superset_app.command("provision")
 def superset_provision() -> None:
     """Start or reach Superset, create the read-only connection, import dashboards."""
-    from edp.superset import provision
+    from edp.serve.superset.server import provision
 
     _echo(provision(get_settings()))
 
@@ -201,7 +201,7 @@ def superset_provision() -> None:
 @superset_app.command("stop")
 def superset_stop() -> None:
     """Stop the Superset started by provision."""
-    from edp.superset import stop_server
+    from edp.serve.superset.server import stop_server
 
     stop_server(get_settings())
 
@@ -209,8 +209,8 @@ def superset_stop() -> None:
 @docs_app.command("publish")
 def docs_publish() -> None:
     """Generate the dbt docs and publish them to the lake (dbt/docs/)."""
-    from edp.docs_site import publish_dbt_docs
-    from edp.transform import docs_generate
+    from edp.serve.docs_site import publish_dbt_docs
+    from edp.transform.dbt_runner import docs_generate
 
     settings = get_settings()
     typer.echo(publish_dbt_docs(settings, docs_generate(settings)))
@@ -219,7 +219,7 @@ def docs_publish() -> None:
 @docs_app.command("serve")
 def docs_serve(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8090) -> None:
     """Serve the Data Docs and dbt docs from the lake on http://127.0.0.1:PORT/."""
-    from edp.docs_site import serve
+    from edp.serve.docs_site import serve
 
     typer.echo(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
     serve(get_settings(), port)
@@ -228,7 +228,7 @@ def docs_serve(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8
 @app.command("warehouse-stop")
 def warehouse_stop() -> None:
     """Stop the embedded PostgreSQL (no effect when EDP_WAREHOUSE_URL is set)."""
-    from edp.warehouse import is_embedded, stop_embedded
+    from edp.storage.warehouse import is_embedded, stop_embedded
 
     settings = get_settings()
     typer.echo("stopped" if is_embedded(settings) and stop_embedded(settings) else "no embedded warehouse running")
@@ -237,7 +237,7 @@ def warehouse_stop() -> None:
 @app.command("status")
 def status() -> None:
     """Row counts per layer, quarantine, quality and sync at a glance."""
-    from edp.summary import collect
+    from edp.orchestration.summary import collect
 
     _echo(collect(get_settings()))
 
@@ -247,7 +247,7 @@ def demo(
     skip_superset: Annotated[bool, typer.Option(help="Do not start Superset.")] = False,
 ) -> None:
     """Run the whole pipeline through the Airflow DAGs on embedded defaults and print a summary."""
-    from edp.demo import run_demo
+    from edp.orchestration.demo import run_demo
 
     run_demo(get_settings(), superset=not skip_superset)
 
@@ -267,7 +267,7 @@ def report_quality(
     from datetime import date as _date
     from pathlib import Path
 
-    from edp.report import write_report
+    from edp.quality.report import write_report
 
     try:
         first, last = _date.fromisoformat(start), _date.fromisoformat(end)

@@ -16,6 +16,9 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.registry import SOURCES
+from edp.errors import ConfigError, NotFound
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REGION_CODE = "210381"
 
@@ -72,6 +75,11 @@ class Settings(BaseSettings):
         raw = yaml.safe_load(self.sources_file.read_text(encoding="utf-8")) or {}
         result: dict[str, SourceConfig] = {}
         for name, entry in (raw.get("sources") or {}).items():
+            if name not in SOURCES:
+                raise ConfigError(
+                    f"{self.sources_file}: source {name!r} has no connector (known: {', '.join(SOURCES)}); "
+                    "see docs/adding-a-source.md"
+                )
             override = _env(f"EDP_SOURCE_{name.upper()}_URL")
             cfg = SourceConfig(name=name, **entry)
             if override:
@@ -83,7 +91,7 @@ class Settings(BaseSettings):
         sources = self.sources()
         if name not in sources:
             known = ", ".join(sorted(sources)) or "none"
-            raise KeyError(f"unknown source {name!r} in {self.sources_file} (known: {known})")
+            raise NotFound(f"unknown source {name!r} in {self.sources_file} (known: {known})")
         return sources[name]
 
 

@@ -10,22 +10,15 @@ the marts' contracts. Importing this package does not import GX.
 
 from __future__ import annotations
 
-from expectations import (
-    bureau,
-    marts_enterprise,
-    marts_hazard,
-    marts_resource,
-    marts_weather,
-    natural_resources,
-    police,
-    transport,
-    water,
-    weather,
-)
+import importlib
+
+from connectors.registry import SOURCES
+from expectations import marts_enterprise, marts_hazard, marts_resource, marts_weather
 from expectations.dimensions import DIMENSION_LABELS, Dimension, Severity
 from expectations.spec import Suite
 
-SOURCE_MODULES = (weather, water, police, natural_resources, transport, bureau)
+# One module per source, named as in the registry (``expectations/<source>.py``).
+SOURCE_MODULES = tuple(importlib.import_module(f"expectations.{name}") for name in SOURCES)
 MART_MODULES = (marts_weather, marts_hazard, marts_enterprise, marts_resource)
 
 SUITES: dict[str, Suite] = {

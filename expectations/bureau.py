@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.bureau_registers import DATASETS
+from connectors.bureau.registers import DATASETS
 from connectors.schema import Dataset
 from expectations.dimensions import Dimension
 from expectations.raw import RawSpec, raw_suites

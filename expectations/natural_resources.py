@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.natural_resources import DATASETS
+from connectors.natural_resources.source import DATASETS
 from connectors.schema import Dataset
 from expectations.dimensions import Dimension
 from expectations.raw import RawSpec, raw_suites

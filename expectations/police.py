@@ -2,7 +2,7 @@
 
 Personal information arrives pseudonymised and masked (``*_pseudonym``,
 ``*_masked``, declared ``pii``): no rule reads those columns, and failing
-samples never carry them in clear (``edp.quality`` masks them).
+samples never carry them in clear (``edp.quality.runner`` masks them).
 
 The connector already marks coordinates it could not place in 海城市
 (``coord_status`` out_of_area or missing); the location rule judges the
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.police import DATASETS
+from connectors.police.source import DATASETS
 from connectors.schema import Dataset
 from expectations.raw import RawSpec, raw_suites
 from expectations.rules import (

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 BLOCKING, WARNING = Severity.BLOCKING, Severity.WARNING
 
-# Filled by edp.quality_uscc before each run (python-stdnum's GB 32100 validator); see credit_code_valid.
+# Filled by edp.quality.uscc before each run (python-stdnum's GB 32100 validator); see credit_code_valid.
 CREDIT_CODES_TABLE = "audit.credit_codes"
 
 
@@ -259,7 +259,7 @@ def credit_code_valid(
 
     The check character needs a weighted sum modulo 31 that SQL would have to
     re-implement; python-stdnum's ``stdnum.cn.uscc`` (a kept validator) does it
-    in Python instead: ``edp.quality_uscc`` validates every code of the checked
+    in Python instead: ``edp.quality.uscc`` validates every code of the checked
     tables before the run and records the verdict in ``audit.credit_codes``.
     A code with no recorded verdict counts as invalid, so a skipped
     pre-computation fails loudly instead of passing.

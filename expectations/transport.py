@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.schema import Dataset
-from connectors.transport_datasets import ENDPOINTS
+from connectors.transport.datasets import ENDPOINTS
 from expectations.dimensions import Dimension
 from expectations.raw import RawSpec, raw_suites
 from expectations.rules import (

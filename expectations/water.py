@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.schema import Dataset
-from connectors.water_datasets import DATASETS
+from connectors.water.datasets import DATASETS
 from expectations.dimensions import Dimension
 from expectations.raw import RawSpec, Volume, raw_suites
 from expectations.reference import COUNTY_CODE

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from connectors.schema import Dataset
-from connectors.weather import OBSERVATIONS, STATIONS, WARNINGS
-from connectors.weather_cap import SIGNALS
+from connectors.weather.cap import SIGNALS
+from connectors.weather.source import OBSERVATIONS, STATIONS, WARNINGS
 from expectations.dimensions import Dimension, rule
 from expectations.raw import RawSpec, raw_suites
 from expectations.reference import FUTURE_TOLERANCE

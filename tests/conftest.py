@@ -59,7 +59,7 @@ def warehouse_url(pg_admin: sa.Engine | None, edp_home: Path) -> Iterator[str | 
         c.execute(sa.text(f'create database "{name}"'))
     url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     yield url.replace("postgresql+psycopg://", "postgresql://")
-    from edp import warehouse
+    from edp.storage import warehouse
 
     warehouse._engine_for.cache_clear()
     with pg_admin.connect() as c:

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from edp.lake import open_lake
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage.lake import open_lake
+from edp.storage.warehouse import engine
 
 
 def platform_text(settings: Settings) -> str:
@@ -29,10 +29,12 @@ def platform_text(settings: Settings) -> str:
         else:
             parts.append(data.decode("utf-8", errors="replace"))
     with engine(settings).connect() as c:
-        tables = c.execute(sa.text(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw', 'ops') and table_type = 'BASE TABLE'"
-        )).all()
+        tables = c.execute(
+            sa.text(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in ('raw', 'ops') and table_type = 'BASE TABLE'"
+            )
+        ).all()
         for schema, table in tables:
             rows = c.execute(sa.text(f'select row_to_json(t)::text from {schema}."{table}" t')).scalars().all()
             parts.extend(rows)

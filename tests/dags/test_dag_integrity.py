@@ -8,7 +8,15 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 EXPECTED = {
-    "weather", "water", "police", "natural_resources", "transport", "bureau", "transform", "quality", "sync_anshan"
+    "weather",
+    "water",
+    "police",
+    "natural_resources",
+    "transport",
+    "bureau",
+    "transform",
+    "quality",
+    "sync_anshan",
 }
 
 

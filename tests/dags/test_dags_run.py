@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from edp.airflow_run import migrate, run_pipeline
-from edp.sandbox_control import sandbox_down, sandbox_up
+from edp.orchestration.airflow_run import migrate, run_pipeline
+from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 

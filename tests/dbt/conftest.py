@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from edp.loader import ensure_declared_raw_tables
+from edp.ingest.loader import ensure_declared_raw_tables
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
 
 CST = timezone(timedelta(hours=8))
 

@@ -34,11 +34,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from edp.pipeline import ingest
-from edp.sandbox_control import sandbox_down, sandbox_up
+from edp.orchestration.pipeline import ingest
+from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings, reset_settings
-from edp.transform import DbtResult, run_dbt, target_path
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
+from edp.transform.dbt_runner import DbtResult, run_dbt, target_path
 
 uscc = pytest.importorskip("stdnum.cn.uscc")
 
@@ -239,7 +239,7 @@ def built(pg_admin: sa.Engine | None, tmp_path_factory: pytest.TempPathFactory) 
             yield Built(settings, result, as_of, **known)
         finally:
             reset_settings()
-            from edp import warehouse
+            from edp.storage import warehouse
 
             warehouse._engine_for.cache_clear()
             with pg_admin.connect() as c:

@@ -31,11 +31,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from edp.pipeline import ingest
-from edp.sandbox_control import sandbox_down, sandbox_up
+from edp.orchestration.pipeline import ingest
+from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import REPO_ROOT, Settings, reset_settings
-from edp.transform import DbtResult, run_dbt
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
+from edp.transform.dbt_runner import DbtResult, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, pg_admin: sa.Engine | None) 
             sandbox_down(settings)
             reset_settings()
             if pg_admin is not None:
-                from edp import warehouse
+                from edp.storage import warehouse
 
                 warehouse._engine_for.cache_clear()
                 with pg_admin.connect() as c:
@@ -194,7 +194,7 @@ def episodes(readings: list[dict[str, Any]], is_over: Any) -> dict[str, list[lis
 
 
 def test_river_above_warning_stage_yields_exactly_one_event(built: Built) -> None:
-    from sandbox.water.network import build_network, counts_for_scale
+    from standins.water.network import build_network, counts_for_scale
 
     flagship = build_network(SEED, counts_for_scale(SCALE)).rivers[0]  # 海城河 at 海城, the stand-in's known fact
     thresholds = {
@@ -222,7 +222,7 @@ def test_river_above_warning_stage_yields_exactly_one_event(built: Built) -> Non
 
 
 def test_reservoir_above_flood_limit_yields_exactly_one_event(built: Built) -> None:
-    from sandbox.water.network import build_network, counts_for_scale
+    from standins.water.network import build_network, counts_for_scale
 
     flagship = build_network(SEED, counts_for_scale(SCALE)).reservoirs[0]  # 岔沟水库
     limits = defaultdict(list)

@@ -33,11 +33,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from edp.pipeline import ingest
-from edp.sandbox_control import sandbox_down, sandbox_up
+from edp.orchestration.pipeline import ingest
+from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import REPO_ROOT, Settings, reset_settings
-from edp.transform import DbtResult, run_dbt
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
+from edp.transform.dbt_runner import DbtResult, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -119,7 +119,7 @@ def built(pg_admin: sa.Engine | None, tmp_path_factory: pytest.TempPathFactory) 
             yield _build(settings)
         finally:
             reset_settings()
-            from edp import warehouse
+            from edp.storage import warehouse
 
             warehouse._engine_for.cache_clear()
             if pg_admin is not None:
@@ -128,7 +128,7 @@ def built(pg_admin: sa.Engine | None, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _build(settings: Settings) -> Built:
-    from sandbox.bureau import upload_version
+    from standins.bureau import upload_version
 
     urls = sandbox_up(settings, seed=42, scale=1.0)
     try:

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sandbox.server import run_in_thread
-from sandbox.weather.app import create_app
+from standins.server import run_in_thread
+from standins.weather.app import create_app
 
-from edp.ingest import extract
-from edp.loader import ensure_declared_raw_tables, load_pending
+from edp.ingest.extract import extract
+from edp.ingest.loader import ensure_declared_raw_tables, load_pending
 from edp.secrets import source_credential
 from edp.settings import Settings
-from edp.transform import build
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
+from edp.transform.dbt_runner import build
 
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
 """The dbt project against a real PostgreSQL: exact mart figures, the incremental
-path for late corrections, freshness, contracts, and edp.transform itself.
+path for late corrections, freshness, contracts, and edp.transform.dbt_runner itself.
 
 Rows and timeline: see ``conftest.py``.
 """
@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from edp.settings import REPO_ROOT, Settings
-from edp.transform import DbtError, build, dbt_env, docs_generate, run_dbt, source_freshness
-from edp.warehouse import Conn
+from edp.storage.warehouse import Conn
+from edp.transform.dbt_runner import DbtError, build, dbt_env, docs_generate, run_dbt, source_freshness
 from tests.dbt.conftest import (
     CORRECTION_BATCH,
     EXTRACTED_1,

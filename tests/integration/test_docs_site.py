@@ -4,9 +4,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from edp.docs_site import create_app, publish_dbt_docs
-from edp.lake import open_lake
+from edp.serve.docs_site import create_app, publish_dbt_docs
 from edp.settings import Settings
+from edp.storage.lake import open_lake
 
 
 def test_serves_both_sites_from_the_lake(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from edp.lake import Lake, LocalLake, open_lake
 from edp.settings import Settings
+from edp.storage.lake import Lake, LocalLake, open_lake
 from tests.s3server import s3_server
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from sandbox.anshan.app import create_app
-from sandbox.server import run_in_thread
+from standins.anshan.app import create_app
+from standins.server import run_in_thread
 
+from edp.exchange.sync import status, sync
 from edp.secrets import generated_secret
 from edp.settings import Settings
-from edp.sync import status, sync
-from edp.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import engine, ensure_schemas
 
 pytestmark = pytest.mark.integration
 
@@ -72,9 +72,7 @@ def test_sync_sends_every_row_once_with_receipts(city) -> None:
     assert first.diff == {"upsert": 2300, "delete": 0, "unchanged": 0}
     assert first.batches_packed == 3  # 1000 + 1000 + 300
     kept = _city_records(server)
-    assert {k: v["data"]["description"] for k, v in kept.items()} == {
-        k: v["description"] for k, v in _local(s).items()
-    }
+    assert {k: v["data"]["description"] for k, v in kept.items()} == {k: v["description"] for k, v in _local(s).items()}
     assert {v["version"] for v in kept.values()} == {1}
     with engine(s).connect() as c:
         assert c.execute(sa.text("select count(*) from sync.receipts")).scalar() == 3
@@ -130,7 +128,7 @@ def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from edp.sync_ledger import pull_feedback, reconcile
+    from edp.exchange.ledger import pull_feedback, reconcile
 
     s, server = city
     _mart(s, 1500)
@@ -146,8 +144,9 @@ def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
     first = pull_feedback(s)
     assert first["pulled"] == 1 and [o["record_id"] for o in first["open"]] == ["weather-rain-7"]
     with engine(s).begin() as c:
-        c.execute(sa.text("update marts.fct_hazard_event set division_code='210381102000' "
-                          "where event_id='weather-rain-7'"))
+        c.execute(
+            sa.text("update marts.fct_hazard_event set division_code='210381102000' where event_id='weather-rain-7'")
+        )
     sync(s, ["hazard_events"])  # the corrected record goes out as a new version...
     assert _city_records(server)["weather-rain-7"]["version"] == 2
     assert pull_feedback(s)["open"] == []  # ...which answers the doubt

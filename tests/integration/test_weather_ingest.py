@@ -8,18 +8,18 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import sqlalchemy as sa
-from sandbox.server import run_in_thread
-from sandbox.weather.app import create_app
+from standins.server import run_in_thread
+from standins.weather.app import create_app
 
-from edp import ops
-from edp.ingest import Manifest, extract
-from edp.lake import open_lake
-from edp.loader import BatchIntegrityError, load_pending, reload_batch
-from edp.pipeline import ingest
-from edp.quarantine import replay, summary
+from edp.ingest.extract import Manifest, extract
+from edp.ingest.loader import BatchIntegrityError, load_pending, reload_batch
+from edp.ingest.quarantine import replay, summary
+from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.lake import open_lake
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
@@ -97,9 +97,11 @@ def test_bad_records_are_quarantined_with_reason_and_nothing_is_lost(weather) ->
     result = ingest("weather", s, until=NOW)
     assert result["quarantined"] > 0
     with engine(s).connect() as c:
-        b = c.execute(
-            sa.text("select * from ops.batches where dataset='observations' and origin='extract'")
-        ).mappings().one()
+        b = (
+            c.execute(sa.text("select * from ops.batches where dataset='observations' and origin='extract'"))
+            .mappings()
+            .one()
+        )
         q = c.execute(sa.text("select locator, field, reason, record from ops.quarantine")).mappings().all()
     assert b["source_rows"] == b["row_count"] + b["quarantined_count"] + b["duplicate_count"]
     assert len(q) == b["quarantined_count"]
@@ -134,6 +136,7 @@ def test_outage_is_a_clear_error_and_cursor_stays(weather, tmp_path) -> None:
     s, app = weather
     app.state.service.faults.outage = True
     from connectors.http import SourceUnavailable
+
     s = Settings(weather_initial_days=1, sources_file=_sources_file(tmp_path, "max_seconds: 3"))
     with pytest.raises(SourceUnavailable, match="still failing after retries"):
         ingest("weather", s, until=NOW)
@@ -173,24 +176,44 @@ def test_reloading_a_batch_replaces_it(weather) -> None:
 
 def test_a_value_that_returns_is_stored_again(settings: Settings) -> None:
     """A → B → A: the latest version in raw must be A again, not B."""
-    from connectors.weather import OBSERVATIONS
-    from edp.ingest import _Typed, register, write_batch
-    from edp.loader import load_batch
+    from connectors.weather.source import OBSERVATIONS
+    from edp.ingest.extract import _Typed, register, write_batch
+    from edp.ingest.loader import load_batch
 
     ops.ensure_ops(settings)
     lake = open_lake(settings)
     base = {
-        "station_id": "54471", "obs_time": NOW, "temp_c": 1.0, "precip_1h_mm": 0.0, "wind_speed_ms": 1.0,
-        "wind_gust_ms": 2.0, "wind_dir_deg": 90.0, "rh_pct": 50.0, "visibility_m": 9000.0, "pressure_hpa": 1020.0,
-        "qc": 0, "updated_at": NOW, "_extra": None,
+        "station_id": "54471",
+        "obs_time": NOW,
+        "temp_c": 1.0,
+        "precip_1h_mm": 0.0,
+        "wind_speed_ms": 1.0,
+        "wind_gust_ms": 2.0,
+        "wind_dir_deg": 90.0,
+        "rh_pct": 50.0,
+        "visibility_m": 9000.0,
+        "pressure_hpa": 1020.0,
+        "qc": 0,
+        "updated_at": NOW,
+        "_extra": None,
     }
     for n, temp in enumerate((1.0, 2.0, 1.0)):
         typed = _Typed(rows={("54471", NOW): {**base, "temp_c": temp}}, source_rows=1)
-        m = write_batch(lake, OBSERVATIONS, f"weather.observations.t{n}", NOW + timedelta(minutes=n), typed,
-                        origin="extract", cursor_from=None, cursor_to=None, landing_keys=[])
+        m = write_batch(
+            lake,
+            OBSERVATIONS,
+            f"weather.observations.t{n}",
+            NOW + timedelta(minutes=n),
+            typed,
+            origin="extract",
+            cursor_from=None,
+            cursor_to=None,
+            landing_keys=[],
+        )
         register(settings, m)
         load_batch(settings, m, lake)
     with engine(settings).connect() as c:
-        temps = [r[0] for r in c.execute(sa.text(
-            "select temp_c from raw.weather__observations order by _extracted_at"))]
+        temps = [
+            r[0] for r in c.execute(sa.text("select temp_c from raw.weather__observations order by _extracted_at"))
+        ]
     assert temps == [1.0, 2.0, 1.0]

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from edp import ops
 from edp.settings import Settings
-from edp.warehouse import engine, ensure_schemas
+from edp.storage import ops
+from edp.storage.warehouse import engine, ensure_schemas
 from expectations import SUITES
 
 RAW = "raw.weather__observations"

@@ -6,7 +6,7 @@ connector types it fine (it is a number), the loader lands it, and only the
 quality layer can tell it lies 30 m above the station's bank crests. The
 Anshan exchange stand-in receives (or not) what the sync publishes.
 
-``hazard_events`` is gated by ``raw.water__river`` in ``edp.sync.EXCHANGED``
+``hazard_events`` is gated by ``raw.water__river`` in ``edp.exchange.sync.EXCHANGED``
 (hazard events include river threshold breaches).
 """
 
@@ -21,17 +21,17 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from sandbox.anshan.app import create_app
-from sandbox.server import run_in_thread
-from sandbox.water import create_database, drop_database, populate
-from sandbox.water.tables import RIVER, RVFCCH
+from standins.anshan.app import create_app
+from standins.server import run_in_thread
+from standins.water import create_database, drop_database, populate
+from standins.water.tables import RIVER, RVFCCH
 
-from edp.pipeline import ingest
-from edp.quality import dataset_status, run_checks
+from edp.exchange.sync import EXCHANGED, sync
+from edp.orchestration.pipeline import ingest
+from edp.quality.runner import dataset_status, run_checks
 from edp.secrets import generated_secret
 from edp.settings import Settings
-from edp.sync import EXCHANGED, sync
-from edp.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import engine, ensure_schemas
 from tests.conftest import PG_ADMIN_URL
 
 pytestmark = pytest.mark.integration

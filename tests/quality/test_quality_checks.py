@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edp import quality_docs
-from edp.quality import UNREADABLE, dataset_status, run_checks
+from edp.quality import data_docs as quality_docs
+from edp.quality.runner import UNREADABLE, dataset_status, run_checks
 from edp.settings import Settings
 from expectations import Dimension, Severity
 from tests.quality.conftest import (

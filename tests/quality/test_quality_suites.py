@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
@@ -13,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from connectors.context import SourceContext
-from edp.lake import LocalLake
-from edp.quality import CheckRun, DatasetSummary, Outcome
-from edp.quality_audit import to_json
-from edp.quality_docs import publish_site
-from edp.quality_samples import MASK, batch_sql, batches_of, from_result, mask_row
-from edp.quality_uscc import verdict
-from edp.sources import CONNECTORS
+from connectors.registry import SOURCES, connector_package
+from edp.quality.audit import to_json
+from edp.quality.data_docs import publish_site
+from edp.quality.runner import CheckRun, DatasetSummary, Outcome
+from edp.quality.samples import MASK, batch_sql, batches_of, from_result, mask_row
+from edp.quality.uscc import verdict
+from edp.storage.lake import LocalLake
 from expectations import DIMENSION_LABELS, SUITES, Dimension, Severity, target
 from expectations.marts import MARTS_DIR, contracts
 from expectations.raw import LINEAGE, freshness_allowance
@@ -39,7 +38,7 @@ _URLS = {"water": "postgresql+psycopg://reader:@127.0.0.1:1/none", "police": tem
 def _declared() -> dict[str, dict]:
     """Every connector's datasets, asked of the connector itself (built offline, nothing reached)."""
     found = {}
-    for name, module in CONNECTORS.items():
+    for name in SOURCES:
         ctx = SourceContext(
             name=name,
             url=_URLS.get(name, "http://127.0.0.1:9"),
@@ -48,7 +47,7 @@ def _declared() -> dict[str, dict]:
             work_dir=Path("/nonexistent"),
             params={"weather_lookback_hours": 6, "weather_initial_days": 3},
         )
-        source = importlib.import_module(module).create(ctx)
+        source = connector_package(name).create(ctx)
         try:
             found[name] = source.datasets()
         finally:

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from connectors.police import ALARMS
-from edp.loader import ensure_raw_table
-from edp.quality import dataset_status, run_checks
+from connectors.police.source import ALARMS
+from edp.ingest.loader import ensure_raw_table
+from edp.quality.runner import dataset_status, run_checks
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage.warehouse import engine
 from tests.quality.conftest import RAW, insert, observation
 
 pytestmark = pytest.mark.integration

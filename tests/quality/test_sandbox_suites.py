@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sandbox.water import create_database, drop_database, populate
+from standins.water import create_database, drop_database, populate
 
-from edp.pipeline import ingest
-from edp.quality import run_checks
-from edp.sandbox_control import sandbox_down, sandbox_up
+from connectors.registry import SOURCES
+from edp.orchestration.pipeline import ingest
+from edp.quality.runner import run_checks
+from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings
-from edp.sources import CONNECTORS
 from expectations import SUITES
 from tests.conftest import PG_ADMIN_URL
 
@@ -36,7 +36,7 @@ def delivered(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
         s = Settings()
         sandbox_up(s, seed=42, scale=0.25)
         try:
-            for source in CONNECTORS:
+            for source in SOURCES:
                 ingest(source, s)
             yield s
         finally:

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from edp import superset, warehouse
+from edp.serve.superset import server as superset
 from edp.settings import Settings
+from edp.storage import warehouse
 
 pytestmark = pytest.mark.integration
 

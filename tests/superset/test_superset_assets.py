@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edp import superset
 from edp.secrets import generated_secret
+from edp.serve.superset import server as superset
 from edp.settings import Settings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

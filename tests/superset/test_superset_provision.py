@@ -8,9 +8,10 @@ from datetime import datetime
 import httpx
 import pytest
 
-from edp import superset, warehouse
 from edp.secrets import generated_secret
+from edp.serve.superset import server as superset
 from edp.settings import Settings
+from edp.storage import warehouse
 
 pytestmark = [pytest.mark.superset, pytest.mark.integration]
 

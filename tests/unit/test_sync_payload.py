@@ -3,8 +3,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from edp.anshan import canonical_json, sign
-from edp.sync import EXCHANGED, _batch_body, _chunks
+from edp.exchange.city_client import canonical_json, sign
+from edp.exchange.sync import EXCHANGED, _batch_body, _chunks
 
 
 def test_police_narrative_never_goes_upstream() -> None:

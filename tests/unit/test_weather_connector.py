@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from connectors.weather import OBSERVATIONS, WeatherSource
-from edp.ingest import _Typed, type_page
+from connectors.weather.source import OBSERVATIONS, WeatherSource
+from edp.ingest.extract import _Typed, type_page
 
 OBS = {
     "station_id": "54471",
@@ -34,8 +34,9 @@ def _source(pages: list[dict], seen: list[httpx.Request]) -> WeatherSource:
         return httpx.Response(200, json=pages[index])
 
     src = WeatherSource("http://weather.test", "k", lookback_hours=6, initial_days=1)
-    src.http.client = httpx.Client(base_url="http://weather.test", transport=httpx.MockTransport(handler),
-                                   headers={"X-Api-Key": "k"})
+    src.http.client = httpx.Client(
+        base_url="http://weather.test", transport=httpx.MockTransport(handler), headers={"X-Api-Key": "k"}
+    )
     src.http.limiter.interval = 0
     return src
 

@@ -11,29 +11,71 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from connectors.bureau import BureauSource, inbox_path, parse_cursor
-from connectors.bureau_registers import BY_DATASET, DATASETS
-from connectors.bureau_workbook import WorkbookRejected, read_table
-from edp.ingest import _Typed, type_page
+from connectors.bureau.registers import BY_DATASET, DATASETS
+from connectors.bureau.source import BureauSource, inbox_path, parse_cursor
+from connectors.bureau.workbook import WorkbookRejected, read_table
+from edp.ingest.extract import _Typed, type_page
 
 KEY = b"unit-test-pii-key-0123456789abcdef"
 UNTIL = datetime(2030, 1, 1, tzinfo=UTC)
-TEAM_HEADERS = ["队伍编号", "队伍名称", "队伍类型", "人数", "主要装备", "驻地", "所属辖区代码", "经度", "纬度",
-                "负责人", "联系电话"]
+TEAM_HEADERS = [
+    "队伍编号",
+    "队伍名称",
+    "队伍类型",
+    "人数",
+    "主要装备",
+    "驻地",
+    "所属辖区代码",
+    "经度",
+    "纬度",
+    "负责人",
+    "联系电话",
+]
 TEAMS = [
-    ["DW210381001", "海城市消防救援大队", "综合性消防救援", "５１", "消防车", "海城市海州街道中街342号", 210381001000,
-     122.747166, "40.839859", "乔海涛", 15290375098],
+    [
+        "DW210381001",
+        "海城市消防救援大队",
+        "综合性消防救援",
+        "５１",
+        "消防车",
+        "海城市海州街道中街342号",
+        210381001000,
+        122.747166,
+        "40.839859",
+        "乔海涛",
+        15290375098,
+    ],
     [None] * 11,  # an empty line inside the table
-    ["DW210381020", "海城市矿山救护大队 ", "专业救援-矿山", "28人", "正压氧气呼吸器", "海城市八里镇工业路8号",
-     "２１０３８１１０８０００", 122.70, 40.78, "关振华 ", "139-4128-7766"],
+    [
+        "DW210381020",
+        "海城市矿山救护大队 ",
+        "专业救援-矿山",
+        "28人",
+        "正压氧气呼吸器",
+        "海城市八里镇工业路8号",
+        "２１０３８１１０８０００",
+        122.70,
+        40.78,
+        "关振华 ",
+        "139-4128-7766",
+    ],
     ["合计", None, None, 79],
 ]
-NOTES = [["填报单位：海城市应急管理局（盖章）"], ["填报人：白春生　　联系电话：13700001111"],
-         ["填报日期：2026年11月28日"]]
+NOTES = [
+    ["填报单位：海城市应急管理局（盖章）"],
+    ["填报人：白春生　　联系电话：13700001111"],
+    ["填报日期：2026年11月28日"],
+]
 
 
-def staff_workbook(path: Path, title: str, headers: list[str], rows: list[list[Any]],
-                   notes: list[list[Any]] | None = None, mtime: datetime | None = None) -> Path:
+def staff_workbook(
+    path: Path,
+    title: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    notes: list[list[Any]] | None = None,
+    mtime: datetime | None = None,
+) -> Path:
     """A register as staff keep it: merged title, blank row, header, rows, a blank row, notes."""
     book = Workbook()
     ws = book.active
@@ -160,10 +202,20 @@ def test_cursor_skips_loaded_versions_and_picks_up_new_ones_in_upload_order(tmp_
     assert list(src.read("rescue_teams", cursor, UNTIL)) == []  # nothing new: no page, no rows
     # Staff upload a new version under another name, then replace the original file too.
     changed = [TEAMS[0], [*TEAMS[2][:3], 30, *TEAMS[2][4:]]]
-    staff_workbook(tmp_path / "救援队伍台账(2).xlsx", "救援队伍台账", TEAM_HEADERS, changed,
-                   mtime=datetime(2026, 11, 22, tzinfo=UTC))
-    staff_workbook(tmp_path / "救援队伍台账.xlsx", "救援队伍台账", TEAM_HEADERS, TEAMS[:1],
-                   mtime=datetime(2026, 11, 25, tzinfo=UTC))
+    staff_workbook(
+        tmp_path / "救援队伍台账(2).xlsx",
+        "救援队伍台账",
+        TEAM_HEADERS,
+        changed,
+        mtime=datetime(2026, 11, 22, tzinfo=UTC),
+    )
+    staff_workbook(
+        tmp_path / "救援队伍台账.xlsx",
+        "救援队伍台账",
+        TEAM_HEADERS,
+        TEAMS[:1],
+        mtime=datetime(2026, 11, 25, tzinfo=UTC),
+    )
     pages = list(src.read("rescue_teams", cursor, UNTIL))
     assert [json.loads(p.body)["source_file"] for p in pages] == ["救援队伍台账(2).xlsx", "救援队伍台账.xlsx"]
     assert pages[0].cursor is None and pages[-1].cursor > cursor  # cursors grow as strings

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sandbox.bureau import WRONG_HEADER, populate, upload_version
+from standins.bureau import WRONG_HEADER, populate, upload_version
 
-from connectors.bureau import parse_cursor
+from connectors.bureau.source import parse_cursor
 from connectors.http import SourceUnavailable
-from edp import ops
-from edp.pipeline import ingest
+from edp.orchestration.pipeline import ingest
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -27,8 +27,7 @@ DATASETS = ("material_stock", "rescue_teams", "chemical_enterprises", "safety_ha
 
 
 @pytest.fixture
-def inbox(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
-        tuple[Settings, Path]]:
+def inbox(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Path]]:
     folder = tmp_path / "inbox"
     folder.mkdir()
     monkeypatch.setenv("EDP_SOURCE_BUREAU_URL", folder.as_uri())
@@ -56,23 +55,34 @@ def test_ingest_twice_adds_nothing_and_a_new_version_adds_one_whole_version(inbo
         assert rows_in(s, count, dataset) == info["registers"][dataset]["rows"]
 
     later = datetime(2026, 11, 28, 5, tzinfo=UTC)
-    v2 = upload_version(folder, "应急物资储备台账", seed=4, version=2, uploaded_at=later,
-                        base_date=date.fromisoformat(info["base_date"]))
+    v2 = upload_version(
+        folder,
+        "应急物资储备台账",
+        seed=4,
+        version=2,
+        uploaded_at=later,
+        base_date=date.fromisoformat(info["base_date"]),
+    )
     third = ingest("bureau", s, until=datetime(2026, 11, 28, 6, tzinfo=UTC))
     assert third["rows"] == v2["rows"]
     assert rows_in(s, count, "material_stock") == info["registers"]["material_stock"]["rows"] + v2["rows"]
     for dataset in DATASETS[1:]:
         assert rows_in(s, count, dataset) == info["registers"][dataset]["rows"]
     with engine(s).connect() as c:
-        versions = c.execute(sa.text(
-            "select workbook_version, count(*), min(uploaded_at) from raw.bureau__material_stock group by 1 order by 3"
-        )).all()
-        moved = c.execute(sa.text(
-            "select count(*) from raw.bureau__material_stock a join raw.bureau__material_stock b "
-            "on a.depot_code = b.depot_code and a.material_code = b.material_code and a.spec = b.spec "
-            "and a.workbook_version <> b.workbook_version and a.uploaded_at < b.uploaded_at "
-            "where a.quantity <> b.quantity"
-        )).scalar_one()
+        versions = c.execute(
+            sa.text(
+                "select workbook_version, count(*), min(uploaded_at) "
+                "from raw.bureau__material_stock group by 1 order by 3"
+            )
+        ).all()
+        moved = c.execute(
+            sa.text(
+                "select count(*) from raw.bureau__material_stock a join raw.bureau__material_stock b "
+                "on a.depot_code = b.depot_code and a.material_code = b.material_code and a.spec = b.spec "
+                "and a.workbook_version <> b.workbook_version and a.uploaded_at < b.uploaded_at "
+                "where a.quantity <> b.quantity"
+            )
+        ).scalar_one()
     assert [n for _, n, _ in versions] == [info["registers"]["material_stock"]["rows"], v2["rows"]]
     assert versions[1][2] == later and moved > 0  # the later version is whole, with its stock changes
 
@@ -84,16 +94,20 @@ def test_values_arrive_typed_and_normalised(inbox) -> None:
     with engine(s).connect() as c:
         units = set(c.execute(sa.text("select distinct unit from raw.bureau__material_stock")).scalars())
         raw_units = set(c.execute(sa.text("select distinct unit_raw from raw.bureau__material_stock")).scalars())
-        codes = c.execute(sa.text(
-            "select count(*) filter (where division_code !~ '^210381[0-9]{3}000$'), "
-            "count(*) filter (where material_code !~ '^[123][0-9]{6}$'), count(*) filter (where quantity is null) "
-            "from raw.bureau__material_stock"
-        )).one()
+        codes = c.execute(
+            sa.text(
+                "select count(*) filter (where division_code !~ '^210381[0-9]{3}000$'), "
+                "count(*) filter (where material_code !~ '^[123][0-9]{6}$'), count(*) filter (where quantity is null) "
+                "from raw.bureau__material_stock"
+            )
+        ).one()
         population = c.execute(sa.text("select sum(population) from raw.bureau__division_facts")).scalar_one()
-        overdue = c.execute(sa.text(
-            "select count(*) from raw.bureau__safety_hazards where rectification_status in ('未整改', '整改中') "
-            "and deadline_date < date '2026-11-28'"
-        )).scalar_one()
+        overdue = c.execute(
+            sa.text(
+                "select count(*) from raw.bureau__safety_hazards where rectification_status in ('未整改', '整改中') "
+                "and deadline_date < date '2026-11-28'"
+            )
+        ).scalar_one()
     assert {"顶", "件", "箱", "吨"} <= units and not {"t", "T", "頂"} & units
     assert {"t", "頂"} & raw_units  # the spelling as written is kept beside
     assert tuple(codes) == (0, 0, 0)
@@ -120,8 +134,9 @@ def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox, cou
     # The rejected version is remembered: the next pull does not quarantine it again...
     assert ingest("bureau", s, until=UNTIL)["quarantined"] == 0
     # ...and a corrected upload loads.
-    fixed = upload_version(folder, "rescue_teams", seed=4, version=1, uploaded_at=datetime(2026, 11, 28, 1, 30,
-                                                                                         tzinfo=UTC))
+    fixed = upload_version(
+        folder, "rescue_teams", seed=4, version=1, uploaded_at=datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
+    )
     ingest("bureau", s, until=UNTIL)
     assert rows_in(s, count, "rescue_teams") == fixed["rows"]
 
@@ -149,9 +164,15 @@ def test_no_clear_personal_value_reaches_lake_warehouse_or_logs(inbox, leak_scan
     s, folder = inbox
     caplog.set_level(logging.DEBUG)
     info = populate(folder, seed=6, uploaded_at=UPLOADED, faults={"malformed_rate": 0.05})
-    upload_version(folder, "chemical_enterprises", seed=6, version=2, uploaded_at=datetime(2026, 11, 28, 1, 30,
-                                                                                          tzinfo=UTC),
-                   faults={"wrong_header": True}, file_name="危险化学品企业台账_v2.xlsx")
+    upload_version(
+        folder,
+        "chemical_enterprises",
+        seed=6,
+        version=2,
+        uploaded_at=datetime(2026, 11, 28, 1, 30, tzinfo=UTC),
+        faults={"wrong_header": True},
+        file_name="危险化学品企业台账_v2.xlsx",
+    )
     ingest("bureau", s, until=UNTIL)
     clear = [*info["personal"]]
     phones = [p for p in clear if p.isdigit()]
@@ -164,8 +185,9 @@ def test_no_clear_personal_value_reaches_lake_warehouse_or_logs(inbox, leak_scan
     assert masked[0].endswith("**") and "****" in masked[1]
 
 
-def test_a_missing_inbox_is_a_clear_error(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          count) -> None:
+def test_a_missing_inbox_is_a_clear_error(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count
+) -> None:
     monkeypatch.setenv("EDP_SOURCE_BUREAU_URL", str(tmp_path / "nowhere"))
     with pytest.raises(SourceUnavailable, match=r"inbox .*nowhere does not exist"):
         ingest("bureau", Settings(), until=UNTIL)
@@ -175,7 +197,7 @@ def test_a_missing_inbox_is_a_clear_error(settings: Settings, tmp_path: Path, mo
 def _body(s: Settings, key: str) -> dict[str, Any]:
     import gzip
 
-    from edp.lake import open_lake
+    from edp.storage.lake import open_lake
 
     return json.loads(gzip.decompress(open_lake(s).get_bytes(key)))
 
@@ -185,8 +207,8 @@ def test_the_lake_keeps_a_pseudonymised_rendering_per_version(inbox) -> None:
     populate(folder, seed=4, uploaded_at=UPLOADED)
     ingest("bureau", s, until=UNTIL)
     (b,) = [b for b in ops.batches(s, source="bureau") if b["dataset"] == "rescue_teams"]
-    from edp.ingest import Manifest
-    from edp.lake import open_lake
+    from edp.ingest.extract import Manifest
+    from edp.storage.lake import open_lake
 
     manifest = Manifest.from_json(open_lake(s).get_bytes(b["manifest_key"]))
     (key,) = manifest.landing_keys

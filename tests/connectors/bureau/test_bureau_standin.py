@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
-from sandbox.bureau import REGISTERS, WRONG_HEADER, populate, upload_version
-from sandbox.bureau.generate import GENERATORS
-from sandbox.natural_resources.people import is_valid_credit_code
+from standins.bureau import REGISTERS, WRONG_HEADER, populate, upload_version
+from standins.bureau.generate import GENERATORS
+from standins.natural_resources.people import is_valid_credit_code
 
 UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 DAY = date(2026, 11, 28)
@@ -98,16 +98,21 @@ def test_a_later_version_changes_some_rows_and_keeps_history(tmp_path: Path) -> 
     assert all(old[r["隐患编号"]]["发现日期"] == r["发现日期"] for r in later if r["隐患编号"] in old)
     info = populate(tmp_path, seed=5, uploaded_at=UPLOADED)
     before = digests(tmp_path)
-    result = upload_version(tmp_path, "救援队伍台账.xlsx", seed=5, version=2, base_date=date.fromisoformat(
-        info["base_date"]), uploaded_at=datetime(2026, 11, 29, tzinfo=UTC))
+    result = upload_version(
+        tmp_path,
+        "救援队伍台账.xlsx",
+        seed=5,
+        version=2,
+        base_date=date.fromisoformat(info["base_date"]),
+        uploaded_at=datetime(2026, 11, 29, tzinfo=UTC),
+    )
     after = digests(tmp_path)
     assert result["rows"] == info["registers"]["rescue_teams"]["rows"] + 1
     assert [n for n in after if after[n] != before[n]] == ["救援队伍台账.xlsx"]
 
 
 def test_fault_switches_damage_what_they_say(tmp_path: Path) -> None:
-    info = populate(tmp_path, seed=8, uploaded_at=UPLOADED,
-                    faults={"malformed_rate": 0.05, "duplicate_rate": 0.05})
+    info = populate(tmp_path, seed=8, uploaded_at=UPLOADED, faults={"malformed_rate": 0.05, "duplicate_rate": 0.05})
     stock = info["registers"]["material_stock"]
     assert stock["malformed"] and stock["duplicates"] > 0
     # Every written row is good, damaged or a pasted copy (a damaged row pasted twice counts as damaged twice).

@@ -1,4 +1,4 @@
-"""Cells as staff type them → plain values (connectors.bureau_values)."""
+"""Cells as staff type them → plain values (connectors.bureau.values)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from connectors.bureau_values import code, person, phone_digits, split_number, text, to_date, unit
+from connectors.bureau.values import code, person, phone_digits, split_number, text, to_date, unit
 from connectors.pii import Pseudonymizer
 
 
@@ -60,8 +60,20 @@ def test_dates_as_cells_serials_and_text(written, expected) -> None:
 
 @pytest.mark.parametrize(
     ("written", "expected"),
-    [("t", "吨"), ("T", "吨"), ("吨 ", "吨"), ("頂", "顶"), ("顶", "顶"), (" 箱", "箱"), ("件", "件"), ("㎡", "平方米"),
-     ("平方米", "平方米"), ("袋", "袋"), ("捆", "捆"), (None, None)],
+    [
+        ("t", "吨"),
+        ("T", "吨"),
+        ("吨 ", "吨"),
+        ("頂", "顶"),
+        ("顶", "顶"),
+        (" 箱", "箱"),
+        ("件", "件"),
+        ("㎡", "平方米"),
+        ("平方米", "平方米"),
+        ("袋", "袋"),
+        ("捆", "捆"),
+        (None, None),
+    ],
 )
 def test_units_are_normalised(written, expected) -> None:
     assert unit(written) == expected

@@ -11,15 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.natural_resources import (
+from connectors.natural_resources.ows import WfsExceptionReport, exception_report
+from connectors.natural_resources.source import (
     HAZARD_POINTS,
     MINING_RIGHTS,
     IncompleteSnapshot,
     NaturalResourcesSource,
     cursor_digest,
 )
-from connectors.natural_resources_ows import WfsExceptionReport, exception_report
-from edp.ingest import _Typed, type_page
+from edp.ingest.extract import _Typed, type_page
 
 RECORDED = Path(__file__).parent / "recorded"
 UNTIL = datetime(2026, 11, 28, 3, tzinfo=UTC)
@@ -32,8 +32,9 @@ def recorded(name: str) -> bytes:
 
 
 def source(handler: Handler, **kwargs: Any) -> NaturalResourcesSource:
-    return NaturalResourcesSource("http://wfs.test", KEY, transport=httpx.MockTransport(handler), max_seconds=2,
-                                  **kwargs)
+    return NaturalResourcesSource(
+        "http://wfs.test", KEY, transport=httpx.MockTransport(handler), max_seconds=2, **kwargs
+    )
 
 
 def paged(pages: dict[int, bytes], seen: list[httpx.Request]) -> Handler:
@@ -84,8 +85,9 @@ def test_monitoring_person_is_pseudonymised_in_records_and_in_the_landed_body() 
     assert rows["21038110103003"]["jczrr_masked"] == "白**"  # the trailing space is not part of the name
     assert rows["21038110402001"]["jczrr_pseudonym"].startswith("name_")
     # Same person, same pseudonym (a keyed HMAC): linkable without being readable.
-    again = typed(src, HAZARD_POINTS, list(source(paged(HAZARD_PAGES, []), page_size=2).read("hazard_points", None,
-                                                                                             UNTIL)))
+    again = typed(
+        src, HAZARD_POINTS, list(source(paged(HAZARD_PAGES, []), page_size=2).read("hazard_points", None, UNTIL))
+    )
     assert {r["jczrr_pseudonym"] for r in again.rows.values()} == {r["jczrr_pseudonym"] for r in rows.values()}
 
 
@@ -142,8 +144,9 @@ def test_an_unchanged_snapshot_yields_nothing_however_it_is_paged() -> None:
 @pytest.mark.parametrize("status", [200, 400])
 def test_exception_report_is_a_clear_rejection_whatever_the_status(status: int) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=recorded("exception_report_nac.xml"),
-                              headers={"content-type": "text/xml"})
+        return httpx.Response(
+            status, content=recorded("exception_report_nac.xml"), headers={"content-type": "text/xml"}
+        )
 
     with pytest.raises(WfsExceptionReport) as caught:
         list(source(handler).read("hazard_points", None, UNTIL))
@@ -157,8 +160,9 @@ def test_exception_report_is_a_clear_rejection_whatever_the_status(status: int) 
 def test_exception_report_names_code_locator_and_text() -> None:
     error = exception_report(recorded("exception_report_typename.xml"), 400, "GET /geoserver/wfs")
     assert error is not None
-    assert error.exceptions == [{"code": "InvalidParameterValue", "locator": "typeName",
-                                 "text": "Feature type dz:hazard_point unknown"}]
+    assert error.exceptions == [
+        {"code": "InvalidParameterValue", "locator": "typeName", "text": "Feature type dz:hazard_point unknown"}
+    ]
     assert exception_report(recorded("capabilities.xml"), 200, "x") is None
     assert exception_report(b"<html><body>502</body></html>", 502, "x") is None
 
@@ -185,8 +189,11 @@ def test_paging_that_never_completes_raises_and_yields_nothing() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         start = int(request.url.params["startIndex"])
-        return httpx.Response(200, content=HAZARD_PAGES[0] if start == 0 else json.dumps(short).encode(),
-                              headers={"content-type": "application/json"})
+        return httpx.Response(
+            200,
+            content=HAZARD_PAGES[0] if start == 0 else json.dumps(short).encode(),
+            headers={"content-type": "application/json"},
+        )
 
     with pytest.raises(IncompleteSnapshot, match=r"2 distinct of numberMatched=3 features in 3 reads"):
         list(source(handler, page_size=2, snapshot_attempts=3).read("hazard_points", None, UNTIL))

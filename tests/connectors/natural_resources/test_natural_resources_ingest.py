@@ -10,16 +10,16 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from sandbox.natural_resources import create_app
-from sandbox.server import run_in_thread
+from standins.natural_resources import create_app
+from standins.server import run_in_thread
 
 from connectors.http import SourceUnavailable
-from connectors.natural_resources import IncompleteSnapshot, cursor_digest
-from connectors.natural_resources_ows import WfsExceptionReport
-from edp import ops
-from edp.pipeline import ingest
+from connectors.natural_resources.ows import WfsExceptionReport
+from connectors.natural_resources.source import IncompleteSnapshot, cursor_digest
+from edp.orchestration.pipeline import ingest
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
@@ -77,16 +77,25 @@ def test_ingest_twice_adds_nothing_then_a_change_adds_one_snapshot(wfs, count) -
     assert count(s, "select count(*) from raw.natural_resources__mining_rights") == (licences - 1) + licences
     assert count(s, "select count(*) from raw.natural_resources__shelters") == layer_size(app, "shelters")
     with engine(s).connect() as c:
-        history = c.execute(sa.text(
-            "select zt from raw.natural_resources__hazard_points where yhdbh = :k order by _extracted_at"
-        ), {"k": retired}).scalars().all()
+        history = (
+            c.execute(
+                sa.text("select zt from raw.natural_resources__hazard_points where yhdbh = :k order by _extracted_at"),
+                {"k": retired},
+            )
+            .scalars()
+            .all()
+        )
         assert history == ["在册", "核销"]
-        new = c.execute(sa.text(
-            "select count(distinct _batch_id) from raw.natural_resources__mining_rights where xkzh = :k"
-        ), {"k": licence}).scalar_one()
+        new = c.execute(
+            sa.text("select count(distinct _batch_id) from raw.natural_resources__mining_rights where xkzh = :k"),
+            {"k": licence},
+        ).scalar_one()
         assert new == 1
-    dupes = count(s, "select count(*) from (select _batch_id, yhdbh from raw.natural_resources__hazard_points "
-                     "group by 1, 2 having count(*) > 1) d")
+    dupes = count(
+        s,
+        "select count(*) from (select _batch_id, yhdbh from raw.natural_resources__hazard_points "
+        "group by 1, 2 having count(*) > 1) d",
+    )
     assert dupes == 0
     # The cursor moved to the changed snapshots: pulling again adds nothing.
     assert ingest("natural_resources", s, until=NOW)["rows"] == 0
@@ -98,13 +107,23 @@ def test_geometry_and_privacy_reach_raw(wfs, count, leak_scan, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     ingest("natural_resources", s, until=NOW)
     with engine(s).connect() as c:
-        row = c.execute(sa.text(
-            "select geometry_wkt, lon, lat, jczrr_pseudonym, jczrr_masked from raw.natural_resources__hazard_points "
-            "limit 1"
-        )).mappings().one()
-        shapes = c.execute(sa.text(
-            "select distinct split_part(geometry_wkt, ' ', 1) from raw.natural_resources__mining_rights"
-        )).scalars().all()
+        row = (
+            c.execute(
+                sa.text(
+                    "select geometry_wkt, lon, lat, jczrr_pseudonym, jczrr_masked "
+                    "from raw.natural_resources__hazard_points limit 1"
+                )
+            )
+            .mappings()
+            .one()
+        )
+        shapes = (
+            c.execute(
+                sa.text("select distinct split_part(geometry_wkt, ' ', 1) from raw.natural_resources__mining_rights")
+            )
+            .scalars()
+            .all()
+        )
     assert row["geometry_wkt"].startswith("POINT (") and 122 < row["lon"] < 124 and 40 < row["lat"] < 42
     assert row["jczrr_pseudonym"].startswith("name_") and row["jczrr_masked"].endswith("*")
     assert set(shapes) == {"POLYGON", "MULTIPOLYGON"}
@@ -156,7 +175,8 @@ def test_unstable_paging_is_read_again_and_loses_nothing(wfs, sources_file, coun
     for dataset, layer in TABLES.items():
         key = {"hazard_points": "yhdbh", "mining_rights": "xkzh", "shelters": "bncsbh"}[dataset]
         assert count(s, f"select count(distinct {key}) from raw.natural_resources__{dataset}") == len(
-            app.state.service.features[layer])
+            app.state.service.features[layer]
+        )
         assert count(s, f"select count(*) from raw.natural_resources__{dataset}") == layer_size(app, dataset)
     assert sum(b["duplicate_count"] for b in ops.batches(s, source="natural_resources")) > 0
 

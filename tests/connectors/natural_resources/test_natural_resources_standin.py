@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from defusedxml import ElementTree
-from sandbox.natural_resources import LAYERS, create_app
-from sandbox.natural_resources.hazards import TOWN_WEIGHTS, danger_grade
-from sandbox.natural_resources.people import is_valid_credit_code
-from sandbox.server import run_in_thread
+from standins.natural_resources import LAYERS, create_app
+from standins.natural_resources.hazards import TOWN_WEIGHTS, danger_grade
+from standins.natural_resources.people import is_valid_credit_code
+from standins.server import run_in_thread
 
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 REFERENCE = Path("/work/shared/reference/haicheng_divisions_2022.csv")
@@ -104,8 +104,10 @@ def get_all(client: httpx.Client, layer: str, count: int) -> list[dict[str, Any]
     got: list[dict[str, Any]] = []
     start = 0
     while True:
-        body = client.get("/geoserver/wfs", params={**BASE, "typeNames": layer, "count": count, "startIndex": start,
-                                                    "sortBy": LAYERS[layer].key}).json()
+        body = client.get(
+            "/geoserver/wfs",
+            params={**BASE, "typeNames": layer, "count": count, "startIndex": start, "sortBy": LAYERS[layer].key},
+        ).json()
         got += body["features"]
         start += body["numberReturned"]
         if start >= body["numberMatched"] or not body["numberReturned"]:
@@ -180,8 +182,13 @@ def test_fault_switches(wfs) -> None:
     assert client.get("/geoserver/wfs", params={**BASE, "typeNames": "yj:shelters"}).status_code == 503
     faults.update({"outage": False, "malformed_rate": 0.3})
     got = get_all(client, "kc:mining_rights", 1000)
-    broken = [f for f in got if f["geometry"] is None or "xkzh" not in f["properties"]
-              or (f["geometry"]["type"] == "Polygon" and f["geometry"]["coordinates"][0][0][0] < 90)]
+    broken = [
+        f
+        for f in got
+        if f["geometry"] is None
+        or "xkzh" not in f["properties"]
+        or (f["geometry"]["type"] == "Polygon" and f["geometry"]["coordinates"][0][0][0] < 90)
+    ]
     assert broken and len(got) == len(features(app, "kc:mining_rights"))
     faults.update({"malformed_rate": 0.0, "unstable_sort_rate": 1.0})
     keys = [f["properties"]["yhdbh"] for f in get_all(client, "dz:hazard_points", 10)]

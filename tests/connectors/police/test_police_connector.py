@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sandbox.police import PoliceFaults, drop_day, populate, resend_day, write_marker
+from standins.police import PoliceFaults, drop_day, populate, resend_day, write_marker
 
 from connectors.base import Page
 from connectors.context import SourceContext
-from connectors.police import DropState, PoliceSource, create
-from connectors.police_parse import Problem
-from edp.ingest import _Typed, type_page
+from connectors.police.parse import Problem
+from connectors.police.source import DropState, PoliceSource, create
+from edp.ingest.extract import _Typed, type_page
 
 DAY = date(2026, 11, 28)
 UNTIL = datetime(2026, 11, 29, 2, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -41,7 +41,7 @@ def test_reads_each_file_once_in_day_order_and_the_cursor_remembers_it(tmp_path:
     state = json.loads(pages[-1].cursor)
     assert set(state["files"]) == set(_files(pages)) and state["rejected"] == {}
     assert _pages(src, "accidents", pages[-1].cursor) == []
-    # every later state sorts later: edp.ops only moves a cursor forward
+    # every later state sorts later: edp.storage.ops only moves a cursor forward
     assert pages[0].cursor < pages[1].cursor < pages[2].cursor
 
 
@@ -49,14 +49,18 @@ def test_a_day_is_read_only_once_until_has_passed_its_end(tmp_path: Path) -> Non
     populate(tmp_path, seed=3, scale=0.2, days=2, end_date=DAY)
     src = _source(tmp_path)
     assert _files(_pages(src, "key_units", until=datetime(2026, 11, 28, 23, 59, tzinfo=UNTIL.tzinfo))) == [
-        "ZDDW_20261127.csv"]
+        "ZDDW_20261127.csv"
+    ]
     assert len(_pages(src, "key_units", until=datetime(2026, 11, 29, 0, 0, tzinfo=UNTIL.tzinfo))) == 2
 
 
 def test_files_older_than_the_window_are_not_read(tmp_path: Path) -> None:
     populate(tmp_path, seed=3, scale=0.2, days=5, end_date=DAY)
     assert _files(_pages(_source(tmp_path, window_days=2), "key_units")) == [
-        "ZDDW_20261126.csv", "ZDDW_20261127.csv", "ZDDW_20261128.csv"]
+        "ZDDW_20261126.csv",
+        "ZDDW_20261127.csv",
+        "ZDDW_20261128.csv",
+    ]
 
 
 def test_a_file_without_marker_waits_and_is_read_once_the_marker_appears(tmp_path: Path) -> None:
@@ -82,7 +86,7 @@ def test_a_resent_file_is_read_again(tmp_path: Path) -> None:
 def test_a_bad_marker_rejects_the_file_whole_once_until_it_changes(tmp_path: Path, caplog) -> None:
     info = drop_day(tmp_path, DAY, seed=3, scale=0.2, kinds=["JJXX"], faults=PoliceFaults(bad_marker_md5=True))
     src = _source(tmp_path)
-    with caplog.at_level(logging.ERROR, logger="connectors.police"):
+    with caplog.at_level(logging.ERROR, logger="connectors.police.source"):
         pages = _pages(src, "alarms")
     # one content-free record that normalise turns into the rejection reason
     assert len(pages) == 1 and len(pages[0].records) == 1
@@ -130,7 +134,8 @@ def test_duplicated_rows_do_not_inflate_counts(tmp_path: Path) -> None:
     assert info["duplicated"]["JJXX_20261128.csv"]
     counts = _pages(_source(tmp_path), "alarm_daily_counts")[0]
     assert {f"{r['category_code']}|{r['division_code']}": r["alarm_count"] for r in counts.records} == info[
-        "non_emergency_counts"]
+        "non_emergency_counts"
+    ]
 
 
 def test_cursor_that_is_not_the_state_json_is_a_clear_error(tmp_path: Path) -> None:
@@ -140,8 +145,11 @@ def test_cursor_that_is_not_the_state_json_is_a_clear_error(tmp_path: Path) -> N
 
 def test_cursor_forgets_files_older_than_the_window() -> None:
     state = DropState(4, {"JJXX_20260101.csv": "a", "JJXX_20261128.csv": "b"}, {"JJXX_20261001.csv": "c:d"})
-    assert json.loads(state.dump(date(2026, 11, 1))) == {"seq": "0000000004", "files": {"JJXX_20261128.csv": "b"},
-                                                        "rejected": {}}
+    assert json.loads(state.dump(date(2026, 11, 1))) == {
+        "seq": "0000000004",
+        "files": {"JJXX_20261128.csv": "b"},
+        "rejected": {},
+    }
 
 
 def test_check_reports_files_and_missing_markers(tmp_path: Path) -> None:

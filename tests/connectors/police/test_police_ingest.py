@@ -14,15 +14,15 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from sandbox.police import PoliceFaults, drop_day, populate, resend_day, write_marker
+from standins.police import PoliceFaults, drop_day, populate, resend_day, write_marker
 
-from connectors.police_codes import HAICHENG_DIVISIONS
-from edp import ops
-from edp.lake import open_lake
-from edp.pipeline import ingest
-from edp.quarantine import replay
+from connectors.police.codes import HAICHENG_DIVISIONS
+from edp.ingest.quarantine import replay
+from edp.orchestration.pipeline import ingest
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.lake import open_lake
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 CST = timezone(timedelta(hours=8))
@@ -54,8 +54,13 @@ def _dupes(s: Settings) -> int:
 
 def _daily_counts(s: Settings, day: date) -> dict[str, int]:
     with engine(s).connect() as c:
-        rows = c.execute(sa.text("select category_code, division_code, alarm_count from raw.police__alarm_daily_counts "
-                                 "where report_date = :d"), {"d": day}).all()
+        rows = c.execute(
+            sa.text(
+                "select category_code, division_code, alarm_count from raw.police__alarm_daily_counts "
+                "where report_date = :d"
+            ),
+            {"d": day},
+        ).all()
     return {f"{code}|{division}": n for code, division, n in rows}
 
 
@@ -86,11 +91,13 @@ def test_a_resent_day_replaces_the_day(police) -> None:
     with engine(s).connect() as c:
         ids = c.execute(sa.text("select alarm_id from raw.police__alarms where report_date = :d"), {"d": END}).scalars()
         assert sorted(ids) == sorted(resent["emergency_ids"])
-        corrected = c.execute(sa.text("select count(*) from raw.police__alarms where outcome like :o"),
-                              {"o": "%（已更正）"}).scalar()
+        corrected = c.execute(
+            sa.text("select count(*) from raw.police__alarms where outcome like :o"), {"o": "%（已更正）"}
+        ).scalar()
     assert corrected > 0
     assert _scalar(s, "select count(*) from raw.police__accidents where report_date = :d", d=END) == len(
-        resent["keys"]["JTSG_20261128.csv"])
+        resent["keys"]["JTSG_20261128.csv"]
+    )
     assert _daily_counts(s, END - timedelta(days=1)) == other_day  # the other day is untouched
 
 
@@ -103,8 +110,10 @@ def test_a_bad_marker_rejects_the_file_whole_and_reports_it(police, caplog) -> N
         ingest("police", s, until=UNTIL)
     for table in ("alarms", "alarm_daily_counts"):
         assert _scalar(s, f"select count(*) from raw.police__{table} where report_date = :d", d=END) == 0
-        assert _scalar(s, f"select count(*) from raw.police__{table} where report_date = :d",
-                       d=END - timedelta(days=1)) > 0
+        assert (
+            _scalar(s, f"select count(*) from raw.police__{table} where report_date = :d", d=END - timedelta(days=1))
+            > 0
+        )
     assert _scalar(s, "select count(*) from raw.police__accidents where report_date = :d", d=END) > 0
     with engine(s).connect() as c:
         q = c.execute(sa.text("select dataset, field, reason, record from ops.quarantine order by dataset")).all()
@@ -155,8 +164,13 @@ def test_non_emergency_alarms_exist_only_as_counts(police) -> None:
     assert codes and all(c[:2] in ("03", "04", "07") or c in ("0503", "0505") for c in codes)
     for day, info in generated["per_day"].items():
         assert _daily_counts(s, date.fromisoformat(day)) == info["non_emergency_counts"]
-    others = {k for info in generated["per_day"].values() for name, keys in info["keys"].items()
-              if name.startswith("JJXX") for k in keys}
+    others = {
+        k
+        for info in generated["per_day"].values()
+        for name, keys in info["keys"].items()
+        if name.startswith("JJXX")
+        for k in keys
+    }
     others -= {k for info in generated["per_day"].values() for k in info["emergency_ids"]}
     text = _lake_text(s) + _warehouse_text(s)
     assert others and not any(alarm_id in text for alarm_id in others)
@@ -164,8 +178,9 @@ def test_non_emergency_alarms_exist_only_as_counts(police) -> None:
 
 def test_malformed_and_duplicated_rows(police) -> None:
     s, drop = police
-    generated = populate(drop, seed=11, scale=0.5, days=2, end_date=END,
-                         faults=PoliceFaults(malformed_rate=0.05, duplicate_rate=0.05))
+    generated = populate(
+        drop, seed=11, scale=0.5, days=2, end_date=END, faults=PoliceFaults(malformed_rate=0.05, duplicate_rate=0.05)
+    )
     result = ingest("police", s, until=UNTIL)
     assert result["quarantined"] > 0
     with engine(s).connect() as c:
@@ -173,12 +188,18 @@ def test_malformed_and_duplicated_rows(police) -> None:
         batches = c.execute(sa.text("select * from ops.batches where origin='extract'")).mappings().all()
     assert {r.field for r in q} >= {"division_code"}
     assert all(r.locator.startswith("landing/police/") and " record " in r.locator for r in q)
-    assert all(r.record.get("source_file") and r.record.get("source_row")
-               for r in q if r.dataset != "alarm_daily_counts")
+    assert all(
+        r.record.get("source_file") and r.record.get("source_row") for r in q if r.dataset != "alarm_daily_counts"
+    )
     for b in batches:
         assert b["source_rows"] == b["row_count"] + b["quarantined_count"] + b["duplicate_count"]
-    malformed = {k: how for info in generated["per_day"].values() for name, keys in info["malformed"].items()
-                 if name.startswith("JJXX") for k, how in keys.items()}
+    malformed = {
+        k: how
+        for info in generated["per_day"].values()
+        for name, keys in info["malformed"].items()
+        if name.startswith("JJXX")
+        for k, how in keys.items()
+    }
     expected = {k for info in generated["per_day"].values() for k in info["emergency_ids"]}
     loaded = set(_column(s, "select alarm_id from raw.police__alarms"))
     assert expected - set(malformed) <= loaded <= expected
@@ -200,6 +221,7 @@ def _column(s: Settings, sql: str) -> list[Any]:
 
 # --- the privacy test ---------------------------------------------------------------------------
 
+
 def _lake_text(s: Settings) -> str:
     """Every file of the lake as text: gzip decompressed, Parquet read back."""
     lake = open_lake(s)
@@ -219,9 +241,12 @@ def _lake_text(s: Settings) -> str:
 def _warehouse_text(s: Settings) -> str:
     """A dump of every table of every schema of the warehouse database."""
     with engine(s).connect() as c:
-        tables = c.execute(sa.text(
-            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
-            "and table_schema not in ('pg_catalog', 'information_schema')")).all()
+        tables = c.execute(
+            sa.text(
+                "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
+                "and table_schema not in ('pg_catalog', 'information_schema')"
+            )
+        ).all()
         assert {("raw", f"police__{t}") for t in TABLES} <= set(tables)
         parts = []
         for schema, table in tables:
@@ -244,8 +269,14 @@ def test_privacy_no_clear_personal_value_reaches_lake_warehouse_or_logs(police, 
     generated = populate(drop, seed=5, scale=0.5, days=3, end_date=END, faults=faults)
     first_drop = _drop_text(drop)
     # a rejected file and a re-sent day go through the same machinery
-    rejected = drop_day(drop, END + timedelta(days=1), seed=5, scale=0.5, kinds=["JJXX", "ZDDW"],
-                        faults=PoliceFaults(bad_marker_rows=True))
+    rejected = drop_day(
+        drop,
+        END + timedelta(days=1),
+        seed=5,
+        scale=0.5,
+        kinds=["JJXX", "ZDDW"],
+        faults=PoliceFaults(bad_marker_rows=True),
+    )
     resent = resend_day(drop, END, seed=5, scale=0.5, faults=faults)
     extra = drop_day(drop, END + timedelta(days=1), seed=5, scale=0.5, kinds=["JTSG"])
     with caplog.at_level(logging.DEBUG):

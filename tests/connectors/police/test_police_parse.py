@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from connectors.pii import Pseudonymizer
-from connectors.police import ACCIDENTS, ALARMS, KEY_UNITS, PoliceSource, daily_counts
-from connectors.police_codes import HAICHENG_DIVISIONS, is_emergency
-from connectors.police_parse import (
+from connectors.police.codes import HAICHENG_DIVISIONS, is_emergency
+from connectors.police.parse import (
     CsvFile,
     FileRejected,
     Problem,
@@ -22,24 +21,69 @@ from connectors.police_parse import (
     read_file,
     row_record,
 )
+from connectors.police.source import ACCIDENTS, ALARMS, KEY_UNITS, PoliceSource, daily_counts
 from connectors.schema import FieldError, type_record
 
 PSEUDO = Pseudonymizer(b"unit-test-key-0123456789abcdef")
-JJXX_HEADER = ["接警编号", "接警时间", "报警方式", "报警人姓名", "报警人联系电话", "报警人证件号码", "事发地址",
-               "所属辖区代码", "经度", "纬度", "警情类别代码", "警情类别名称", "简要警情", "处警单位", "派警时间",
-               "到场时间", "处置结果", "反馈时间"]
-JTSG_HEADER = ["事故编号", "事故时间", "事故地点", "所属辖区代码", "经度", "纬度", "道路编号", "事故形态", "死亡人数",
-               "受伤人数", "涉及危险货物车辆", "车牌号", "天气", "路面状况"]
+JJXX_HEADER = [
+    "接警编号",
+    "接警时间",
+    "报警方式",
+    "报警人姓名",
+    "报警人联系电话",
+    "报警人证件号码",
+    "事发地址",
+    "所属辖区代码",
+    "经度",
+    "纬度",
+    "警情类别代码",
+    "警情类别名称",
+    "简要警情",
+    "处警单位",
+    "派警时间",
+    "到场时间",
+    "处置结果",
+    "反馈时间",
+]
+JTSG_HEADER = [
+    "事故编号",
+    "事故时间",
+    "事故地点",
+    "所属辖区代码",
+    "经度",
+    "纬度",
+    "道路编号",
+    "事故形态",
+    "死亡人数",
+    "受伤人数",
+    "涉及危险货物车辆",
+    "车牌号",
+    "天气",
+    "路面状况",
+]
 CALLER = ("刘䶮", "13812345678", "210381199001011234")
 
 
 def _alarm(alarm_id: str = "J2103812026112800001", **cells: str) -> list[str]:
     row = {
-        "接警编号": alarm_id, "接警时间": "2026-11-28 13:05:22", "报警方式": "电话", "报警人姓名": CALLER[0],
-        "报警人联系电话": CALLER[1], "报警人证件号码": CALLER[2], "事发地址": "海城市西柳镇于家台村3组",
-        "所属辖区代码": "210381112000", "经度": "122.583", "纬度": "40.962", "警情类别代码": "0401",
-        "警情类别名称": "建筑火灾", "简要警情": '报警人称"有烟",请求出警\r\n楼内有人', "处警单位": "海城市消防救援大队",
-        "派警时间": "2026/11/28 13:07", "到场时间": "", "处置结果": "明火已扑灭", "反馈时间": "2026/11/28 14:30",
+        "接警编号": alarm_id,
+        "接警时间": "2026-11-28 13:05:22",
+        "报警方式": "电话",
+        "报警人姓名": CALLER[0],
+        "报警人联系电话": CALLER[1],
+        "报警人证件号码": CALLER[2],
+        "事发地址": "海城市西柳镇于家台村3组",
+        "所属辖区代码": "210381112000",
+        "经度": "122.583",
+        "纬度": "40.962",
+        "警情类别代码": "0401",
+        "警情类别名称": "建筑火灾",
+        "简要警情": '报警人称"有烟",请求出警\r\n楼内有人',
+        "处警单位": "海城市消防救援大队",
+        "派警时间": "2026/11/28 13:07",
+        "到场时间": "",
+        "处置结果": "明火已扑灭",
+        "反馈时间": "2026/11/28 14:30",
     }
     row.update(cells)
     return [row[h] for h in JJXX_HEADER]
@@ -60,6 +104,7 @@ def _marker(data: bytes, rows: int) -> bytes:
 
 
 # --- the marker and the file as a whole ---------------------------------------------------------
+
 
 def test_gb18030_file_with_quotes_commas_and_line_breaks_is_read_row_by_row() -> None:
     # given: a name outside GBK (䶮 is four bytes in GB18030) and a field with "…", comma and CRLF
@@ -118,6 +163,7 @@ def test_bytes_that_are_not_gb18030_reject_the_file() -> None:
 
 # --- rows to records ----------------------------------------------------------------------------
 
+
 def _file(header: list[str], rows: list[list[str]], name: str = "JJXX_20261128.csv") -> CsvFile:
     data = _csv(header, rows)
     return read_file(name, data, _marker(data, len(rows)))
@@ -135,7 +181,8 @@ def test_personal_values_leave_only_as_pseudonym_and_mask() -> None:
     # the same phone written differently links to the same caller
     assert first["caller_phone_pseudonym"] == second["caller_phone_pseudonym"]
     assert first["caller_phone_pseudonym"] != Pseudonymizer(b"another-key-0123456789abcdef").pseudonym(
-        "phone", CALLER[1])
+        "phone", CALLER[1]
+    )
 
 
 def test_mixed_time_formats_are_local_time() -> None:
@@ -174,13 +221,27 @@ def test_unparsable_coordinate_is_a_field_error_on_typing() -> None:
 
 
 def test_hazmat_plate_stays_clear_other_plates_do_not() -> None:
-    base = ["SG210381202611280001", "2026/11/28 08:12", "G1沈海高速K318+750处", "210381108000", "122.70",
-            "40.76", "G1", "追尾碰撞", "0", "1"]
-    f = _file(JTSG_HEADER, [
-        [*base, "是", "辽CD2208", "晴", "干燥"],
-        ["SG2", *base[1:], "否", "辽C8K2Q7", "雪", "结冰"],
-        ["SG3", *base[1:], "是", "辽CD2209、辽C12345", "晴", "干燥"],
-    ], "JTSG_20261128.csv")
+    base = [
+        "SG210381202611280001",
+        "2026/11/28 08:12",
+        "G1沈海高速K318+750处",
+        "210381108000",
+        "122.70",
+        "40.76",
+        "G1",
+        "追尾碰撞",
+        "0",
+        "1",
+    ]
+    f = _file(
+        JTSG_HEADER,
+        [
+            [*base, "是", "辽CD2208", "晴", "干燥"],
+            ["SG2", *base[1:], "否", "辽C8K2Q7", "雪", "结冰"],
+            ["SG3", *base[1:], "是", "辽CD2209、辽C12345", "晴", "干燥"],
+        ],
+        "JTSG_20261128.csv",
+    )
     hazmat, ordinary, several = (row_record(f, n, c, PSEUDO, ()) for n, c in f.rows)
     assert hazmat["hazmat_plate"] == "辽CD2208" and hazmat["plate_pseudonym"].startswith("plate_")
     assert ordinary["hazmat_plate"] is None and "辽C8K2Q7" not in json.dumps(ordinary, ensure_ascii=False)
@@ -210,10 +271,28 @@ def test_unknown_column_is_kept_pseudonymised_so_drift_is_reported_without_clear
 
 
 def test_valid_until_in_three_formats() -> None:
-    header = ["单位名称", "统一社会信用代码", "许可类型", "许可证号", "有效期至", "地址", "所属辖区代码", "负责人",
-              "负责人联系电话"]
-    row = ["海城市华宇矿业有限公司", "91210381MA0XXXXX1X", "民用爆炸物品使用", "辽公爆使字〔2025〕0001号", "20280630",
-           "海城市牌楼镇", "210381107000", "王伟", "13900001111"]
+    header = [
+        "单位名称",
+        "统一社会信用代码",
+        "许可类型",
+        "许可证号",
+        "有效期至",
+        "地址",
+        "所属辖区代码",
+        "负责人",
+        "负责人联系电话",
+    ]
+    row = [
+        "海城市华宇矿业有限公司",
+        "91210381MA0XXXXX1X",
+        "民用爆炸物品使用",
+        "辽公爆使字〔2025〕0001号",
+        "20280630",
+        "海城市牌楼镇",
+        "210381107000",
+        "王伟",
+        "13900001111",
+    ]
     f = _file(header, [row], "ZDDW_20261128.csv")
     typed = type_record(KEY_UNITS, row_record(f, 1, f.rows[0][1], PSEUDO, ()))
     assert typed["valid_until"] == date(2028, 6, 30)
@@ -222,11 +301,28 @@ def test_valid_until_in_three_formats() -> None:
 
 # --- categories and counts ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("code", "emergency"),
-    [("0301", True), ("0302", True), ("0404", True), ("0503", True), ("0505", True), ("0701", True),
-     ("0799", True), ("0501", False), ("0504", False), ("0101", False), ("0202", False), ("0601", False),
-     ("9901", False), ("", False), (None, False), ("03", False), ("0301x", False)],
+    [
+        ("0301", True),
+        ("0302", True),
+        ("0404", True),
+        ("0503", True),
+        ("0505", True),
+        ("0701", True),
+        ("0799", True),
+        ("0501", False),
+        ("0504", False),
+        ("0101", False),
+        ("0202", False),
+        ("0601", False),
+        ("9901", False),
+        ("", False),
+        (None, False),
+        ("03", False),
+        ("0301x", False),
+    ],
 )
 def test_emergency_relevant_categories(code: str | None, emergency: bool) -> None:
     assert is_emergency(code) is emergency
@@ -235,25 +331,55 @@ def test_emergency_relevant_categories(code: str | None, emergency: bool) -> Non
 def test_daily_counts_count_distinct_alarms_of_other_categories_only() -> None:
     f = CsvFile("JJXX_20261128.csv", "JJXX", date(2026, 11, 28), "x", [], [])
     records = [
-        {"alarm_id": "A1", "category_code": "0101", "category_name": "盗窃", "division_code": "210381001000",
-         "source_row": 1},
-        {"alarm_id": "A1", "category_code": "0101", "category_name": "盗窃", "division_code": "210381001000",
-         "source_row": 2},  # exported twice
-        {"alarm_id": "A2", "category_code": "0101", "category_name": "盗窃", "division_code": "210381001000",
-         "source_row": 3},
-        {"alarm_id": "A3", "category_code": "0601", "category_name": "家庭纠纷", "division_code": "210381112000",
-         "source_row": 4},
-        {"alarm_id": "A4", "category_code": "0401", "category_name": "建筑火灾", "division_code": "210381112000",
-         "source_row": 5},
+        {
+            "alarm_id": "A1",
+            "category_code": "0101",
+            "category_name": "盗窃",
+            "division_code": "210381001000",
+            "source_row": 1,
+        },
+        {
+            "alarm_id": "A1",
+            "category_code": "0101",
+            "category_name": "盗窃",
+            "division_code": "210381001000",
+            "source_row": 2,
+        },  # exported twice
+        {
+            "alarm_id": "A2",
+            "category_code": "0101",
+            "category_name": "盗窃",
+            "division_code": "210381001000",
+            "source_row": 3,
+        },
+        {
+            "alarm_id": "A3",
+            "category_code": "0601",
+            "category_name": "家庭纠纷",
+            "division_code": "210381112000",
+            "source_row": 4,
+        },
+        {
+            "alarm_id": "A4",
+            "category_code": "0401",
+            "category_name": "建筑火灾",
+            "division_code": "210381112000",
+            "source_row": 5,
+        },
     ]
     counts = daily_counts(records, f)
     assert [(c["category_code"], c["division_code"], c["alarm_count"]) for c in counts] == [
-        ("0101", "210381001000", 2), ("0601", "210381112000", 1)]
-    assert all(set(c) == {"report_date", "source_file", "category_code", "category_name", "division_code",
-                          "alarm_count"} for c in counts)
+        ("0101", "210381001000", 2),
+        ("0601", "210381112000", 1),
+    ]
+    assert all(
+        set(c) == {"report_date", "source_file", "category_code", "category_name", "division_code", "alarm_count"}
+        for c in counts
+    )
 
 
 # --- normalise ----------------------------------------------------------------------------------
+
 
 def test_normalise_refuses_unknown_divisions_and_problem_records(tmp_path: Path) -> None:
     src = PoliceSource(_NoDrop(), PSEUDO)
@@ -291,8 +417,16 @@ def test_division_codes_agree_with_the_reference_list_and_the_seed() -> None:
 
 
 def test_numbers_written_into_free_text_are_masked() -> None:
-    f = _file(JJXX_HEADER, [_alarm(简要警情=f"有人落水，回拨电话{CALLER[1]}", 处置结果=f"已核实报警人身份{CALLER[2]}",
-                                   事发地址="海城市海州街道永安路5号，座机0412-3312345")])
+    f = _file(
+        JJXX_HEADER,
+        [
+            _alarm(
+                简要警情=f"有人落水，回拨电话{CALLER[1]}",
+                处置结果=f"已核实报警人身份{CALLER[2]}",
+                事发地址="海城市海州街道永安路5号，座机0412-3312345",
+            )
+        ],
+    )
     record = row_record(f, 1, f.rows[0][1], PSEUDO, ())
     assert record["summary"] == "有人落水，回拨电话138****5678"
     assert record["outcome"] == "已核实报警人身份2103**********1234"

@@ -9,12 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sandbox.police import PoliceFaults, drop_day, drop_next_day, populate, resend_day
-from sandbox.police.alarms import CATEGORIES
-from sandbox.police.people import _CREDIT_CHARS, _CREDIT_WEIGHTS, id_check_char
-from sandbox.police.places import TOWNS
+from standins.police import PoliceFaults, drop_day, drop_next_day, populate, resend_day
+from standins.police.alarms import CATEGORIES
+from standins.police.people import _CREDIT_CHARS, _CREDIT_WEIGHTS, id_check_char
+from standins.police.places import TOWNS
 
-from connectors.police_codes import HAICHENG_DIVISIONS
+from connectors.police.codes import HAICHENG_DIVISIONS
 
 DAY = date(2026, 11, 28)
 
@@ -96,8 +96,11 @@ def test_resend_changes_the_day_and_keeps_its_names(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("faults", "marker"),
-    [(PoliceFaults(missing_marker=True), None), (PoliceFaults(bad_marker_rows=True), "rows"),
-     (PoliceFaults(bad_marker_md5=True), "md5")],
+    [
+        (PoliceFaults(missing_marker=True), None),
+        (PoliceFaults(bad_marker_rows=True), "rows"),
+        (PoliceFaults(bad_marker_md5=True), "md5"),
+    ],
 )
 def test_marker_faults(tmp_path: Path, faults: PoliceFaults, marker: str | None) -> None:
     drop_day(tmp_path, DAY, seed=4, scale=0.2, kinds=["JTSG"], faults=faults)

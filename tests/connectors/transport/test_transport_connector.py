@@ -12,10 +12,10 @@ import pytest
 
 from connectors.base import Page
 from connectors.http import SourceRejected
-from connectors.transport import TransportSource
-from connectors.transport_cursor import Cursor
-from connectors.transport_datasets import HAZMAT_WAYBILLS, ROAD_EVENTS
-from edp.ingest import _Typed, type_page
+from connectors.transport.cursor import Cursor
+from connectors.transport.datasets import HAZMAT_WAYBILLS, ROAD_EVENTS
+from connectors.transport.source import TransportSource
+from edp.ingest.extract import _Typed, type_page
 
 CST = timezone(timedelta(hours=8))
 T = datetime(2026, 11, 28, 18, 30, tzinfo=CST)
@@ -226,8 +226,14 @@ def test_normalise_quarantines_bad_records_and_keeps_tombstones() -> None:
 def test_coordinates_out_of_range_or_unreadable_are_quarantined(field: str, value: object) -> None:
     src = source(FakeBureau([]))
     event = {
-        "event_id": "RE21038120261128160", "type": "事故", "road_code": "G1", "status": "进行中",
-        "lon": 122.75, "lat": 40.85, "updated_at": T.isoformat(), field: value,
+        "event_id": "RE21038120261128160",
+        "type": "事故",
+        "road_code": "G1",
+        "status": "进行中",
+        "lon": 122.75,
+        "lat": 40.85,
+        "updated_at": T.isoformat(),
+        field: value,
     }
     typed = _Typed()
     type_page(src, ROAD_EVENTS, Page(b"{}", "application/json", [event], "x"), "landing/p.json.gz", typed)

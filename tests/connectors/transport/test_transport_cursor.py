@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.transport_cursor import Cursor, CursorRule, group_digest
-from edp.ops import _later_or_equal
+from connectors.transport.cursor import Cursor, CursorRule, group_digest
+from edp.storage.ops import _later_or_equal
 
 CST = timezone(timedelta(hours=8))
 T1 = datetime(2026, 11, 28, 18, 0, tzinfo=CST)

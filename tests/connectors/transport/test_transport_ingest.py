@@ -10,26 +10,34 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from sandbox.server import run_in_thread
-from sandbox.transport import create_app
+from standins.server import run_in_thread
+from standins.transport import create_app
 
 from connectors.http import SourceRejected, SourceUnavailable
-from connectors.transport_cursor import Cursor
-from edp import ops
-from edp.ingest import DatasetErrors, SchemaDriftError, extract
-from edp.loader import load_pending
-from edp.pipeline import ingest
+from connectors.transport.cursor import Cursor
+from edp.ingest.extract import DatasetErrors, SchemaDriftError, extract
+from edp.ingest.loader import load_pending
+from edp.ingest.sources import build_source
+from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
 from edp.settings import Settings
-from edp.sources import build_source
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
-KEYS = {"road_events": "event_id", "bridges": "bridge_code", "hazmat_carriers": "credit_code",
-        "hazmat_waybills": "waybill_no"}
-RESOURCE = {"road_events": "road-events", "bridges": "bridges", "hazmat_carriers": "hazmat/carriers",
-            "hazmat_waybills": "hazmat/waybills"}
+KEYS = {
+    "road_events": "event_id",
+    "bridges": "bridge_code",
+    "hazmat_carriers": "credit_code",
+    "hazmat_waybills": "waybill_no",
+}
+RESOURCE = {
+    "road_events": "road-events",
+    "bridges": "bridges",
+    "hazmat_carriers": "hazmat/carriers",
+    "hazmat_waybills": "hazmat/waybills",
+}
 
 
 def sources_file(tmp_path: Path, **options: object) -> Path:
@@ -99,7 +107,9 @@ def last_batch(s: Settings, dataset: str) -> dict:
         return dict(
             c.execute(
                 sa.text("select * from ops.batches where dataset=:d order by extracted_at desc limit 1"), {"d": dataset}
-            ).mappings().one()
+            )
+            .mappings()
+            .one()
         )
 
 
@@ -135,9 +145,14 @@ def test_changes_after_the_clock_moves_are_loaded_once(transport) -> None:
     assert all(dupes(s, d) == 0 for d in KEYS)
     # Every waybill's latest version in raw is the one the bureau serves now.
     with engine(s).connect() as c:
-        latest = dict(c.execute(sa.text(
-            "select distinct on (waybill_no) waybill_no, status from raw.transport__hazmat_waybills "
-            "order by waybill_no, updated_at desc")).all())
+        latest = dict(
+            c.execute(
+                sa.text(
+                    "select distinct on (waybill_no) waybill_no, status from raw.transport__hazmat_waybills "
+                    "order by waybill_no, updated_at desc"
+                )
+            ).all()
+        )
     service = app.state.service
     served_now = {key: v.fields["status"] for _, key, v in service.feed("hazmat/waybills").rows(service.now())}
     assert latest == served_now
@@ -151,15 +166,18 @@ def test_records_added_with_the_stored_updated_at_are_picked_up_and_none_repeate
     template = service.record("hazmat/waybills", stored.last_id)
     below, above = "YD2103002026112818000", stored.last_id + "9"  # ids either side of the stored last id
     assert below < stored.last_id < above
-    service.upsert("hazmat/waybills", [{**template, "waybill_no": below}, {**template, "waybill_no": above}],
-                   at=stored.updated_at)
+    service.upsert(
+        "hazmat/waybills", [{**template, "waybill_no": below}, {**template, "waybill_no": above}], at=stored.updated_at
+    )
     before = rows(s, "hazmat_waybills")
     ingest("transport", s, until=NOW)
     assert rows(s, "hazmat_waybills") == before + 2
     batch = last_batch(s, "hazmat_waybills")
     assert batch["inserted_count"] == 2 and batch["row_count"] == stored.count + 2
-    assert count(s, "select count(*) from raw.transport__hazmat_waybills where waybill_no in (:a, :b)",
-                 a=below, b=above) == 2
+    assert (
+        count(s, "select count(*) from raw.transport__hazmat_waybills where waybill_no in (:a, :b)", a=below, b=above)
+        == 2
+    )
     assert Cursor.decode(ops.get_cursor(s, "transport", "hazmat_waybills")).count == stored.count + 2
     ingest("transport", s, until=NOW)
     assert last_batch(s, "hazmat_waybills")["row_count"] == 0
@@ -196,9 +214,14 @@ def test_deleted_records_arrive_with_deleted_true(transport) -> None:
     service.delete("bridges", [bridge])
     ingest("transport", s, until=NOW)
     with engine(s).connect() as c:
-        versions = c.execute(sa.text(
-            "select deleted from raw.transport__bridges where bridge_code=:b order by updated_at"), {"b": bridge}
-        ).scalars().all()
+        versions = (
+            c.execute(
+                sa.text("select deleted from raw.transport__bridges where bridge_code=:b order by updated_at"),
+                {"b": bridge},
+            )
+            .scalars()
+            .all()
+        )
     assert versions == [False, True]
     ingest("transport", s, until=NOW)
     assert count(s, "select count(*) from raw.transport__bridges where bridge_code=:b", b=bridge) == 2

@@ -9,16 +9,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sandbox.transport import create_app
-from sandbox.transport.credit_code import is_valid
+from standins.transport import create_app
+from standins.transport.credit_code import is_valid
 from starlette.testclient import TestClient
 
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 REFERENCE = Path("/work/shared/reference/haicheng_divisions_2022.csv")
 TOWN_CODES = {row["code12"] for row in csv.DictReader(REFERENCE.open(encoding="utf-8")) if row["level"] == "town"}
 RESOURCES = ("road-events", "bridges", "hazmat/carriers", "hazmat/waybills")
-KEYS = {"road-events": "event_id", "bridges": "bridge_code", "hazmat/carriers": "credit_code",
-        "hazmat/waybills": "waybill_no"}
+KEYS = {
+    "road-events": "event_id",
+    "bridges": "bridge_code",
+    "hazmat/carriers": "credit_code",
+    "hazmat/waybills": "waybill_no",
+}
 FORM = {"grant_type": "client_credentials", "client_id": "cid", "client_secret": "sec"}
 
 
@@ -140,8 +144,10 @@ def test_admin_upsert_and_delete_with_a_chosen_stamp_and_tombstone_comes_back_on
     bridges, _ = read_all(c, "bridges")
     target = bridges[0]["bridge_code"]
     stamp = "2026-11-28T18:00:00+08:00"
-    added = c.post("/__admin/records/bridges", json={"upsert": [{"bridge_code": "G1210381L9999", "name": "新桥"}],
-                                                     "delete": [target], "updated_at": stamp})
+    added = c.post(
+        "/__admin/records/bridges",
+        json={"upsert": [{"bridge_code": "G1210381L9999", "name": "新桥"}], "delete": [target], "updated_at": stamp},
+    )
     assert added.json()["upserted"] == ["G1210381L9999"] and added.json()["deleted"] == [target]
     changes, _ = read_all(c, "bridges", updated_since=stamp)
     by_key = {r["bridge_code"]: r for r in changes}

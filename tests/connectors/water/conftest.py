@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sandbox.water import create_database, drop_database, populate
+from standins.water import create_database, drop_database, populate
 
 from edp.settings import Settings
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import mssql, mysql, oracle, postgresql
 
 from connectors.context import SourceContext
 from connectors.schema import type_record
-from connectors.water import (
+from connectors.water.source import (
     RAINFALL,
     RESERVOIR_FLOOD_LIMITS,
     STATIONS,
@@ -22,7 +22,7 @@ from connectors.water import (
     database_url,
     to_local,
 )
-from edp.ingest import _Typed, type_page
+from edp.ingest.extract import _Typed, type_page
 
 CST = timezone(timedelta(hours=8))
 PADDED = {

@@ -9,15 +9,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from sandbox.water import add_column, append, create_reader, damage, drop_reader
+from standins.water import add_column, append, create_reader, damage, drop_reader
 
 from connectors.http import SourceRejected, SourceUnavailable
-from edp import ops
-from edp.pipeline import ingest
+from edp.ingest.sources import build_source
+from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
 from edp.settings import Settings
-from edp.sources import build_source
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 7, 29, 10, 30, tzinfo=timezone(timedelta(hours=8)))  # as in conftest

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sandbox.water import populate
-from sandbox.water.network import (
+from standins.water import populate
+from standins.water.network import (
     RIVERS,
     build_network,
     counts_for_scale,
@@ -20,7 +20,7 @@ from sandbox.water.network import (
     flood_limit_rows,
     threshold_rows,
 )
-from sandbox.water.series import (
+from standins.water.series import (
     SLOT,
     heavy_gauge,
     hour_slots,
@@ -30,7 +30,7 @@ from sandbox.water.series import (
     reservoir_rows,
     river_rows,
 )
-from sandbox.water.tables import ALL_TABLES
+from standins.water.tables import ALL_TABLES
 
 DIVISIONS = Path("/work/shared/reference/haicheng_divisions_2022.csv")
 NOW = datetime(2026, 7, 29, 10, 30)  # naive local time, as the bureau's database keeps it
@@ -151,9 +151,9 @@ def test_populate_is_deterministic_in_the_database(sl323) -> None:
 
 @pytest.mark.integration
 def test_provision_creates_a_filled_database_and_a_read_only_account(server_url) -> None:
-    from sandbox.water import drop_database, drop_reader, provision
+    from standins.water import drop_database, drop_reader, provision
 
-    from connectors.water import WaterSource, database_url
+    from connectors.water.source import WaterSource, database_url
 
     database, user, password = f"sl323_test_{uuid.uuid4().hex[:12]}", f"edp_reader_{uuid.uuid4().hex[:8]}", "pw-x'y\\z"
     try:

@@ -12,17 +12,17 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from sandbox.common.timefmt import CST
-from sandbox.server import run_in_thread
-from sandbox.weather.app import create_app
+from standins.common.timefmt import CST
+from standins.server import run_in_thread
+from standins.weather.app import create_app
 
-from edp import ops
-from edp.lake import open_lake
-from edp.pipeline import ingest
-from edp.quarantine import replay
+from edp.ingest.quarantine import replay
+from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
 from edp.settings import Settings
-from edp.warehouse import engine
+from edp.storage import ops
+from edp.storage.lake import open_lake
+from edp.storage.warehouse import engine
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +39,7 @@ GALE_CANCEL = "21080041600000_20261129000000_0"
 @pytest.fixture
 def weather(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Any]]:
     """The weather stand-in on a free port, the CAP episode anchored at ANCHOR, clock 20 h later."""
-    app = create_app(
-        api_key=source_credential(settings, "weather", "api_key"), seed=7, scale=0.25, cap_start=ANCHOR
-    )
+    app = create_app(api_key=source_credential(settings, "weather", "api_key"), seed=7, scale=0.25, cap_start=ANCHOR)
     at(app, 20)
     with run_in_thread(app) as server:
         monkeypatch.setenv("EDP_SOURCE_WEATHER_URL", server.url)
@@ -97,12 +95,18 @@ def test_update_and_cancel_chain_with_references(weather) -> None:
     for identifier in (GALE, GALE_UPDATE, GALE_CANCEL):
         gale = by_id[identifier]
         assert (gale["profile"], gale["signal"], gale["severity_colour"], gale["severity_raw"]) == (
-            "oasis", "大风", "Blue", "Minor",
+            "oasis",
+            "大风",
+            "Blue",
+            "Minor",
         )
         assert gale["polygon"] and "210882000000" in gale["division_codes"]
     rain = by_id[RAIN_BLUE]
     assert (rain["profile"], rain["event_type_code"], rain["signal"], rain["sender"]) == (
-        "national", "11B03", "暴雨", "21038141600000",
+        "national",
+        "11B03",
+        "暴雨",
+        "21038141600000",
     )
     assert rain["sent_at"] == ANCHOR + timedelta(minutes=10)
     assert [c["methodName"] for c in rain["channels"]] == ["短信", "农村大喇叭", "电子显示屏", "网站"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors import weather_cap
 from connectors.schema import FieldError, type_record
-from connectors.weather_cap import (
+from connectors.weather import cap as weather_cap
+from connectors.weather.cap import (
     WARNINGS,
     CapRefused,
     message_record,
@@ -257,9 +257,20 @@ def test_bad_feed_is_refused(body: bytes, fragment: str) -> None:
 
 def test_the_fourteen_signals_of_order_16_and_their_colours() -> None:
     expected = {
-        "台风": "BYOR", "暴雨": "BYOR", "暴雪": "BYOR", "寒潮": "BYOR", "大风": "BYOR",
-        "高温": "YOR", "沙尘暴": "YOR", "雷电": "YOR", "大雾": "YOR", "道路结冰": "YOR",
-        "干旱": "OR", "冰雹": "OR", "霜冻": "BYO", "霾": "YO",
+        "台风": "BYOR",
+        "暴雨": "BYOR",
+        "暴雪": "BYOR",
+        "寒潮": "BYOR",
+        "大风": "BYOR",
+        "高温": "YOR",
+        "沙尘暴": "YOR",
+        "雷电": "YOR",
+        "大雾": "YOR",
+        "道路结冰": "YOR",
+        "干旱": "OR",
+        "冰雹": "OR",
+        "霜冻": "BYO",
+        "霾": "YO",
     }
     got = {name: "".join(c[0] for c in s.colours) for name, s in weather_cap.SIGNALS.items()}
     assert got == expected

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from connectors.context import SourceContext
-from connectors.http import SourceRejected
-from connectors.weather import WeatherSource, create, install_body_limit
-from connectors.weather_cap import WARNINGS
-from edp.ingest import _Typed, type_page
+from connectors.http import SourceRejected, install_body_limit
+from connectors.weather.cap import WARNINGS
+from connectors.weather.source import WeatherSource, create
+from edp.ingest.extract import _Typed, type_page
 
 RECORDED = Path(__file__).parent / "recorded"
 BLUE = "21038141600000_20260716051000_0"
@@ -240,10 +240,33 @@ def test_warnings_are_declared_next_to_the_other_datasets() -> None:
     assert list(src.datasets()) == ["stations", "observations", "warnings"]
     ds = src.datasets()["warnings"]
     assert ds.table == "weather__warnings" and ds.primary_key == ("identifier",) and ds.mode == "incremental"
-    for name in ("identifier", "profile", "sender", "sent_at", "msg_type", "status", "references",
-                 "event_type_code", "event_name", "signal", "severity_colour", "severity_raw", "urgency",
-                 "certainty", "effective_at", "onset_at", "expires_at", "headline", "description", "instruction",
-                 "area_desc", "division_codes", "polygon", "channels", "raw_xml_sha256"):
+    for name in (
+        "identifier",
+        "profile",
+        "sender",
+        "sent_at",
+        "msg_type",
+        "status",
+        "references",
+        "event_type_code",
+        "event_name",
+        "signal",
+        "severity_colour",
+        "severity_raw",
+        "urgency",
+        "certainty",
+        "effective_at",
+        "onset_at",
+        "expires_at",
+        "headline",
+        "description",
+        "instruction",
+        "area_desc",
+        "division_codes",
+        "polygon",
+        "channels",
+        "raw_xml_sha256",
+    ):
         assert name in ds.field_names
     assert not any(f.pii for f in ds.fields)
     src.close()
@@ -268,6 +291,7 @@ def test_options_from_sources_yml() -> None:
     src = create(ctx)
     assert src.cap_max_bytes == 2048
     assert src.cap_lookback == timedelta(minutes=30) and src.cap_initial == timedelta(days=7)
-    assert create(SourceContext(name="weather", url="http://weather.test", params={"weather_initial_days": 2})
-                  ).cap_initial == timedelta(days=2)
+    assert create(
+        SourceContext(name="weather", url="http://weather.test", params={"weather_initial_days": 2})
+    ).cap_initial == timedelta(days=2)
     src.close()

@@ -15,13 +15,13 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 import xmlschema
-from sandbox.common.timefmt import CST
-from sandbox.server import RunningServer, run_in_thread
-from sandbox.weather import create_app
-from sandbox.weather.cap_catalogue import SEASONAL_SIGNALS, SIGNALS
-from sandbox.weather.cap_scenario import background
+from standins.common.timefmt import CST
+from standins.server import RunningServer, run_in_thread
+from standins.weather import create_app
+from standins.weather.cap_catalogue import SEASONAL_SIGNALS, SIGNALS
+from standins.weather.cap_scenario import background
 
-from connectors import weather_cap
+from connectors.weather import cap as weather_cap
 
 pytestmark = pytest.mark.integration
 
@@ -150,8 +150,9 @@ def test_the_episode_chains_and_neighbours(start):
     move(app, 20)
     records = {
         r["identifier"]: r
-        for r in (weather_cap.normalise_warning(weather_cap.message_record(i, b)) for i, b in
-                  _all_messages(client).items())
+        for r in (
+            weather_cap.normalise_warning(weather_cap.message_record(i, b)) for i, b in _all_messages(client).items()
+        )
     }
     by_headline = {r["headline"]: r for r in records.values()}
     blue = by_headline["海城市气象台发布暴雨蓝色预警信号"]

@@ -1,0 +1,490 @@
+"""Mart → 鞍山市 exchange: outbox by deterministic diff, batches, receipts.
+
+Why a diff and not triggers: dbt rebuilds marts with delete+insert/merge, so a
+row "changing" in the database says nothing about its content. Comparing each
+row's content hash with the last version recorded in ``sync.outbox`` yields
+exactly the records whose content changed, with a version that only grows.
+
+A batch body is packed once and stored before it is sent; a resend after a
+crash or a lost reply sends the very same bytes under the same
+Idempotency-Key, so the city stores it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from edp.errors import QualityBlocked
+from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
+from edp.settings import REGION_CODE, Settings
+from edp.storage.warehouse import engine, ensure_schemas
+
+log = logging.getLogger(__name__)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+MAX_RECORDS = 1000
+MAX_BYTES = 5 * 1024 * 1024
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Exchanged:
+    """A dataset of the exchange contract and the mart it is read from."""
+
+    dataset: str
+    table: str
+    key: str
+    # Quality datasets that must not be blocked for this one to be published.
+    gated_by: tuple[str, ...] = ()
+    # Rows of the mart that are exchanged (SQL condition), e.g. current versions only.
+    where: str | None = None
+    # Columns never sent upstream (data minimisation).
+    omit: tuple[str, ...] = ()
+    # Row-level minimisation before a record leaves the county.
+    minimise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+def _without_police_free_text(row: dict[str, Any]) -> dict[str, Any]:
+    """Alarm and accident free text may name people (the connector masks numbers, not names):
+    upstream gets the category instead of the narrative."""
+    if row.get("source") == "police":
+        return {**row, "description": row.get("category_name")}
+    return row
+
+
+def _raw(source: str, *datasets: str) -> tuple[str, ...]:
+    return tuple(f"raw.{source}__{d}" for d in datasets)
+
+
+EXCHANGED: dict[str, Exchanged] = {
+    "hazard_events": Exchanged(
+        "hazard_events",
+        "marts.fct_hazard_event",
+        "event_id",
+        gated_by=(
+            *_raw("weather", "stations", "observations", "warnings"),
+            *_raw("water", "stations"),
+            *_raw("water", "rainfall", "river", "reservoir", "river_thresholds", "reservoir_flood_limits"),
+            *_raw("police", "alarms", "accidents"),
+            *_raw("transport", "road_events"),
+            "marts.fct_weather_hourly_extremes",
+            "marts.fct_hazard_event",
+        ),
+        minimise=_without_police_free_text,
+    ),
+    "warnings": Exchanged(
+        "warnings", "marts.fct_warning", "identifier", gated_by=(*_raw("weather", "warnings"), "marts.fct_warning")
+    ),
+    "hazard_sites": Exchanged(
+        "hazard_sites",
+        "marts.dim_hazard_site",
+        "site_id",
+        where="valid_to is null",
+        gated_by=(
+            *_raw("natural_resources", "hazard_points"),
+            *_raw("transport", "bridges"),
+            *_raw("water", "stations", "river_thresholds", "reservoir_flood_limits"),
+            *_raw("bureau", "chemical_enterprises"),
+            "marts.dim_hazard_site",
+        ),
+    ),
+    "enterprises": Exchanged(
+        "enterprises",
+        "marts.dim_enterprise",
+        "enterprise_id",
+        gated_by=(
+            *_raw("bureau", "chemical_enterprises", "safety_hazards"),
+            *_raw("police", "key_units"),
+            *_raw("transport", "hazmat_carriers", "hazmat_waybills"),
+            *_raw("natural_resources", "mining_rights"),
+            "marts.dim_enterprise",
+        ),
+    ),
+    "resources": Exchanged(
+        "resources",
+        "marts.dim_resource_site",
+        "resource_site_id",
+        gated_by=(
+            *_raw("bureau", "material_stock", "rescue_teams", "division_facts"),
+            *_raw("natural_resources", "shelters"),
+            "marts.dim_resource_site",
+        ),
+    ),
+    # No gate: the quality report must go out most of all when data is blocked.
+    "quality_reports": Exchanged("quality_reports", "audit.quality_reports_latest", "report_id"),
+}
+
+DDL = (
+    """
+    create table if not exists sync.outbox (
+        dataset text not null,
+        record_id text not null,
+        version bigint not null,
+        op text not null check (op in ('upsert', 'delete')),
+        data jsonb,
+        content_sha256 text not null,
+        created_at timestamptz not null default now(),
+        batch_id text,
+        status text not null default 'pending',
+        reject_reason text,
+        primary key (dataset, record_id, version)
+    )
+    """,
+    "create index if not exists outbox_pending on sync.outbox (dataset) where batch_id is null",
+    """
+    create table if not exists sync.batches (
+        batch_id text primary key,
+        dataset text not null,
+        seq bigint not null,
+        body bytea not null,
+        body_sha256 text not null,
+        records_sha256 text not null,
+        record_count int not null,
+        created_at timestamptz not null default now(),
+        status text not null default 'packed',
+        attempts int not null default 0,
+        first_sent_at timestamptz,
+        last_error text,
+        receipt_id text,
+        acked_at timestamptz
+    )
+    """,
+    "alter table sync.batches add column if not exists first_sent_at timestamptz",
+    """
+    create table if not exists sync.receipts (
+        receipt_id text primary key,
+        batch_id text not null references sync.batches (batch_id),
+        accepted int not null,
+        rejected jsonb not null,
+        received_at timestamptz not null default now(),
+        via text not null
+    )
+    """,
+)
+
+
+class SyncBlocked(QualityBlocked):
+    """A dataset failed its blocking quality checks and is not published."""
+
+
+def ensure_sync(settings: Settings) -> None:
+    ensure_schemas(settings)
+    with engine(settings).begin() as c:
+        c.execute(sa.text("select pg_advisory_xact_lock(2103810002)"))
+        for stmt in DDL:
+            c.execute(sa.text(stmt))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _mart_rows(conn: sa.Connection, spec: Exchanged) -> dict[str, dict[str, Any]]:
+    schema, table = spec.table.split(".")
+    exists = conn.execute(sa.text("select to_regclass(:t)"), {"t": spec.table}).scalar()
+    if not exists:
+        return {}
+    where = f"where {spec.where}" if spec.where else ""
+    rows = conn.execute(sa.text(f'select * from "{schema}"."{table}" {where} order by "{spec.key}"'))
+    out = {}
+    for r in rows:
+        data = {k: _jsonable(v) for k, v in r._mapping.items() if k not in spec.omit}
+        out[str(r._mapping[spec.key])] = spec.minimise(data) if spec.minimise else data
+    return out
+
+
+def diff_to_outbox(settings: Settings, spec: Exchanged) -> dict[str, int]:
+    """Record each new, changed or vanished mart row as a new outbox version."""
+    counts = {"upsert": 0, "delete": 0, "unchanged": 0}
+    with engine(settings).begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:d))"), {"d": f"sync:{spec.dataset}"})
+        current = _mart_rows(conn, spec)
+        latest = {
+            r.record_id: r
+            for r in conn.execute(
+                sa.text(
+                    "select distinct on (record_id) record_id, version, op, content_sha256 from sync.outbox "
+                    "where dataset=:d order by record_id, version desc"
+                ),
+                {"d": spec.dataset},
+            )
+        }
+        new_rows = []
+        for record_id, data in current.items():
+            digest = hashlib.sha256(canonical_json(data)).hexdigest()
+            prev = latest.get(record_id)
+            if prev is not None and prev.op == "upsert" and prev.content_sha256 == digest:
+                counts["unchanged"] += 1
+                continue
+            version = prev.version + 1 if prev else 1
+            new_rows.append((record_id, version, "upsert", json.dumps(data, ensure_ascii=False), digest))
+            counts["upsert"] += 1
+        for record_id, prev in latest.items():
+            if record_id not in current and prev.op == "upsert":
+                new_rows.append((record_id, prev.version + 1, "delete", None, "deleted"))
+                counts["delete"] += 1
+        if new_rows:
+            conn.execute(
+                sa.text(
+                    "insert into sync.outbox (dataset, record_id, version, op, data, content_sha256) "
+                    "values (:d, :r, :v, :o, cast(:data as jsonb), :h)"
+                ),
+                [{"d": spec.dataset, "r": r, "v": v, "o": o, "data": d, "h": h} for r, v, o, d, h in new_rows],
+            )
+    return counts
+
+
+def _record(row: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {"record_id": row.record_id, "op": row.op, "version": int(row.version)}
+    if row.op == "upsert":
+        rec["data"] = row.data
+    return rec
+
+
+def _batch_body(dataset: str, batch_id: str, records: list[dict[str, Any]], generated_at: datetime) -> bytes:
+    return canonical_json(
+        {
+            "batch_id": batch_id,
+            "region_code": REGION_CODE,
+            "dataset": dataset,
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": generated_at.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+            "record_count": len(records),
+            "records_sha256": hashlib.sha256(canonical_json(records)).hexdigest(),
+            "records": records,
+        }
+    )
+
+
+def _chunks(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Split into batches within the contract's 1000 records and 5 MB."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 1024  # envelope
+    for rec in records:
+        rec_size = len(canonical_json(rec)) + 1
+        if current and (len(current) >= MAX_RECORDS or size + rec_size > MAX_BYTES):
+            chunks.append(current)
+            current, size = [], 1024
+        current.append(rec)
+        size += rec_size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def pack(settings: Settings, spec: Exchanged, now: datetime | None = None) -> list[str]:
+    """Pack pending outbox records into stored batches (deterministic ids)."""
+    now = now or datetime.now(UTC)
+    batch_ids: list[str] = []
+    with engine(settings).begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:d))"), {"d": f"sync:{spec.dataset}"})
+        pending = conn.execute(
+            sa.text(
+                "select record_id, version, op, data from sync.outbox where dataset=:d and batch_id is null "
+                "order by version, record_id"
+            ),
+            {"d": spec.dataset},
+        ).all()
+        seq = conn.execute(
+            sa.text("select coalesce(max(seq), 0) from sync.batches where dataset=:d"), {"d": spec.dataset}
+        ).scalar_one()
+        stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%dT%H%M")
+        for chunk in _chunks([_record(r) for r in pending]):
+            seq += 1
+            batch_id = f"{REGION_CODE}-{spec.dataset}-{stamp}-{seq:06d}"
+            body = _batch_body(spec.dataset, batch_id, chunk, now)
+            conn.execute(
+                sa.text(
+                    "insert into sync.batches (batch_id, dataset, seq, body, body_sha256, records_sha256, "
+                    "record_count) values (:b, :d, :s, :body, :bh, :rh, :n)"
+                ),
+                {
+                    "b": batch_id,
+                    "d": spec.dataset,
+                    "s": seq,
+                    "body": body,
+                    "bh": hashlib.sha256(body).hexdigest(),
+                    "rh": hashlib.sha256(canonical_json(chunk)).hexdigest(),
+                    "n": len(chunk),
+                },
+            )
+            conn.execute(
+                sa.text(
+                    "update sync.outbox set batch_id=:b, status='packed' where dataset=:d and "
+                    "(record_id, version) in (select x.r, x.v from jsonb_to_recordset(cast(:keys as jsonb)) "
+                    "as x(r text, v bigint))"
+                ),
+                {
+                    "b": batch_id,
+                    "d": spec.dataset,
+                    "keys": json.dumps([{"r": r["record_id"], "v": r["version"]} for r in chunk]),
+                },
+            )
+            batch_ids.append(batch_id)
+    return batch_ids
+
+
+def _store_receipt(settings: Settings, batch_id: str, receipt: dict[str, Any], via: str) -> None:
+    rejected = receipt.get("rejected") or []
+    with engine(settings).begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into sync.receipts (receipt_id, batch_id, accepted, rejected, via) "
+                "values (:r, :b, :a, cast(:rej as jsonb), :via) on conflict (receipt_id) do nothing"
+            ),
+            {
+                "r": receipt["receipt_id"],
+                "b": batch_id,
+                "a": int(receipt.get("accepted", 0)),
+                "rej": json.dumps(rejected, ensure_ascii=False),
+                "via": via,
+            },
+        )
+        conn.execute(
+            sa.text(
+                "update sync.batches set status='acked', receipt_id=:r, acked_at=now(), last_error=null "
+                "where batch_id=:b"
+            ),
+            {"r": receipt["receipt_id"], "b": batch_id},
+        )
+        conn.execute(sa.text("update sync.outbox set status='accepted' where batch_id=:b"), {"b": batch_id})
+        for rej in rejected:
+            # A rejected record is the county's to fix: mark it and queue a fresh version.
+            conn.execute(
+                sa.text(
+                    "update sync.outbox set status='rejected', reject_reason=:why where batch_id=:b and record_id=:r"
+                ),
+                {"why": rej.get("reason", ""), "b": batch_id, "r": rej.get("record_id")},
+            )
+
+
+def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> dict[str, int]:
+    """Send every stored batch not yet acknowledged, oldest first."""
+    stats = {"sent": 0, "acked_by_lookup": 0, "records": 0}
+    with engine(settings).connect() as conn:
+        todo = conn.execute(
+            sa.text(
+                "select batch_id, body, attempts, status from sync.batches where dataset=:d and status<>'acked' "
+                "order by seq"
+            ),
+            {"d": dataset},
+        ).all()
+    for batch_id, body, attempts, status in todo:
+        if attempts > 0 and status == "sending":
+            # A previous try may have been stored by the city: ask before resending.
+            receipt = client.lookup(batch_id)
+            if receipt is not None:
+                _store_receipt(settings, batch_id, receipt, via="lookup")
+                stats["acked_by_lookup"] += 1
+                continue
+        _mark_sending(settings, batch_id)
+        try:
+            receipt = client.push(batch_id, bytes(body))
+            via = "push"
+        except ReplyLost:
+            receipt = client.lookup(batch_id)
+            if receipt is None:
+                receipt = client.push(batch_id, bytes(body))
+                via = "push"
+            else:
+                via = "lookup"
+                stats["acked_by_lookup"] += 1
+        _store_receipt(settings, batch_id, receipt, via=via)
+        stats["sent"] += 1
+        stats["records"] += int(receipt.get("accepted", 0))
+    return stats
+
+
+def _mark_sending(settings: Settings, batch_id: str) -> None:
+    with engine(settings).begin() as conn:
+        conn.execute(
+            sa.text(
+                "update sync.batches set status='sending', attempts=attempts+1, "
+                "first_sent_at=coalesce(first_sent_at, now()) where batch_id=:b"
+            ),
+            {"b": batch_id},
+        )
+
+
+def blocked_reason(settings: Settings, spec: Exchanged) -> str | None:
+    from edp.quality.runner import dataset_status
+
+    status = dataset_status(settings)
+    blocked = [d for d in spec.gated_by if status.get(d) == "blocked"]
+    if blocked:
+        return f"{spec.dataset} not published: blocking quality failures in {', '.join(blocked)} (see `edp check`)"
+    return None
+
+
+@dataclass
+class SyncResult:
+    dataset: str
+    diff: dict[str, int] = field(default_factory=dict)
+    batches_packed: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
+    blocked: str | None = None
+
+
+def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResult]:
+    ensure_sync(settings)
+    results: list[SyncResult] = []
+    client = ExchangeClient(exchange_config(settings))
+    try:
+        for name in datasets or list(EXCHANGED):
+            spec = EXCHANGED[name]
+            result = SyncResult(name)
+            reason = blocked_reason(settings, spec)
+            if reason:
+                log.error(reason)
+                result.blocked = reason
+            else:
+                result.diff = diff_to_outbox(settings, spec)
+                result.batches_packed = len(pack(settings, spec))
+            # Batches packed before a block are already promised: finish sending them.
+            result.sent = send_pending(settings, client, name)
+            results.append(result)
+    finally:
+        client.close()
+    return results
+
+
+def status(settings: Settings) -> list[dict[str, Any]]:
+    ensure_sync(settings)
+    with engine(settings).connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                """
+                select o.dataset,
+                       count(*) filter (where o.batch_id is null) as pending,
+                       count(*) filter (where o.status in ('packed')) as sent_unacked,
+                       count(*) filter (where o.status = 'accepted') as accepted,
+                       count(*) filter (where o.status = 'rejected') as rejected,
+                       (select max(r.received_at) from sync.receipts r join sync.batches b using (batch_id)
+                         where b.dataset = o.dataset) as last_receipt_at,
+                       (select count(*) from sync.batches b where b.dataset = o.dataset) as batches,
+                       -- Lag: how long the oldest record not yet accepted has been waiting.
+                       round(extract(epoch from now() - min(o.created_at)
+                             filter (where o.status not in ('accepted', 'rejected'))) / 60.0, 1) as lag_minutes,
+                       (select count(*) from sync.receipts r join sync.batches b using (batch_id)
+                         where b.dataset = o.dataset) as receipts
+                from sync.outbox o group by o.dataset order by o.dataset
+                """
+            )
+        )
+        return [dict(r._mapping) for r in rows]

@@ -1,0 +1,308 @@
+"""Source → lake: land original bytes, type records, quarantine, Parquet, manifest.
+
+A batch is complete in the lake once its manifest is written (last), and is
+then registered in ``ops.batches`` as ``extracted``. The cursor does not move
+here: it moves in the load transaction (``edp.ingest.loader``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from connectors.base import Page, Source
+from connectors.http import SourceRejected, SourceUnavailable
+from connectors.schema import Dataset, FieldError, type_record
+from edp.errors import DataRejected, EdpError
+from edp.ingest.sources import build_source
+from edp.settings import Settings
+from edp.storage import ops
+from edp.storage.lake import Lake, open_lake
+from edp.storage.warehouse import engine
+
+log = logging.getLogger(__name__)
+
+
+class SchemaDriftError(DataRejected):
+    """A required column disappeared from the source: the dataset stops."""
+
+
+@dataclass
+class Manifest:
+    batch_id: str
+    source: str
+    dataset: str
+    origin: str
+    extracted_at: str
+    cursor_from: str | None
+    cursor_to: str | None
+    source_rows: int
+    row_count: int
+    quarantined_count: int
+    duplicate_count: int
+    parquet_key: str | None
+    parquet_sha256: str | None
+    quarantine_key: str | None
+    landing_keys: list[str]
+    schema: list[dict[str, Any]]
+    primary_key: list[str]
+    schema_drift: dict[str, list[str]] = field(default_factory=dict)
+    mode: str = "incremental"
+    # A field whose values this batch replaces wholesale in raw (e.g. a re-sent day).
+    replace_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return manifest_key(self.source, self.dataset, self.batch_id)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        return cls(**json.loads(data))
+
+
+def manifest_key(source: str, dataset: str, batch_id: str) -> str:
+    return f"manifests/{source}/{dataset}/{batch_id}.json"
+
+
+def make_batch_id(source: str, dataset: str, at: datetime, salt: str) -> str:
+    digest = hashlib.sha256(f"{source}|{dataset}|{at.isoformat()}|{salt}".encode()).hexdigest()[:8]
+    return f"{source}.{dataset}.{at.strftime('%Y%m%dT%H%M%SZ')}.{digest}"
+
+
+@dataclass
+class _Typed:
+    rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    source_rows: int = 0
+    duplicates: int = 0
+    new_columns: set[str] = field(default_factory=set)
+
+
+def _check_drift(ds: Dataset, page: Page, typed: _Typed) -> None:
+    if not page.records:
+        return
+    seen: set[str] = set()
+    for record in page.records:
+        if isinstance(record, dict):
+            seen.update(record.keys())
+    missing = [f.name for f in ds.fields if f.required and f.name not in seen]
+    if missing:
+        raise SchemaDriftError(
+            f"{ds.source}.{ds.name}: required column(s) {', '.join(missing)} missing from every record of "
+            f"{page.locator}; the dataset stops until the source or the declaration is fixed"
+        )
+    typed.new_columns.update(seen - set(ds.field_names))
+
+
+def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Is row ``a`` a newer version than ``b`` (by updated_at when the dataset has it)?"""
+    ua, ub = a.get("updated_at"), b.get("updated_at")
+    if ua is not None and ub is not None:
+        return bool(ua >= ub)
+    return True
+
+
+def type_page(src: Source, ds: Dataset, page: Page, landing_key: str, typed: _Typed) -> None:
+    """Type each record; a bad one is quarantined with its reason, never dropped."""
+    _check_drift(ds, page, typed)
+    for index, record in enumerate(page.records):
+        typed.source_rows += 1
+        locator = f"{landing_key} record {index}"
+        if not isinstance(record, dict):
+            typed.quarantined.append(_quarantine_entry(locator, None, "record is not an object", record))
+            continue
+        try:
+            row = type_record(ds, src.normalise(ds.name, record))
+        except FieldError as exc:
+            typed.quarantined.append(_quarantine_entry(locator, exc.field_name, exc.reason, record))
+            continue
+        key = tuple(row[k] for k in ds.primary_key)
+        if key in typed.rows:
+            typed.duplicates += 1
+            if not _newer(row, typed.rows[key]):
+                continue
+        typed.rows[key] = row
+
+
+def _quarantine_entry(locator: str, field_name: str | None, reason: str, record: Any) -> dict[str, Any]:
+    return {"locator": locator, "field": field_name, "reason": reason, "record": record}
+
+
+def _parquet_bytes(ds: Dataset, rows: list[dict[str, Any]]) -> bytes:
+    schema = ds.arrow_schema()
+    columns = {name: [r.get(name) for r in rows] for name in schema.names}
+    table = pa.Table.from_pydict(columns, schema=schema)
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def write_batch(
+    lake: Lake,
+    ds: Dataset,
+    batch_id: str,
+    extracted_at: datetime,
+    typed: _Typed,
+    *,
+    origin: str,
+    cursor_from: str | None,
+    cursor_to: str | None,
+    landing_keys: list[str],
+) -> Manifest:
+    day = extracted_at.strftime("%Y-%m-%d")
+    rows = list(typed.rows.values())
+    parquet_key = sha = None
+    if rows:
+        data = _parquet_bytes(ds, rows)
+        parquet_key = f"normalised/{ds.source}/{ds.name}/{day}/{batch_id}.parquet"
+        sha = hashlib.sha256(data).hexdigest()
+        lake.put_bytes(parquet_key, data)
+    quarantine_key = None
+    if typed.quarantined:
+        quarantine_key = f"quarantine/{ds.source}/{ds.name}/{day}/{batch_id}.jsonl"
+        lines = (json.dumps(q, ensure_ascii=False, default=str) for q in typed.quarantined)
+        lake.put_bytes(quarantine_key, ("\n".join(lines) + "\n").encode("utf-8"))
+    manifest = Manifest(
+        batch_id=batch_id,
+        source=ds.source,
+        dataset=ds.name,
+        origin=origin,
+        extracted_at=extracted_at.isoformat(),
+        cursor_from=cursor_from,
+        cursor_to=cursor_to,
+        source_rows=typed.source_rows,
+        row_count=len(rows),
+        quarantined_count=len(typed.quarantined),
+        duplicate_count=typed.duplicates,
+        parquet_key=parquet_key,
+        parquet_sha256=sha,
+        quarantine_key=quarantine_key,
+        landing_keys=landing_keys,
+        schema=ds.describe(),
+        primary_key=list(ds.primary_key),
+        schema_drift={"new_columns": sorted(typed.new_columns)} if typed.new_columns else {},
+        mode=ds.mode,
+        replace_by=ds.extra.get("replace_by"),
+    )
+    # The manifest is written last: its presence means the batch is whole in the lake.
+    lake.put_bytes(manifest.key, manifest.to_json(), "application/json")
+    return manifest
+
+
+def register(settings: Settings, m: Manifest) -> None:
+    with engine(settings).begin() as c:
+        c.execute(
+            sa.text(
+                """
+                insert into ops.batches (batch_id, source, dataset, origin, status, source_rows, row_count,
+                    quarantined_count, duplicate_count, cursor_from, cursor_to, manifest_key, schema_drift,
+                    extracted_at)
+                values (:batch_id, :source, :dataset, :origin, 'extracted', :source_rows, :row_count,
+                    :quarantined_count, :duplicate_count, :cursor_from, :cursor_to, :key,
+                    cast(:drift as jsonb), :extracted_at)
+                on conflict (batch_id) do nothing
+                """
+            ),
+            {**asdict(m), "key": m.key, "drift": json.dumps(m.schema_drift, ensure_ascii=False)},
+        )
+
+
+def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetime, lake: Lake) -> Manifest:
+    extracted_at = datetime.now(UTC)
+    # Snapshot sources use their cursor too: to skip a snapshot identical to the last one.
+    cursor = ops.get_cursor(settings, ds.source, ds.name)
+    batch_id = make_batch_id(ds.source, ds.name, extracted_at, f"{cursor}|{until.isoformat()}")
+    day = extracted_at.strftime("%Y-%m-%d")
+    typed = _Typed()
+    landing_keys: list[str] = []
+    cursor_to = cursor
+    for number, page in enumerate(src.read(ds.name, cursor, until), start=1):
+        ext = "json" if "json" in page.content_type else "bin"
+        key = f"landing/{ds.source}/{ds.name}/{day}/{batch_id}/page-{number:05d}.{ext}.gz"
+        lake.put_bytes(key, gzip.compress(page.body, mtime=0), "application/gzip")
+        landing_keys.append(key)
+        type_page(src, ds, page, key, typed)
+        if page.cursor:
+            cursor_to = page.cursor
+    if typed.new_columns:
+        log.warning("%s.%s: new column(s) kept in _extra: %s", ds.source, ds.name, ", ".join(sorted(typed.new_columns)))
+    manifest = write_batch(
+        lake,
+        ds,
+        batch_id,
+        extracted_at,
+        typed,
+        origin="extract",
+        cursor_from=cursor,
+        cursor_to=cursor_to,
+        landing_keys=landing_keys,
+    )
+    register(settings, manifest)
+    log.info(
+        "%s: %d rows, %d quarantined, %d duplicates from %d page(s)",
+        batch_id,
+        manifest.row_count,
+        manifest.quarantined_count,
+        manifest.duplicate_count,
+        len(landing_keys),
+    )
+    return manifest
+
+
+class DatasetErrors(EdpError):
+    """Some datasets of a source failed; the others were extracted."""
+
+    def __init__(self, source: str, errors: dict[str, Exception], manifests: list[Manifest]) -> None:
+        detail = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in errors.items())
+        super().__init__(f"{source}: {len(errors)} dataset(s) failed ({detail})")
+        self.errors = errors
+        self.manifests = manifests
+
+
+def extract(
+    settings: Settings, source: str, datasets: list[str] | None = None, until: datetime | None = None
+) -> list[Manifest]:
+    """Pull every (or the named) dataset of ``source`` into the lake.
+
+    One dataset failing (schema drift, a rejected request) does not stop the
+    others: they are extracted, then ``DatasetErrors`` names what failed.
+    """
+    ops.ensure_ops(settings)
+    # Airflow hands pendulum datetimes; the connectors work with stdlib ones.
+    until = datetime.fromtimestamp(until.timestamp(), tz=UTC) if until else datetime.now(UTC)
+    lake = open_lake(settings)
+    src = build_source(settings, source)
+    manifests: list[Manifest] = []
+    errors: dict[str, Exception] = {}
+    try:
+        for name in datasets or list(src.datasets()):
+            try:
+                manifests.append(extract_dataset(settings, src, src.datasets()[name], until, lake))
+            except SourceUnavailable:
+                raise  # the whole source is down: the other datasets would fail the same way
+            except SourceRejected as exc:
+                if exc.status in (401, 403):
+                    raise  # credentials refused: the same for every dataset
+                log.error("%s.%s: %s", source, name, exc)
+                errors[name] = exc
+            except Exception as exc:
+                log.error("%s.%s: %s: %s", source, name, type(exc).__name__, exc)
+                errors[name] = exc
+    finally:
+        src.close()
+    if errors:
+        raise DatasetErrors(source, errors, manifests)
+    return manifests

@@ -1,0 +1,93 @@
+"""What every DAG shares (imported by dags/): default args, Assets, the ingest DAG shape.
+
+Assets are named after the warehouse objects they stand for. DAG files stay
+thin: they declare a schedule and call these helpers, which call tested
+library functions inside the tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, dag, task
+
+from connectors.registry import SOURCES
+
+DEFAULT_ARGS = {
+    "owner": "edp-data-team",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+}
+START = datetime(2026, 1, 1)
+
+
+def raw_asset(source: str) -> Asset:
+    """Every raw table of one source: ``raw.<source>__*``."""
+    return Asset(f"postgres://warehouse/raw/{source}")
+
+
+MARTS = Asset("postgres://warehouse/marts/all")
+AUDIT_CHECK_RUNS = Asset("postgres://warehouse/audit/check_runs")
+SYNC_RECEIPTS = Asset("postgres://warehouse/sync/receipts")
+
+
+def any_raw_asset() -> Any:
+    condition: Any = raw_asset(SOURCES[0])
+    for source in SOURCES[1:]:
+        condition = condition | raw_asset(source)
+    return condition
+
+
+def until_from(context_end: datetime | None) -> datetime:
+    """The data interval's end, never later than now (the source has no future)."""
+    now = datetime.now(UTC)
+    if context_end is None:
+        return now
+    # Airflow hands a pendulum DateTime; the library works with stdlib datetimes.
+    end = datetime.fromtimestamp(context_end.timestamp(), tz=UTC)
+    return min(end, now)
+
+
+def source_schedule(source: str, default: str = "@hourly") -> str:
+    """The schedule declared in sources.yml (a small local file, cheap to parse)."""
+    from edp.settings import get_settings
+
+    try:
+        return get_settings().source(source).schedule
+    except (KeyError, OSError):
+        return default
+
+
+def ingest_dag(source: str, title: str, doc_md: str, tags: list[str]) -> Any:
+    """extract (source → lake) >> load (lake → raw); the load updates the source's Asset."""
+
+    @dag(
+        dag_id=source,
+        schedule=source_schedule(source),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["ingest", source, title],
+        doc_md=doc_md,
+    )
+    def ingest() -> None:  # noqa: RUF100
+        @task
+        def extract(data_interval_end: datetime | None = None) -> list[str]:
+            from edp.ingest.extract import extract as do_extract
+            from edp.settings import get_settings
+
+            return [m.batch_id for m in do_extract(get_settings(), source, until=until_from(data_interval_end))]
+
+        # all_done: datasets extracted before another one failed are still loaded.
+        @task(outlets=[raw_asset(source)], trigger_rule="all_done")
+        def load(batch_ids: list[str] | None = None) -> int:
+            from edp.ingest.loader import load_pending
+            from edp.settings import get_settings
+
+            return len(load_pending(get_settings(), source))
+
+        load(extract())
+
+    return ingest()

@@ -1,0 +1,402 @@
+"""`edp check`: run the GX suites of ``expectations/`` against the warehouse.
+
+One run validates each selected dataset with its suite through one
+Checkpoint per dataset (raw: the current rows, a query asset, see
+``expectations.raw``; marts: the whole table), appends every expectation
+result to schema ``audit`` and publishes Data Docs to the lake. A failed
+*blocking* rule marks the dataset ``blocked`` (:func:`dataset_status`); the
+sync refuses to publish it. Warnings are recorded and shown, nothing more.
+
+Before GX runs, credit codes are validated in Python (``edp.quality.uscc``).
+Failing samples name rows by key and load batch, with personal information
+masked (``edp.quality.samples``).
+
+The GX context is ephemeral: data source, suites and checkpoint exist only
+for the run (so the warehouse URL is never written to disk); validation
+results and the Data Docs site persist under ``$EDP_HOME/gx/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from edp.errors import NotFound
+from edp.quality import audit as quality_audit
+from edp.quality import data_docs as quality_docs
+from edp.quality import samples as quality_samples
+from edp.quality import uscc as quality_uscc
+from edp.quality.audit import dataset_status
+from edp.settings import Settings
+from edp.storage import ops
+from edp.storage.warehouse import connection_info, engine
+from expectations import SUITES, Dimension, Severity, Suite
+from expectations.dimensions import DIMENSION_LABELS
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+    from great_expectations.data_context import AbstractDataContext
+    from great_expectations.datasource.fluent import SQLDatasource
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "warehouse"
+SAMPLE_SIZE = quality_samples.SAMPLE_SIZE
+UNREADABLE = "edp_table_is_readable"  # our own pseudo-expectation when GX cannot read the table
+
+__all__ = ["CheckRun", "DatasetSummary", "Outcome", "dataset_status", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one expectation on one dataset, as it goes to the audit table."""
+
+    dataset: str
+    suite: str
+    expectation_type: str
+    rule_id: str
+    kwargs: dict[str, Any]
+    column: str | None
+    dimension: str
+    severity: str
+    success: bool
+    observed_value: Any = None
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    unexpected_sample: Any = None
+    exception: str | None = None
+    failed_batches: tuple[str, ...] = ()
+
+    @property
+    def dimension_zh(self) -> str:
+        return DIMENSION_LABELS[Dimension(self.dimension)]
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == Severity.BLOCKING
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    dataset: str
+    suite: str
+    evaluated: int
+    passed: int
+    failed_blocking: int
+    failed_warning: int
+    docs_uri: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "blocked" if self.failed_blocking else "ok"
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    datasets: dict[str, DatasetSummary]
+    outcomes: tuple[Outcome, ...]
+    data_docs_uri: str | None
+
+    @property
+    def success(self) -> bool:
+        """No blocking rule failed (warnings do not fail a run)."""
+        return all(s.failed_blocking == 0 for s in self.datasets.values())
+
+    @property
+    def pass_rate(self) -> float:
+        """Passed expectations over evaluated ones, 0..1, across all datasets."""
+        totals = self.totals()
+        return totals["passed"] / totals["evaluated"] if totals["evaluated"] else 1.0
+
+    def totals(self) -> dict[str, int]:
+        keys = ("evaluated", "passed", "failed_blocking", "failed_warning")
+        return {k: sum(getattr(s, k) for s in self.datasets.values()) for k in keys}
+
+    def summary_lines(self) -> list[str]:
+        t = self.totals()
+        verdict = "ok" if self.success else "BLOCKED"
+        lines = [
+            f"check run {self.run_id}: {verdict}, {t['passed']}/{t['evaluated']} passed ({self.pass_rate:.1%})",
+        ]
+        width = max((len(d) for d in self.datasets), default=0)
+        for name, s in self.datasets.items():
+            lines.append(
+                f"  {name:<{width}}  {s.status:<7}  {s.passed}/{s.evaluated} passed, "
+                f"{s.failed_blocking} blocking, {s.failed_warning} warning"
+            )
+            lines += [f"    ✗ {_describe(o)}" for o in self.outcomes if o.dataset == name and not o.success]
+        lines.append(f"data docs: {self.data_docs_uri or 'not published (see log)'}")
+        return lines
+
+
+def _describe(o: Outcome) -> str:
+    detail = o.exception or (
+        f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {o.observed_value}"
+    )
+    return f"[{o.severity}] {o.rule_id} ({o.dimension_zh} {o.dimension}): {detail}"
+
+
+def run_checks(settings: Settings, datasets: list[str] | None = None) -> CheckRun:
+    """Validate ``datasets`` (default: every dataset in ``expectations.SUITES``) and record the run."""
+    entries = {name: SUITES[name] for name in _selected(datasets)}
+    schedules = {name: cfg.schedule for name, cfg in settings.sources().items()}
+    suites = {name: entry.build(schedules) for name, entry in entries.items()}
+    started = datetime.now(UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"  # sorts by time, like audit readers expect
+    quality_audit.ensure_audit(settings)
+    ops.ensure_ops(settings)  # reconciliation, volume and freshness read ops.batches
+    quality_uscc.refresh(settings, entries.values())
+
+    context = _context(settings)
+    source = context.data_sources.add_or_update_sql(DATASOURCE, connection_string=_connection_string(settings))
+    try:
+        outcomes, results = _validate(settings, context, source, entries, suites, run_id, started)
+    finally:
+        source.get_engine().dispose()  # the next run builds a new context and engine
+
+    docs_uri, pages = _publish_docs(settings, context, results)
+    finished = datetime.now(UTC)
+    summaries = {
+        name: _summarise(name, suite.name, outcomes, pages.get(results[name][0]) if name in results else None)
+        for name, suite in suites.items()
+    }
+    run = CheckRun(run_id, started, finished, summaries, tuple(outcomes), docs_uri)
+    quality_audit.record(settings, run)
+    log.info("check run %s: %s", run_id, "ok" if run.success else "blocked")
+    return run
+
+
+def _selected(datasets: list[str] | None) -> list[str]:
+    if datasets is None:
+        return list(SUITES)
+    unknown = [d for d in datasets if d not in SUITES]
+    if unknown:
+        raise NotFound(f"no suite for {', '.join(unknown)} (known: {', '.join(sorted(SUITES))})")
+    return list(dict.fromkeys(datasets))
+
+
+def _connection_string(settings: Settings) -> str:
+    # Holds the password on a configured warehouse: passed to GX, never logged or written.
+    return connection_info(settings).sqlalchemy_url().render_as_string(hide_password=False)
+
+
+def _context(settings: Settings) -> AbstractDataContext:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    defaults = InMemoryStoreBackendDefaults()
+    stores = dict(defaults.stores)
+    # Validation results are history, and the Data Docs index is rendered from them: keep them on disk.
+    stores[defaults.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(quality_docs.gx_home(settings) / "validations"),
+        },
+    }
+    config = DataContextConfig(
+        store_backend_defaults=defaults,
+        stores=stores,
+        data_docs_sites=quality_docs.site_config(settings),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _validate(
+    settings: Settings,
+    context: AbstractDataContext,
+    source: SQLDatasource,
+    entries: dict[str, Suite],
+    suites: dict[str, ExpectationSuite],
+    run_id: str,
+    started: datetime,
+) -> tuple[list[Outcome], dict[str, tuple[Any, ExpectationSuiteValidationResult]]]:
+    """One checkpoint per readable dataset; an unreadable table is a blocking failure.
+
+    One checkpoint each because the result format differs: a failing row is
+    named by the dataset's own key (and load batch) columns.
+    """
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    outcomes: list[Outcome] = []
+    results: dict[str, tuple[Any, ExpectationSuiteValidationResult]] = {}
+    for number, (name, suite) in enumerate(suites.items(), start=1):
+        entry = entries[name]
+        problem = _unreadable_reason(settings, entry)
+        if problem is None:
+            try:
+                checkpoint = _checkpoint(context, source, entry, suite, f"edp_check_{run_id}_{number:03d}")
+                result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+            except Exception as exc:  # one dataset GX cannot read must not cost the others their results
+                log.warning("%s: not validated", name, exc_info=True)
+                problem = f"GX could not validate {name}: {type(exc).__name__}: {exc}"
+        outcomes.append(_readability(entry, suite.name, problem))
+        if problem:
+            continue
+        for identifier, suite_result in result.run_results.items():
+            results[name] = (identifier, suite_result)
+            outcomes += _outcomes(settings, entry, suite, suite_result)
+    return outcomes, results
+
+
+def _unreadable_reason(settings: Settings, entry: Suite) -> str | None:
+    schema, table = entry.schema_table
+    with engine(settings).connect() as c:
+        found = c.execute(sa.text("select to_regclass(:t)"), {"t": f'"{schema}"."{table}"'}).scalar()
+    return None if found else f'relation "{schema}"."{table}" does not exist (dataset {entry.dataset} unreadable)'
+
+
+def _checkpoint(
+    context: AbstractDataContext, source: SQLDatasource, entry: Suite, suite: ExpectationSuite, name: str
+) -> Any:
+    import great_expectations as gx
+
+    schema, table = entry.schema_table
+    if entry.query is None:
+        asset = source.add_table_asset(entry.dataset, table_name=table, schema_name=schema)
+    else:
+        asset = source.add_query_asset(entry.dataset, query=entry.query)
+    batch = asset.add_batch_definition_whole_table("whole_table" if entry.query is None else "current_rows")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=entry.dataset, data=batch, suite=context.suites.add(suite))
+    )
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if entry.index_columns:
+        result_format["unexpected_index_column_names"] = list(entry.index_columns)
+    return context.checkpoints.add(
+        gx.Checkpoint(name=name, validation_definitions=[definition], result_format=result_format)
+    )
+
+
+def _outcomes(
+    settings: Settings, entry: Suite, suite: ExpectationSuite, suite_result: ExpectationSuiteValidationResult
+) -> list[Outcome]:
+    # GX returns results in its own order; keep the suite's, which reads top-down.
+    order = {(e.meta or {}).get("rule_id"): i for i, e in enumerate(suite.expectations)}
+    found = [_outcome(settings, entry, suite_result.suite_name, r) for r in suite_result.results]
+    return sorted(found, key=lambda o: order.get(o.rule_id, len(order)))
+
+
+def _outcome(settings: Settings, entry: Suite, suite: str, r: ExpectationValidationResult) -> Outcome:
+    config = r.expectation_config
+    meta = config.meta or {}
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    result = r.result or {}
+    sample, batches = (None, []) if r.success else _sample(settings, entry, kwargs, result)
+    return Outcome(
+        dataset=entry.dataset,
+        suite=suite,
+        expectation_type=config.type,
+        rule_id=meta.get("rule_id", config.type),
+        kwargs=kwargs,
+        column=_column(kwargs),
+        dimension=meta.get("dimension", Dimension.ACCURACY),
+        severity=meta.get("severity", Severity.BLOCKING),  # an untagged rule is treated as strictly as possible
+        success=bool(r.success),
+        observed_value=result.get("observed_value"),
+        element_count=result.get("element_count"),
+        unexpected_count=_unexpected_count(config.type, result),
+        unexpected_percent=result.get("unexpected_percent"),
+        unexpected_sample=sample,
+        exception=_exception_message(r.exception_info),
+        failed_batches=tuple(batches),
+    )
+
+
+def _column(kwargs: dict[str, Any]) -> str | None:
+    if "column" in kwargs:
+        return kwargs["column"]
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    return None
+
+
+def _unexpected_count(expectation_type: str, result: dict[str, Any]) -> int | None:
+    if "unexpected_count" in result:
+        return result["unexpected_count"]
+    # An UnexpectedRowsExpectation observes the number of rows its query returned.
+    if expectation_type == "unexpected_rows_expectation":
+        return result.get("observed_value")
+    return None
+
+
+def _sample(settings: Settings, entry: Suite, kwargs: dict[str, Any], result: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The failing sample (personal data masked) and the load batches it names."""
+    if "unexpected_rows_query" in kwargs and not result.get("partial_unexpected_list"):
+        try:
+            return quality_samples.unexpected_rows(settings, entry, kwargs["unexpected_rows_query"])
+        except sa.exc.DBAPIError as exc:  # the expectation itself failed on this query; GX reported why
+            log.warning("%s: no sample: %s", entry.dataset, exc.orig)
+            return None, []
+    sample = quality_samples.from_result(entry, _column(kwargs), result)
+    return sample, quality_samples.batches_of(sample)
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX reports either one exception or one per failed metric; keep the messages."""
+    if not isinstance(info, dict):
+        return None
+    if "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    messages = [v.get("exception_message") for v in info.values() if isinstance(v, dict) and v.get("raised_exception")]
+    return "; ".join(dict.fromkeys(m for m in messages if m)) or None
+
+
+def _readability(entry: Suite, suite: str, problem: str | None) -> Outcome:
+    """Accessibility (可访问性) as an evaluation of its own, passed or not, so its score means something."""
+    schema, table = entry.schema_table
+    return Outcome(
+        dataset=entry.dataset,
+        suite=suite,
+        expectation_type=UNREADABLE,
+        rule_id="table_is_readable",
+        kwargs={"schema": schema, "table": table},
+        column=None,
+        dimension=Dimension.ACCESSIBILITY,
+        severity=Severity.BLOCKING,
+        success=problem is None,
+        exception=problem[:2000] if problem else None,
+    )
+
+
+def _publish_docs(
+    settings: Settings, context: AbstractDataContext, results: dict[str, tuple[Any, ExpectationSuiteValidationResult]]
+) -> tuple[str | None, dict[Any, str]]:
+    suites = [r.suite_name for _, r in results.values()]
+    try:
+        return quality_docs.build_and_publish(settings, context, suites, [ident for ident, _ in results.values()])
+    except Exception:
+        # The results are the record and are written regardless; Data Docs are only a view of them.
+        log.warning("data docs were not built or published", exc_info=True)
+        return None, {}
+
+
+def _summarise(name: str, suite: str, outcomes: list[Outcome], docs_uri: str | None) -> DatasetSummary:
+    mine = [o for o in outcomes if o.dataset == name]
+    return DatasetSummary(
+        dataset=name,
+        suite=suite,
+        evaluated=len(mine),
+        passed=sum(o.success for o in mine),
+        failed_blocking=sum(not o.success and o.blocking for o in mine),
+        failed_warning=sum(not o.success and not o.blocking for o in mine),
+        docs_uri=docs_uri,
+    )

@@ -1,0 +1,1 @@
+"""Apache Superset in its own environment, provisioned from the assets in ``infra/superset/assets``."""

@@ -1,0 +1,14 @@
+"""Local stand-ins ("sandbox") for department systems the platform talks to.
+
+Not production code. Each stand-in is a real HTTP server on loopback that speaks
+its department's contract (``/work/shared/interfaces/*.md``) exactly, with
+deterministic, realistic Haicheng data and fault switches, so that production
+connectors cannot tell it from the real system.
+
+- :mod:`standins.weather` -- 气象局 observations API (stations, hourly observations).
+- :mod:`standins.anshan` -- 鞍山市 exchange API (receiving side).
+- :mod:`standins.server` -- run an app on a free port in a thread (tests).
+- :mod:`standins.control` -- ``up`` / ``down`` / ``status`` of a background sandbox.
+"""
+
+from __future__ import annotations

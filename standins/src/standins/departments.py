@@ -1,0 +1,87 @@
+"""The department stand-ins beyond weather and Anshan, started by ``serve``.
+
+Which ones run and with what credentials comes from one JSON object in the
+environment variable ``EDP_SANDBOX_DEPARTMENTS`` (never the command line):
+
+    {"transport": {"client_id": "...", "client_secret": "..."},
+     "natural_resources": {},
+     "police": {},
+     "bureau": {},
+     "water": {"server_url": "postgresql://...", "reader_user": "...", "reader_password": "..."}}
+
+HTTP stand-ins run as servers in this process; file and database stand-ins are
+filled once (the department's export job, the department's database) and
+their location is published in ``sandbox.json`` as ``<name>_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ENV_DEPARTMENTS = "EDP_SANDBOX_DEPARTMENTS"
+log = logging.getLogger(__name__)
+
+
+def departments_from_env() -> dict[str, dict[str, Any]]:
+    raw = os.environ.get(ENV_DEPARTMENTS)
+    return json.loads(raw) if raw else {}
+
+
+def start_departments(
+    directory: Path, config: dict[str, dict[str, Any]], *, seed: int, scale: float, host: str
+) -> tuple[dict[str, str], list[Callable[[], None]]]:
+    """Start or fill each configured stand-in; return their URLs and stop functions."""
+    from standins.server import run_in_thread
+
+    urls: dict[str, str] = {}
+    stops: list[Callable[[], None]] = []
+
+    def serve_app(name: str, app: Any) -> None:
+        server = run_in_thread(app, host, 0, log_level="info")
+        stops.append(server.stop)
+        urls[f"{name}_url"] = server.url
+
+    if "transport" in config:
+        from standins.transport import create_app as create_transport
+
+        cfg = config["transport"]
+        serve_app(
+            "transport",
+            create_transport(client_id=cfg["client_id"], client_secret=cfg["client_secret"], seed=seed, scale=scale),
+        )
+    if "natural_resources" in config:
+        from standins.natural_resources import create_app as create_wfs
+
+        serve_app("natural_resources", create_wfs(seed=seed, scale=scale))
+    if "police" in config:
+        from standins.police import populate as populate_police
+
+        drop = directory / "police_drop"
+        if not any(drop.glob("*.ok")):
+            populate_police(drop, seed=seed, scale=scale)
+        urls["police_url"] = str(drop)
+    if "bureau" in config:
+        from standins.bureau import populate as populate_bureau
+
+        inbox = directory / "bureau_inbox"
+        if not any(inbox.glob("*.xlsx")):
+            populate_bureau(inbox, seed=seed, scale=scale)
+        urls["bureau_url"] = str(inbox)
+    if "water" in config:
+        from standins.water import provision
+
+        cfg = config["water"]
+        info = provision(
+            cfg["server_url"],
+            database=cfg.get("database", "haicheng_sl323"),
+            seed=seed,
+            scale=scale,
+            reader=(cfg["reader_user"], cfg["reader_password"]) if cfg.get("reader_user") else None,
+        )
+        urls["water_url"] = info["url"]
+    return urls, stops
