@@ -17,6 +17,9 @@ import sqlalchemy as sa
 
 from edp.settings import Settings, reset_settings
 
+# Fixtures shared across folders (connectors, stand-ins, quality) live in tests/support.
+pytest_plugins = ["tests.support.platform_scan", "tests.support.sl323"]
+
 PG_ADMIN_URL = os.environ.get("EDP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -13,7 +13,7 @@ from standins.police import PoliceFaults, populate
 
 from connectors.context import SourceContext
 from connectors.police.source import create
-from tests.s3server import s3_server
+from tests.support.s3server import s3_server
 
 pytestmark = pytest.mark.integration
 UNTIL = datetime(2026, 11, 29, 2, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -1,4 +1,4 @@
-"""Fixtures for the water source: an SL 323 database of its own per test, on MariaDB and on PostgreSQL.
+"""Fixtures for the water source and its stand-in: an SL 323 database of its own per test, on MariaDB and PostgreSQL.
 
 The stand-in's database is separate from the warehouse database the
 ``settings`` fixture creates. Servers: MariaDB at 127.0.0.1:3306 (root, no

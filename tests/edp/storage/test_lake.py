@@ -7,7 +7,7 @@ import pytest
 
 from edp.settings import Settings
 from edp.storage.lake import Lake, LocalLake, open_lake
-from tests.s3server import s3_server
+from tests.support.s3server import s3_server
 
 
 @pytest.fixture(params=["file", "s3"])

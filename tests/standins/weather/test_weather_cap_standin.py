@@ -22,6 +22,7 @@ from standins.weather.cap_catalogue import SEASONAL_SIGNALS, SIGNALS
 from standins.weather.cap_scenario import background
 
 from connectors.weather import cap as weather_cap
+from connectors.weather.cap import SCHEMA_PATH
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +30,7 @@ KEY = {"X-Api-Key": "test-weather-key"}
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=CST)
 ANCHOR = datetime(2026, 11, 28, 11, 0, tzinfo=CST)
 ATOM = "{http://www.w3.org/2005/Atom}"
-XSD = Path(__file__).resolve().parents[3] / "connectors" / "schemas" / "CAP-v1.2.xsd"
+XSD = SCHEMA_PATH
 REFERENCE_CSV = Path("/work/shared/reference/haicheng_divisions_2022.csv")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DAG_FILE = Path(__file__).resolve().parents[3] / "dags" / "water.py"
+DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "water.py"
 
 
 def test_water_dag_is_the_ingest_dag() -> None:
