@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     s3_access_key: SecretStr | None = None
     s3_secret_key: SecretStr | None = None
     s3_secure: bool = False
-    anshan_url: str | None = None
+    # The city's exchange API; "sandbox" (the embedded default) is the stand-in's URL from `edp sandbox up`.
+    anshan_url: str = "sandbox"
     anshan_app_key: SecretStr | None = None
     anshan_app_secret: SecretStr | None = None
     anshan_timeout_seconds: float = 10.0

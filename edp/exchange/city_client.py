@@ -15,7 +15,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from edp.errors import ExchangeFailed
-from edp.sandbox.link import sandbox_url
+from edp.sandbox.link import SANDBOX, sandbox_url
 from edp.secrets import resolve_secret
 from edp.settings import Settings
 
@@ -69,7 +69,7 @@ def exchange_config(settings: Settings) -> ExchangeConfig:
     key = settings.anshan_app_key.get_secret_value() if settings.anshan_app_key else None
     secret = settings.anshan_app_secret.get_secret_value() if settings.anshan_app_secret else None
     return ExchangeConfig(
-        url=settings.anshan_url or sandbox_url(settings, "anshan"),
+        url=sandbox_url(settings, "anshan") if settings.anshan_url == SANDBOX else settings.anshan_url,
         app_key=resolve_secret(settings, "anshan_app_key", key),
         app_secret=resolve_secret(settings, "anshan_app_secret", secret),
         timeout=settings.anshan_timeout_seconds,

@@ -114,7 +114,7 @@ def admin_routes(service: str, clock: SandboxClock, faults: FaultSwitches) -> li
     """
 
     async def health(request: Request) -> Response:
-        # The pid lets ``sandbox.control`` tell its own server from a recycled pid.
+        # The pid lets ``edp.sandbox.control`` tell its own server from a recycled pid.
         return JSONResponse({"service": service, "ok": True, "pid": os.getpid()})
 
     async def get_clock(request: Request) -> Response:
