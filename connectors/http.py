@@ -176,7 +176,7 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _once(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         self.limiter.wait()
         try:
             response = self.client.request(method, url, **kwargs)
@@ -191,7 +191,7 @@ class HttpClient:
         exc = state.outcome.exception() if state.outcome else None
         log.warning("%s: retry %d after %s", self.source, state.attempt_number, exc)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         retrying = Retrying(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_seconds),
@@ -213,5 +213,5 @@ class HttpClient:
             )
         return response
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+    def get(self, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)

@@ -97,6 +97,7 @@ class Dataset:
 
 def parse_time(value: Any) -> datetime:
     """ISO 8601 or the departments' local formats; naive means Asia/Shanghai."""
+    dt: datetime | None
     if isinstance(value, datetime):
         dt = value
     else:

@@ -163,7 +163,13 @@ class BureauSource(Source):
                 **meta,
                 "row_number": exc.header_row,
             }
-            body = {**meta, "register": reg.title, "rejected": str(exc), "missing": exc.missing, "unknown": exc.unknown}
+            body: dict[str, Any] = {
+                **meta,
+                "register": reg.title,
+                "rejected": str(exc),
+                "missing": exc.missing,
+                "unknown": exc.unknown,
+            }
             return Page(_dumps(body), "application/json", [record], locator)
         records = [self._record(reg, number, cells, meta) for number, cells in table.rows]
         body = {

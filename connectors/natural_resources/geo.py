@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from shapely.validation import explain_validity
 
 from edp.errors import DataRejected
@@ -59,7 +59,8 @@ def describe(value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
         )
     if not geom.is_valid:
         raise GeometryError(f"invalid {geojson['type']}: {explain_validity(geom)}")
-    if geom.geom_type == "Point":
+    where: Point
+    if isinstance(geom, Point):
         where = geom
     else:
         # The centroid when it lies on the feature, else a point guaranteed inside (a C- or L-shaped lease).

@@ -118,7 +118,7 @@ class FileRejected(DataRejected, ValueError):
         self.reason = reason
 
 
-class Problem(dict):  # type: ignore[type-arg]
+class Problem(dict[str, Any]):
     """A record standing for what could not be read (a rejected file, a broken row).
 
     It holds only declared keys and no content of the source, so it is safe to

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
@@ -127,7 +127,7 @@ class TransportSource(Source):
             if last:
                 return
 
-    def _answers(self, endpoint: Endpoint, since: datetime | None) -> Iterator[_Answer]:
+    def _answers(self, endpoint: Endpoint, since: datetime | None) -> Generator[_Answer, None, None]:
         params: dict[str, Any] = {"limit": self.page_size}
         if since is not None:
             params["updated_since"] = since.astimezone(LOCAL_TZ).isoformat()

@@ -238,7 +238,7 @@ class WaterSource(Source):
         tbl = self._table(spec.table, spec.order)
         keys = [tbl.c[name] for name in spec.order]
         # SELECT *: a column the bureau adds reaches the platform (kept in _extra and reported).
-        stmt = sa.select(sa.literal_column("*")).select_from(tbl)
+        stmt: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(tbl)
         if start is not None and end is not None:
             stmt = stmt.where(tbl.c.TM >= start, tbl.c.TM <= end)
         if after is not None:

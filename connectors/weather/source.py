@@ -198,7 +198,12 @@ class WeatherSource(Source):
         problems = [e for e in entries if e.problem]
         # Oldest first; entries newer than ``until`` are left for the next run.
         good = sorted(
-            ((e.updated, e.identifier, e) for e in entries if not e.problem and e.updated and e.updated <= until),
+            (
+                (e.updated, e.identifier, e)
+                for e in entries
+                # An entry without a problem has an identifier and a time (cap.parse_feed).
+                if not e.problem and e.identifier is not None and e.updated and e.updated <= until
+            ),
             key=lambda item: item[0],
         )
         latest = parse_time(cursor) if cursor else None
