@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from edp.errors import QualityBlocked
 from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
 from edp.settings import REGION_CODE, Settings
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -178,10 +178,7 @@ class SyncBlocked(QualityBlocked):
 
 def ensure_sync(settings: Settings) -> None:
     ensure_schemas(settings)
-    with engine(settings).begin() as c:
-        c.execute(sa.text("select pg_advisory_xact_lock(2103810002)"))
-        for stmt in DDL:
-            c.execute(sa.text(stmt))
+    apply_ddl(settings, DDL, lock=2103810002)
 
 
 def _jsonable(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from edp.settings import Settings
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
 
 if TYPE_CHECKING:
     from edp.quality.runner import CheckRun
@@ -126,11 +126,7 @@ _INSERT_RESULT = sa.text(
 
 def ensure_audit(settings: Settings) -> None:
     ensure_schemas(settings)
-    with engine(settings).begin() as c:
-        # Concurrent first runs (CLI and Airflow) would race on create table.
-        c.execute(sa.text("select pg_advisory_xact_lock(2103810002)"))
-        for stmt in DDL:
-            c.execute(sa.text(stmt))
+    apply_ddl(settings, DDL, lock=2103810002)
 
 
 def record(settings: Settings, run: CheckRun) -> None:

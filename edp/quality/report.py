@@ -29,7 +29,7 @@ from edp.quality import report_data
 from edp.quality.audit import dataset_status, ensure_audit, to_json
 from edp.settings import REGION_CODE, Settings
 from edp.storage.lake import open_lake
-from edp.storage.warehouse import engine
+from edp.storage.warehouse import apply_ddl, engine
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +184,7 @@ def write_report(
 
 def ensure_reports_table(settings: Settings) -> None:
     ensure_audit(settings)
-    with engine(settings).begin() as c:
-        c.execute(sa.text("select pg_advisory_xact_lock(2103810005)"))
-        for stmt in DDL:
-            c.execute(sa.text(stmt))
+    apply_ddl(settings, DDL, lock=2103810005)
 
 
 def _record(settings: Settings, report: dict[str, Any]) -> None:

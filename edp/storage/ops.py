@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from connectors.schema import parse_time
 from edp.settings import Settings
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
 
 DDL = (
     """
@@ -65,10 +65,7 @@ DDL = (
 
 def ensure_ops(settings: Settings) -> None:
     ensure_schemas(settings)
-    with engine(settings).begin() as c:
-        c.execute(sa.text("select pg_advisory_xact_lock(2103810001)"))
-        for stmt in DDL:
-            c.execute(sa.text(stmt))
+    apply_ddl(settings, DDL, lock=2103810001)
 
 
 def get_cursor(settings: Settings, source: str, dataset: str) -> str | None:

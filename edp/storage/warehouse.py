@@ -9,8 +9,10 @@ Superset all reach the same server.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -123,6 +125,17 @@ def ensure_schemas(settings: Settings) -> None:
     with engine(settings).begin() as c:
         for schema in SCHEMAS:
             c.execute(sa.text(f'create schema if not exists "{schema}"'))
+
+
+def apply_ddl(settings: Settings, statements: Iterable[str], *, lock: int) -> None:
+    """Run ``statements`` in one transaction, serialised by the advisory lock ``lock``.
+
+    Concurrent first runs (CLI and Airflow) would otherwise race on ``create table``.
+    """
+    with engine(settings).begin() as c:
+        c.execute(sa.text(f"select pg_advisory_xact_lock({int(lock)})"))
+        for stmt in statements:
+            c.execute(sa.text(stmt))
 
 
 def stop_embedded(settings: Settings) -> bool:
