@@ -20,7 +20,7 @@ install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## in
 	$(MAKE) --no-print-directory superset-env
 
 superset-env: ## build Superset's own environment from infra/superset/requirements.txt
-	$(RUN) python -c "from edp.settings import get_settings; from edp.serve.superset.server import ensure_environment; \
+	$(RUN) python -c "from edp.settings import get_settings; from edp.serve.superset import ensure_environment; \
 	print(ensure_environment(get_settings()))"
 
 demo: install ## run the whole pipeline end to end on embedded defaults and print a summary

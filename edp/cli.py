@@ -193,7 +193,7 @@ def quarantine_replay(source: Annotated[str, typer.Argument()]) -> None:
 @superset_app.command("provision")
 def superset_provision() -> None:
     """Start or reach Superset, create the read-only connection, import dashboards."""
-    from edp.serve.superset.server import provision
+    from edp.serve.superset import provision
 
     _echo(provision(get_settings()))
 
@@ -201,7 +201,7 @@ def superset_provision() -> None:
 @superset_app.command("stop")
 def superset_stop() -> None:
     """Stop the Superset started by provision."""
-    from edp.serve.superset.server import stop_server
+    from edp.serve.superset import stop_server
 
     stop_server(get_settings())
 

@@ -25,7 +25,7 @@ def run_demo(settings: Settings, superset: bool = True) -> dict[str, Any]:
     dashboards: dict[str, Any] = {}
     if superset:
         typer.echo("3/4 superset: provisioning the read-only connection and dashboards")
-        from edp.serve.superset.server import provision
+        from edp.serve.superset import provision
 
         dashboards = provision(settings)
     else:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from edp.serve.superset import server as superset
+from edp.serve.superset import reader_role
 from edp.settings import Settings
 from edp.storage import warehouse
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def _reader_engine(settings: Settings) -> sa.Engine:
-    return sa.create_engine(superset.reader_connection(settings).sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    return sa.create_engine(reader_role.reader_connection(settings).sqlalchemy_url(), poolclass=sa.pool.NullPool)
 
 
 def _denied(engine: sa.Engine, sql: str) -> bool:
@@ -41,8 +41,8 @@ def warehouse_tables(settings: Settings) -> None:
 
 @pytest.mark.usefixtures("warehouse_tables")
 def test_reader_reads_marts_only(settings: Settings) -> None:
-    superset.ensure_reader_role(settings)
-    superset.ensure_reader_role(settings)  # idempotent
+    reader_role.ensure_reader_role(settings)
+    reader_role.ensure_reader_role(settings)  # idempotent
     # Created after the grant: readable through the default privileges (as dbt's next build).
     with warehouse.engine(settings).begin() as c:
         c.exec_driver_sql("create table marts.fct_later (id int)")
@@ -67,7 +67,7 @@ def test_reader_reads_marts_only(settings: Settings) -> None:
 def test_reader_password_is_stored_hashed(settings: Settings, pg_admin: sa.Engine | None) -> None:
     if pg_admin is None:
         pytest.skip("needs the shared PostgreSQL server (superuser view of pg_authid)")
-    superset.ensure_reader_role(settings)
+    reader_role.ensure_reader_role(settings)
     with pg_admin.connect() as c:
         stored = c.execute(sa.text("select rolpassword from pg_authid where rolname = 'edp_reader'")).scalar()
     assert stored and stored.startswith("SCRAM-SHA-256$")

@@ -13,7 +13,11 @@ import pytest
 import yaml
 
 from edp.secrets import generated_secret
-from edp.serve.superset import server as superset
+from edp.serve import superset
+from edp.serve.superset.client import rison
+from edp.serve.superset.config import write_config
+from edp.serve.superset.reader_role import reader_superset_uri
+from edp.serve.superset.subprocesses import run_logged
 from edp.settings import Settings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -22,10 +26,10 @@ LATIN = re.compile(r"[A-Za-z]{3,}")
 
 def test_rison_encodes_list_queries() -> None:
     query = {"filters": [{"col": "slice_name", "opr": "eq", "value": "最大阵风 (it's!)"}], "page_size": 100}
-    assert superset.rison(query) == (
+    assert rison(query) == (
         "('filters':!(('col':'slice_name','opr':'eq','value':'最大阵风 (it!'s!!)')),'page_size':100)"
     )
-    assert superset.rison([True, False, None]) == "!(!t,!f,!n)"
+    assert rison([True, False, None]) == "!(!t,!f,!n)"
 
 
 def test_assets_have_fixed_unique_uuids_and_bilingual_titles() -> None:
@@ -77,7 +81,7 @@ def test_bundle_fills_the_uri_only_in_the_database_file(settings: Settings) -> N
     assert "edp_superset_assets/metadata.yaml" in files
     database_file = "edp_superset_assets/databases/haicheng_edp_warehouse.yaml"
     database = yaml.safe_load(files.pop(database_file))
-    assert database["sqlalchemy_uri"] == superset.reader_superset_uri(settings, masked=False)
+    assert database["sqlalchemy_uri"] == reader_superset_uri(settings, masked=False)
     assert database["sqlalchemy_uri"].startswith(f"postgresql+psycopg2://edp_reader:{password}@")
     assert all(password not in text for text in files.values())
     # The committed file is untouched.
@@ -95,7 +99,7 @@ def test_bundle_refuses_a_committed_uri(settings: Settings, tmp_path: Path) -> N
 
 
 def test_config_keeps_secrets_out(settings: Settings) -> None:
-    config = superset.write_config(settings).read_text(encoding="utf-8")
+    config = write_config(settings).read_text(encoding="utf-8")
     assert generated_secret(settings, "superset_secret_key") not in config
     assert f"sqlite:///{settings.home_dir / 'superset' / 'superset.db'}" in config
     assert 'BABEL_DEFAULT_LOCALE = "zh"' in config
@@ -115,4 +119,4 @@ def test_failed_command_reports_its_log_tail(tmp_path: Path) -> None:
     log = tmp_path / "superset.log"
     cmd = [sys.executable, "-c", "print('boom: metadata locked'); raise SystemExit(3)"]
     with pytest.raises(superset.SupersetError, match=r"exit 3[\s\S]*boom: metadata locked"):
-        superset._run_logged(cmd, log)
+        run_logged(cmd, log)

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from edp.secrets import generated_secret
-from edp.serve.superset import server as superset
+from edp.serve import superset
+from edp.serve.superset import server
+from edp.serve.superset.client import admin_client, rison
 from edp.settings import Settings
 from edp.storage import warehouse
 
@@ -80,11 +82,11 @@ def _assert_figures_match_the_mart(settings: Settings, url: str) -> None:
 
 
 def _assert_single_copies(settings: Settings, url: str) -> None:
-    with superset.admin_client(settings, url) as client:
+    with admin_client(settings, url) as client:
         dashboards = client.find("dashboard", "dashboard_title", superset.DASHBOARD_TITLE, ["id"])
-        charts = client.get("/api/v1/chart/", params={"q": superset.rison({"page_size": 100})})
+        charts = client.get("/api/v1/chart/", params={"q": rison({"page_size": 100})})
         databases = client.find("database", "database_name", superset.DATABASE_NAME, ["id"])
-        datasets = client.get("/api/v1/dataset/", params={"q": superset.rison({"page_size": 100})})
+        datasets = client.get("/api/v1/dataset/", params={"q": rison({"page_size": 100})})
     assert len(dashboards) == 1
     assert charts["count"] == 3
     assert len(databases) == 1
@@ -120,9 +122,9 @@ def test_provision_end_to_end(settings: Settings) -> None:
         _assert_figures_match_the_mart(settings, url)
 
         # Again: same server, same objects, updated in place rather than duplicated.
-        server = superset._read_pidfile(settings)
+        running = server._read_pidfile(settings)
         second = superset.provision(settings)
-        assert superset._read_pidfile(settings) == server
+        assert server._read_pidfile(settings) == running
         assert second == first
         _assert_single_copies(settings, url)
         _assert_no_secret_on_disk(settings)
@@ -130,4 +132,4 @@ def test_provision_end_to_end(settings: Settings) -> None:
         stopped = superset.stop_server(settings)
     assert stopped
     assert superset.stop_server(settings) is False
-    assert not superset._healthy(url)
+    assert not server._healthy(url)

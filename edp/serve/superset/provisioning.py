@@ -1,0 +1,57 @@
+"""Step 7: ``provision``, every step in order; each is idempotent, so running it again updates in place."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import yaml
+
+from edp.serve.superset.assets import DATABASE_NAME, asset_inventory, import_assets
+from edp.serve.superset.client import SupersetClient, admin_client
+from edp.serve.superset.config import write_config
+from edp.serve.superset.environment import ensure_environment
+from edp.serve.superset.metadata import init_metadata
+from edp.serve.superset.paths import ASSETS_DIR
+from edp.serve.superset.reader_role import ensure_reader_role
+from edp.serve.superset.server import start_server
+from edp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _listed(client: SupersetClient, resource: str, title_col: str, titles: list[str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for title in titles:
+        for item in client.find(resource, title_col, title, ["id", title_col]):
+            found.append({"id": item["id"], "title": item[title_col]})
+    return found
+
+
+def provision(settings: Settings) -> dict[str, Any]:
+    """Set up (or update) Superset end to end; safe to run again.
+
+    Returns ``{"url", "dashboard_url", "database", "dashboards", "charts"}``,
+    the last two as ``[{"id", "title"}]`` listed back from the API.
+    """
+    started = time.monotonic()
+    ensure_environment(settings)
+    write_config(settings)
+    init_metadata(settings)
+    ensure_reader_role(settings)
+    url = start_server(settings)
+    inventory = asset_inventory()
+    with admin_client(settings, url) as client:
+        import_assets(client, settings)
+        dashboards = _listed(client, "dashboard", "dashboard_title", [d["title"] for d in inventory["dashboards"]])
+        charts = _listed(client, "chart", "slice_name", [c["title"] for c in inventory["charts"]])
+    slug = yaml.safe_load(next((ASSETS_DIR / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))["slug"]
+    log.info("Superset provisioned at %s in %.1fs", url, time.monotonic() - started)
+    return {
+        "url": url,
+        "dashboard_url": f"{url}/superset/dashboard/{slug}/",
+        "database": DATABASE_NAME,
+        "dashboards": dashboards,
+        "charts": charts,
+    }
