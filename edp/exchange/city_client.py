@@ -104,7 +104,9 @@ class ExchangeClient:
             "Content-Type": "application/json; charset=utf-8",
         }
 
-    def _once(self, method: str, path: str, body: bytes, extra: dict[str, str], params: dict[str, str] | None):
+    def _once(
+        self, method: str, path: str, body: bytes, extra: dict[str, str], params: dict[str, str] | None
+    ) -> httpx.Response:
         self.requests += 1
         headers = {**self._headers(method, path, body), **extra}
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -221,7 +221,8 @@ def diff_to_outbox(settings: Settings, spec: Exchanged) -> dict[str, int]:
                 {"d": spec.dataset},
             )
         }
-        new_rows = []
+        # (record_id, version, op, data as JSON — none for a delete, content_sha256)
+        new_rows: list[tuple[str, int, str, str | None, str]] = []
         for record_id, data in current.items():
             digest = hashlib.sha256(canonical_json(data)).hexdigest()
             prev = latest.get(record_id)
@@ -298,7 +299,7 @@ def pack(settings: Settings, spec: Exchanged, now: datetime | None = None) -> li
             ),
             {"d": spec.dataset},
         ).all()
-        seq = conn.execute(
+        seq: int = conn.execute(
             sa.text("select coalesce(max(seq), 0) from sync.batches where dataset=:d"), {"d": spec.dataset}
         ).scalar_one()
         stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%dT%H%M")
@@ -375,13 +376,17 @@ def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> di
     """Send every stored batch not yet acknowledged, oldest first."""
     stats = {"sent": 0, "acked_by_lookup": 0, "records": 0}
     with engine(settings).connect() as conn:
-        todo = conn.execute(
-            sa.text(
-                "select batch_id, body, attempts, status from sync.batches where dataset=:d and status<>'acked' "
-                "order by seq"
-            ),
-            {"d": dataset},
-        ).all()
+        todo: Sequence[tuple[str, bytes, int, str]] = (
+            conn.execute(
+                sa.text(
+                    "select batch_id, body, attempts, status from sync.batches where dataset=:d and status<>'acked' "
+                    "order by seq"
+                ),
+                {"d": dataset},
+            )
+            .tuples()
+            .all()
+        )
     for batch_id, body, attempts, status in todo:
         if attempts > 0 and status == "sending":
             # A previous try may have been stored by the city: ask before resending.

@@ -14,8 +14,9 @@ import io
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
+import psycopg
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -38,7 +39,7 @@ class BatchIntegrityError(EdpError):
 def dataset_from_manifest(m: Manifest) -> Dataset:
     fields = tuple(Field(c["name"], c["type"], c.get("required", False), c.get("pii", False)) for c in m.schema)
     extra = {"replace_by": m.replace_by} if m.replace_by else {}
-    mode = "snapshot" if m.mode == "snapshot" else "incremental"
+    mode: Literal["incremental", "snapshot"] = "snapshot" if m.mode == "snapshot" else "incremental"
     return Dataset(m.source, m.dataset, m.dataset, fields, tuple(m.primary_key), mode=mode, extra=extra)
 
 
@@ -80,7 +81,9 @@ def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, data: bytes) -> tuple
     lineage = (m.batch_id, datetime.fromisoformat(m.extracted_at), m.source)
     load_cols = [*names, "_batch_id", "_extracted_at", "_source"]
     conn.execute(sa.text(f'create temp table _edp_load (like raw."{ds.table}") on commit drop'))
-    dbapi = conn.connection.dbapi_connection
+    dbapi = conn.connection.driver_connection
+    if not isinstance(dbapi, psycopg.Connection):  # COPY … FROM STDIN below is psycopg 3's API
+        raise TypeError(f"the warehouse engine must use psycopg 3, not {type(dbapi).__name__}")
     copy_cols = ", ".join(f'"{n}"' for n in load_cols)
     with dbapi.cursor() as cur, cur.copy(f"copy _edp_load ({copy_cols}) from stdin") as copy:
         for row in table.select(names).to_pylist():

@@ -185,7 +185,9 @@ def dataset_status(settings: Settings, datasets: list[str] | None = None) -> dic
 
     ensure_audit(settings)
     with engine(settings).connect() as c:
-        found = dict(c.execute(sa.text("select dataset, status from audit.dataset_status")).tuples().all())
+        found: dict[str, str] = dict(
+            c.execute(sa.text("select dataset, status from audit.dataset_status")).tuples().all()
+        )
     names = datasets if datasets is not None else sorted(set(SUITES) | set(found))
     return {name: found.get(name, "unchecked") for name in names}
 

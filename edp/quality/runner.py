@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
     from great_expectations.data_context import AbstractDataContext
     from great_expectations.datasource.fluent import SQLDatasource
+    from great_expectations.datasource.fluent.sql_datasource import QueryAsset, TableAsset
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +269,7 @@ def _checkpoint(
     import great_expectations as gx
 
     schema, table = entry.schema_table
+    asset: TableAsset | QueryAsset
     if entry.query is None:
         asset = source.add_table_asset(entry.dataset, table_name=table, schema_name=schema)
     else:
@@ -295,6 +297,8 @@ def _outcomes(
 
 def _outcome(settings: Settings, entry: Suite, suite: str, r: ExpectationValidationResult) -> Outcome:
     config = r.expectation_config
+    if config is None:  # GX sets it on every result of a suite it validated
+        raise ValueError(f"{entry.dataset}: GX returned a result without its expectation")
     meta = config.meta or {}
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
     result = r.result or {}

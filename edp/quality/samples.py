@@ -59,13 +59,13 @@ def unexpected_rows(settings: Settings, suite: Suite, query: str) -> tuple[list[
                 .mappings()]  # fmt: skip
         batches: list[str] = []
         if rows and BATCH_COLUMN in rows[0]:
-            found = c.execute(
+            found: sa.ScalarResult[Any] = c.execute(
                 as_text(
                     f"select distinct {BATCH_COLUMN} from ({sql}) as unexpected "
                     f"where {BATCH_COLUMN} is not null order by 1 limit {MAX_BATCHES}"
                 )
-            )
-            batches = [str(b) for b in found.scalars()]
+            ).scalars()
+            batches = [str(b) for b in found]
     return [mask_row(r, suite.pii_columns) for r in rows], batches
 
 

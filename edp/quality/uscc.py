@@ -31,7 +31,7 @@ def verdict(code: str) -> tuple[bool, str | None]:
     try:
         compact = uscc.validate(code)
     except ValidationError as exc:
-        return False, exc.message
+        return False, str(exc)  # the subclass's message: stdnum raises them without arguments
     if compact != code:
         return False, f"not in compact form (would be {compact})"
     return True, None
@@ -49,7 +49,7 @@ def refresh(settings: Settings, suites: Iterable[Suite]) -> int:
             ):
                 continue  # an unreadable table is the run's finding, not this step's
             for column in suite.credit_code_columns:
-                codes = c.execute(
+                codes: sa.ScalarResult[str] = c.execute(
                     sa.text(
                         f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null '
                         f'and "{column}" not in (select code from audit.credit_codes)'

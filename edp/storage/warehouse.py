@@ -100,7 +100,7 @@ def _conn_for(url: str | None, home: str) -> Conn:
         return _parse_conn(url)
     from edp.settings import Settings as _S
 
-    return _embedded_conn(_S(home=home))
+    return _embedded_conn(_S(home=Path(home)))
 
 
 def connection_info(settings: Settings) -> Conn:
