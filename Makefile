@@ -32,9 +32,10 @@ test: install ## run the whole test suite
 test-fast: ## unit tests only
 	$(RUN) pytest -m "not integration"
 
-lint: ## ruff
+lint: ## ruff and mypy (edp, connectors, dags: see [tool.mypy] in pyproject.toml)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 
 format: ## ruff format
 	$(RUN) ruff format .
