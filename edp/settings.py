@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
 
+    def home_subdir(self, *parts: str) -> Path:
+        """``$EDP_HOME/<parts>``, created if missing (dbt, GX, Airflow, pg, a source's work folder)."""
+        path = self.home_dir.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     @property
     def lake(self) -> str:
         return self.lake_url or (self.home_dir / "lake").resolve().as_uri()

@@ -28,8 +28,7 @@ def pii_key(settings: Settings) -> bytes:
 
 def source_context(settings: Settings, name: str) -> SourceContext:
     cfg = settings.source(name)
-    work = settings.home_dir / "work" / name
-    work.mkdir(parents=True, exist_ok=True)
+    work = settings.home_subdir("work", name)
     return SourceContext(
         name=name,
         url=source_url(settings, name),

@@ -24,8 +24,7 @@ class AirflowRunError(ToolFailed):
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
-    home = settings.home_dir / "airflow"
-    home.mkdir(parents=True, exist_ok=True)
+    home = settings.home_subdir("airflow")
     env = dict(os.environ)
     env.update(
         {

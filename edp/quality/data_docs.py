@@ -37,9 +37,7 @@ INDEX_RESULTS_LIMIT = 200
 
 
 def gx_home(settings: Settings) -> Path:
-    path = settings.home_dir / "gx"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return settings.home_subdir("gx")
 
 
 def site_dir(settings: Settings) -> Path:

@@ -62,8 +62,7 @@ class Conn:
 def _embedded_conn(settings: Settings) -> Conn:
     import pgserver
 
-    pgdata = settings.home_dir / "pg"
-    pgdata.mkdir(parents=True, exist_ok=True)
+    pgdata = settings.home_subdir("pg")
     # cleanup_mode=None: the server outlives this process on purpose.
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     base = make_url(server.get_uri())

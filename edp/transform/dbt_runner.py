@@ -130,9 +130,7 @@ class DbtResult:
 
 def dbt_dir(settings: Settings) -> Path:
     """``$EDP_HOME/dbt``: target/, logs/ and the output of every command."""
-    path = settings.home_dir / "dbt"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return settings.home_subdir("dbt")
 
 
 def target_path(settings: Settings) -> Path:
