@@ -3,7 +3,7 @@
 The connector only lists and reads: it never deletes, renames or edits what the
 bureau dropped (police.md). A directory may be given as a plain path or as a
 ``file://`` URL (an SFTP mount is a directory); ``s3://bucket/prefix`` is read
-through the ``minio`` client like the lake (``edp.storage.lake``).
+through the ``minio`` client like the lake (both are ``edp.storage.s3`` locations).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from connectors.http import SourceUnavailable
+from edp.storage.s3 import S3Location, split_endpoint
 
 
 class Drop(Protocol):
@@ -50,19 +51,8 @@ class DirectoryDrop:
             raise SourceUnavailable(f"police: cannot read {self.root / name}: {exc}") from None
 
 
-class S3Drop:
+class S3Drop(S3Location):
     """Objects directly under ``s3://bucket/prefix/`` (not in sub-prefixes)."""
-
-    def __init__(self, bucket: str, prefix: str, endpoint: str, access_key: str, secret_key: str, secure: bool) -> None:
-        from minio import Minio
-
-        self.bucket = bucket
-        self.prefix = prefix.strip("/")
-        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
-
-    def _name(self, name: str) -> str:
-        return f"{self.prefix}/{name}" if self.prefix else name
 
     def names(self) -> list[str]:
         from minio.error import MinioException
@@ -85,11 +75,7 @@ class S3Drop:
             raise SourceUnavailable(f"police: cannot read {self.uri}/{name}: {exc.code}") from None
         except (MinioException, OSError) as exc:
             raise SourceUnavailable(f"police: cannot read {self.uri}/{name}: {exc}") from None
-        try:
-            return resp.read()
-        finally:
-            resp.close()
-            resp.release_conn()
+        return self._body(resp)
 
 
 def open_drop(
@@ -99,9 +85,7 @@ def open_drop(
     if parts.scheme == "s3":
         if not endpoint:
             raise ValueError("police: an s3:// drop needs the option 'endpoint' (host:port or http(s)://host:port)")
-        if "://" in endpoint:
-            ep = urlsplit(endpoint)
-            secure, endpoint = ep.scheme == "https", ep.netloc
+        endpoint, secure = split_endpoint(endpoint, secure)
         return S3Drop(parts.netloc, parts.path, endpoint, access_key, secret_key, secure)
     if parts.scheme == "file":
         return DirectoryDrop(Path(unquote(parts.path)))

@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from edp.settings import Settings
+from edp.storage.s3 import S3Location, split_endpoint
 
 
 class Lake(Protocol):
@@ -78,33 +79,20 @@ class LocalLake:
         self._path(key).unlink(missing_ok=True)
 
 
-class S3Lake:
+class S3Lake(S3Location):
     """S3 protocol through the ``minio`` client (MinIO in production)."""
 
     def __init__(self, bucket: str, prefix: str, endpoint: str, access_key: str, secret_key: str, secure: bool) -> None:
-        from minio import Minio
-
-        self.bucket = bucket
-        self.prefix = prefix.strip("/")
-        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
+        super().__init__(bucket, prefix, endpoint, access_key, secret_key, secure)
         if not self.client.bucket_exists(bucket):
             self.client.make_bucket(bucket)
-
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}/{key}" if self.prefix else key
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         self.client.put_object(self.bucket, self._name(key), io.BytesIO(data), len(data), content_type=content_type)
         return f"{self.uri}/{key}"
 
     def get_bytes(self, key: str) -> bytes:
-        resp = self.client.get_object(self.bucket, self._name(key))
-        try:
-            return resp.read()
-        finally:
-            resp.close()
-            resp.release_conn()
+        return self._body(self.client.get_object(self.bucket, self._name(key)))
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error
@@ -134,12 +122,7 @@ def open_lake(settings: Settings) -> Lake:
     if parts.scheme == "s3":
         if not settings.s3_endpoint:
             raise ValueError("EDP_LAKE_URL is s3://… but EDP_S3_ENDPOINT is not set")
-        endpoint = settings.s3_endpoint
-        secure = settings.s3_secure
-        if "://" in endpoint:
-            ep = urlsplit(endpoint)
-            secure = ep.scheme == "https"
-            endpoint = ep.netloc
+        endpoint, secure = split_endpoint(settings.s3_endpoint, settings.s3_secure)
         return S3Lake(
             bucket=parts.netloc,
             prefix=parts.path,
