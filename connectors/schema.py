@@ -62,6 +62,12 @@ class Field:
     description: str = ""
 
 
+# 所属辖区代码: the column the weather stations, the police files and the bureau's
+# division facts all key on (one of 海城市's 12-digit division codes).
+DIVISION_CODE_DESCRIPTION = "所属辖区代码 12-digit division code"
+DIVISION_CODE = Field("division_code", "text", required=True, description=DIVISION_CODE_DESCRIPTION)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """What a source offers: its fields, key and how it is read."""

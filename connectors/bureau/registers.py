@@ -86,6 +86,10 @@ def dataset(reg: Register) -> Dataset:
 
 
 C = Column
+# Columns several registers share, headed alike in the bureau's templates.
+_DIVISION = C("所属辖区代码", "division_code", "code", "12-digit division code")
+_LON_LAT = (C("经度", "lon", "float", "longitude, CGCS2000"), C("纬度", "lat", "float", "latitude, CGCS2000"))
+_PHONE = C("联系电话", "phone", "phone", "contact phone (personal information)")
 REGISTERS: tuple[Register, ...] = (
     Register(
         "material_stock",
@@ -95,10 +99,9 @@ REGISTERS: tuple[Register, ...] = (
             C("储备库编号", "depot_code", "code", "depot number", required=True),
             C("储备库名称", "depot_name", description="depot name"),
             C("级别", "depot_level", description="level: 市级 / 镇级 / 社区 / 协议代储"),
-            C("所属辖区代码", "division_code", "code", "12-digit division code"),
+            _DIVISION,
             C("地址", "address", description="address"),
-            C("经度", "lon", "float", "longitude, CGCS2000"),
-            C("纬度", "lat", "float", "latitude, CGCS2000"),
+            *_LON_LAT,
             C("物资编码", "material_code", "code", "7-digit GB/T 38565-2020 material code", required=True),
             C("物资名称", "material_name", description="material name"),
             C("规格型号", "spec", description="specification / model"),
@@ -122,11 +125,10 @@ REGISTERS: tuple[Register, ...] = (
             C("人数", "member_count", "int", "members"),
             C("主要装备", "main_equipment", description="main equipment"),
             C("驻地", "base_address", description="base"),
-            C("所属辖区代码", "division_code", "code", "12-digit division code"),
-            C("经度", "lon", "float", "longitude, CGCS2000"),
-            C("纬度", "lat", "float", "latitude, CGCS2000"),
+            _DIVISION,
+            *_LON_LAT,
             C("负责人", "leader", "name", "team leader (personal information)"),
-            C("联系电话", "phone", "phone", "contact phone (personal information)"),
+            _PHONE,
         ),
         ("team_code",),
     ),
@@ -143,11 +145,10 @@ REGISTERS: tuple[Register, ...] = (
             C("最大储存量(t)", "max_storage_t", "float", "maximum storage (t)"),
             C("从业人员数", "employee_count", "int", "employees"),
             C("地址", "address", description="address"),
-            C("所属辖区代码", "division_code", "code", "12-digit division code"),
-            C("经度", "lon", "float", "longitude, CGCS2000"),
-            C("纬度", "lat", "float", "latitude, CGCS2000"),
+            _DIVISION,
+            *_LON_LAT,
             C("安全负责人", "safety_officer", "name", "person responsible for safety (personal information)"),
-            C("联系电话", "phone", "phone", "contact phone (personal information)"),
+            _PHONE,
             C("最近检查日期", "last_inspection_date", "date", "last inspection date"),
         ),
         ("credit_code",),

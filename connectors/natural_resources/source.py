@@ -68,6 +68,9 @@ class IncompleteSnapshot(DataRejected):
     """
 
 
+_XZQH = Field("xzqh", "text", description="所属乡镇 12-digit division code")
+
+
 def _geometry_fields() -> tuple[Field, ...]:
     return (
         Field("feature_id", "text", description="要素标识 WFS feature id (e.g. hazard_points.12)"),
@@ -94,7 +97,7 @@ HAZARD_POINTS = Dataset(
         Field("wxrs", "int", description="威胁人数 people threatened"),
         Field("wxhs", "int", description="威胁户数 households threatened"),
         Field("wxcc", "float", description="威胁财产 property threatened (万元, 10k CNY)"),
-        Field("xzqh", "text", description="所属乡镇 12-digit division code"),
+        _XZQH,
         Field("cun", "text", description="村 village"),
         Field("fzcs", "text", description="防治措施 measure: 监测, 搬迁避让, 工程治理, 已销号"),
         Field(
@@ -126,7 +129,7 @@ MINING_RIGHTS = Dataset(
         Field("kcfs", "text", description="开采方式 mining method: 露天 open-pit / 地下 underground"),
         Field("yxqq", "date", description="有效期起 valid from"),
         Field("yxqz", "date", description="有效期止 valid until"),
-        Field("xzqh", "text", description="所属乡镇 12-digit division code"),
+        _XZQH,
         Field("zt", "text", description="状态 status: 有效 valid / 过期 expired / 注销 cancelled"),
         *_geometry_fields(),
     ),
@@ -145,7 +148,7 @@ SHELTERS = Dataset(
         Field("lb", "text", description="类别 class (GB 21734): Ⅰ类 ≥ 30 days, Ⅱ类 10–30 days, Ⅲ类 < 10 days"),
         Field("mj", "float", description="有效避难面积 effective area (m²)"),
         Field("rnrs", "int", description="容纳人数 capacity (people)"),
-        Field("xzqh", "text", description="所属乡镇 12-digit division code"),
+        _XZQH,
         Field("dz", "text", description="地址 address"),
         *_geometry_fields(),
     ),

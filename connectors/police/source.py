@@ -78,7 +78,7 @@ from connectors.police.parse import (
     rejection_record,
     row_record,
 )
-from connectors.schema import LOCAL_TZ, Dataset, Field, FieldError
+from connectors.schema import DIVISION_CODE, LOCAL_TZ, Dataset, Field, FieldError
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,13 @@ _FILE_FIELDS = (
     Field("report_date", "date", required=True, description="报送日期 the day of the file (its YYYYMMDD)"),
     Field("source_file", "text", required=True, description="来源文件 the bureau's file name"),
 )
+_CATEGORY = (
+    Field("category_code", "text", required=True, description="警情类别代码 the bureau's alarm category"),
+    Field("category_name", "text", description="警情类别名称 category name"),
+)
 _ROW = Field("source_row", "int", description="文件行号 data row number in the file (header excluded)")
 _PLACE = (
-    Field("division_code", "text", required=True, description="所属辖区代码 12-digit division code"),
+    DIVISION_CODE,
     Field("lon", "float", description="经度 longitude, CGCS2000 (NULL when missing)"),
     Field("lat", "float", description="纬度 latitude, CGCS2000 (NULL when missing)"),
     Field("coord_status", "text", description="坐标状态 ok | swapped (fixed) | missing | out_of_area"),
@@ -119,8 +123,7 @@ ALARMS = Dataset(
         *_personal("caller_id", "报警人证件号码"),
         Field("address", "text", description="事发地址 address of the incident"),
         *_PLACE,
-        Field("category_code", "text", required=True, description="警情类别代码 the bureau's alarm category"),
-        Field("category_name", "text", description="警情类别名称 category name"),
+        *_CATEGORY,
         Field("summary", "text", description="简要警情 short description"),
         Field("dispatch_unit", "text", description="处警单位 responding unit"),
         Field("dispatched_at", "timestamptz", description="派警时间 dispatched at"),
@@ -139,9 +142,8 @@ ALARM_DAILY_COUNTS = Dataset(
     title="非应急警情日统计 daily counts of the other 110 alarms",
     primary_key=("report_date", "category_code", "division_code"),
     fields=(
-        Field("category_code", "text", required=True, description="警情类别代码 the bureau's alarm category"),
-        Field("category_name", "text", description="警情类别名称 category name"),
-        Field("division_code", "text", required=True, description="所属辖区代码 12-digit division code"),
+        *_CATEGORY,
+        DIVISION_CODE,
         Field("alarm_count", "int", required=True, description="接警数 distinct alarms that day"),
         *_FILE_FIELDS,
     ),

@@ -25,7 +25,12 @@ SOURCE = "transport"
 
 _UPDATED = Field("updated_at", "timestamptz", required=True, description="更新时间 last change at the bureau")
 _DELETED = Field("deleted", "bool", description="已删除 true: the bureau withdrew the record (tombstone)")
-_DIVISION = "所在区划代码 12-digit division code"
+_DIVISION = Field("division_code", "text", description="所在区划代码 12-digit division code")
+_PLACE = (
+    Field("lon", "float", description="经度 longitude"),
+    Field("lat", "float", description="纬度 latitude"),
+    _DIVISION,
+)
 
 ROAD_EVENTS = Dataset(
     source=SOURCE,
@@ -45,9 +50,7 @@ ROAD_EVENTS = Dataset(
         Field("stake_from", "text", description="起点桩号 start stake (K123+450)"),
         Field("stake_to", "text", description="止点桩号 end stake (K123+450)"),
         Field("direction", "text", description="方向 direction"),
-        Field("lon", "float", description="经度 longitude"),
-        Field("lat", "float", description="纬度 latitude"),
-        Field("division_code", "text", description=_DIVISION),
+        *_PLACE,
         Field("start_time", "timestamptz", description="开始时间 start"),
         Field("expected_end", "timestamptz", description="预计结束 expected end"),
         Field("actual_end", "timestamptz", description="实际结束 actual end"),
@@ -74,9 +77,7 @@ BRIDGES = Dataset(
         Field("tech_grade", "int", description="技术状况等级 condition grade 1–5 (JTG/T H21; 4 poor, 5 dangerous)"),
         Field("last_inspection", "date", description="最近检测日期 last inspection"),
         Field("manager", "text", description="管养单位 managing organisation (not a person)"),
-        Field("lon", "float", description="经度 longitude"),
-        Field("lat", "float", description="纬度 latitude"),
-        Field("division_code", "text", description=_DIVISION),
+        *_PLACE,
         _UPDATED,
         _DELETED,
     ),
@@ -95,7 +96,7 @@ HAZMAT_CARRIERS = Dataset(
         Field("scope", "json", description="经营范围 GB 6944 classes allowed (list)"),
         Field("vehicle_count", "int", description="车辆数 vehicles"),
         Field("address", "text", description="地址 address"),
-        Field("division_code", "text", description=_DIVISION),
+        _DIVISION,
         _UPDATED,
         _DELETED,
     ),

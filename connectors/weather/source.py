@@ -27,7 +27,7 @@ import httpx
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import MAX_BODY, BodyTooLarge, HttpClient, SourceRejected, SourceUnavailable
-from connectors.schema import LOCAL_TZ, Dataset, Field, parse_time
+from connectors.schema import DIVISION_CODE, LOCAL_TZ, Dataset, Field, parse_time
 from connectors.weather import cap as weather_cap
 from connectors.weather.cap import WARNINGS, CapRefused, FeedEntry
 
@@ -37,6 +37,8 @@ SOURCE = "weather"
 MISSING = 999999  # the bureau's "no value"
 MAX_WINDOW = timedelta(days=7)
 
+_STATION_ID = Field("station_id", "text", required=True, description="站号 station id")
+
 STATIONS = Dataset(
     source=SOURCE,
     name="stations",
@@ -44,12 +46,12 @@ STATIONS = Dataset(
     mode="snapshot",
     primary_key=("station_id",),
     fields=(
-        Field("station_id", "text", required=True, description="站号 station id"),
+        _STATION_ID,
         Field("name", "text", description="站名 name"),
         Field("lon", "float", description="经度 longitude, CGCS2000"),
         Field("lat", "float", description="纬度 latitude, CGCS2000"),
         Field("altitude_m", "float", description="海拔 altitude (m)"),
-        Field("division_code", "text", required=True, description="所属辖区代码 12-digit division code"),
+        DIVISION_CODE,
         Field("kind", "text", description="national | regional"),
         Field("active", "bool", description="在用 in use"),
     ),
@@ -73,7 +75,7 @@ OBSERVATIONS = Dataset(
     mode="incremental",
     primary_key=("station_id", "obs_time"),
     fields=(
-        Field("station_id", "text", required=True, description="站号 station id"),
+        _STATION_ID,
         Field("obs_time", "timestamptz", required=True, description="观测时间 the hour the values describe"),
         *(Field(name, "float", description=desc) for name, desc in _MEASURES),
         Field("qc", "int", description="质控码 0 checked, 1 suspect, 2 wrong, 9 missing"),
