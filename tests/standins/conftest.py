@@ -1,9 +1,9 @@
-"""Fixtures for the sandbox stand-in tests: pinned clocks, servers on free ports, a signing client."""
+"""Fixtures for the stand-in tests: a pinned clock, weather and Anshan servers on free ports, a signing client."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,9 @@ import pytest
 from standins.anshan import create_app as create_anshan_app
 from standins.anshan.auth import signed_headers
 from standins.common.timefmt import CST
-from standins.server import RunningServer, run_in_thread
 from standins.weather import create_app as create_weather_app
+
+from tests.support.standin_servers import StandinServers
 
 # Test-only credentials.
 WEATHER_KEY = "test-weather-key"
@@ -41,23 +42,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def servers() -> Iterator[list[RunningServer]]:
-    started: list[RunningServer] = []
-    yield started
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def weather(servers: list[RunningServer], clock: ManualClock) -> Callable[..., httpx.Client]:
+def weather(standin_servers: StandinServers, clock: ManualClock) -> Callable[..., httpx.Client]:
     """``weather(**create_app kwargs)`` -> client on a fresh server (clock pinned unless given)."""
 
     def start(**kwargs: Any) -> httpx.Client:
         kwargs.setdefault("api_key", WEATHER_KEY)
         kwargs.setdefault("clock", clock)
-        server = run_in_thread(create_weather_app(**kwargs))
-        servers.append(server)
-        return httpx.Client(base_url=server.url, timeout=30, trust_env=False)
+        return standin_servers.client(standin_servers.start(create_weather_app(**kwargs)))
 
     return start
 
@@ -98,7 +89,7 @@ class AnshanClient:
 
 
 @pytest.fixture
-def anshan(servers: list[RunningServer], clock: ManualClock, tmp_path: Path) -> Callable[..., AnshanClient]:
+def anshan(standin_servers: StandinServers, clock: ManualClock, tmp_path: Path) -> Callable[..., AnshanClient]:
     """``anshan(**create_app kwargs)`` -> signing client on a fresh server (state in tmp_path)."""
 
     def start(**kwargs: Any) -> AnshanClient:
@@ -106,8 +97,7 @@ def anshan(servers: list[RunningServer], clock: ManualClock, tmp_path: Path) -> 
         kwargs.setdefault("app_secret", ANSHAN_SECRET)
         kwargs.setdefault("state_dir", tmp_path / "anshan")
         kwargs.setdefault("clock", clock)
-        server = run_in_thread(create_anshan_app(**kwargs))
-        servers.append(server)
+        server = standin_servers.start(create_anshan_app(**kwargs))
         client = AnshanClient(server.url, kwargs["clock"])
         client.server = server  # type: ignore[attr-defined]
         return client

@@ -1,25 +1,28 @@
-"""Fixtures for the water source and its stand-in: an SL 323 database of its own per test, on MariaDB and PostgreSQL.
+"""The water bureau's SL 323 database, of each test's own, on MariaDB and PostgreSQL.
 
 The stand-in's database is separate from the warehouse database the
-``settings`` fixture creates. Servers: MariaDB at 127.0.0.1:3306 (root, no
-password) and PostgreSQL at 127.0.0.1:5432 (postgres, trust); a test whose
-server is not reachable is skipped, naming the server.
+``settings`` fixture creates. ``dbms`` runs a test once per server (see
+:mod:`tests.support.databases`); a test whose server is not reachable is
+skipped, naming the server. ``sl323_database`` is the same database on the
+PostgreSQL server alone, for tests that need the water bureau as one source
+among others.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from standins.water import create_database, drop_database, populate
 
 from edp.settings import Settings
+from tests.support.databases import MARIADB_URL, PG_ADMIN_URL, reachable
+from tests.support.sources import point_at
 
 CST = timezone(timedelta(hours=8))
 # In the main flood season (0601-0915), so 岔沟水库 is compared with its main-season limit.
@@ -27,30 +30,23 @@ NOW = datetime(2026, 7, 29, 10, 30, tzinfo=CST)
 SEED = 11
 SCALE = 0.15
 
-SERVERS = {
-    "mariadb": os.environ.get("EDP_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/"),
-    "postgresql": os.environ.get("EDP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-}
-_reachable: dict[str, bool] = {}
+SERVERS = {"mariadb": MARIADB_URL, "postgresql": PG_ADMIN_URL}
 
 
-def _reachable_server(name: str) -> bool:
-    if name not in _reachable:
-        url = sa.make_url(SERVERS[name])
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 3}, poolclass=sa.NullPool)
-        try:
-            with engine.connect():
-                _reachable[name] = True
-        except Exception:
-            _reachable[name] = False
-        finally:
-            engine.dispose()
-    return _reachable[name]
+@contextmanager
+def sl323_database(prefix: str = "sl323_test", server_url: str = PG_ADMIN_URL) -> Iterator[str]:
+    """A fresh, empty database ``<prefix>_<uuid>`` on ``server_url``, dropped afterwards; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
 
 
 @pytest.fixture(params=sorted(SERVERS))
 def dbms(request: pytest.FixtureRequest) -> str:
-    if not _reachable_server(request.param):
+    if not reachable(SERVERS[request.param]):
         pytest.skip(f"{request.param} server {SERVERS[request.param]} is not reachable")
     return request.param
 
@@ -63,10 +59,8 @@ def server_url(dbms: str) -> str:
 @pytest.fixture
 def sl323(server_url: str) -> Iterator[str]:
     """A fresh, empty database ``sl323_test_<uuid>``; its URL (explicit empty password)."""
-    name = f"sl323_test_{uuid.uuid4().hex[:12]}"
-    url = create_database(server_url, name)
-    yield url
-    drop_database(server_url, name)
+    with sl323_database(server_url=server_url) as url:
+        yield url
 
 
 @dataclass
@@ -86,5 +80,4 @@ class WaterEnv:
 def water(settings: Settings, sl323: str, monkeypatch: pytest.MonkeyPatch) -> WaterEnv:
     """The stand-in filled up to NOW; the platform pointed at it."""
     info = populate(sl323, seed=SEED, scale=SCALE, now=NOW)
-    monkeypatch.setenv("EDP_SOURCE_WATER_URL", sl323)
-    return WaterEnv(Settings(), sl323, info)
+    return WaterEnv(point_at(monkeypatch, "water", sl323), sl323, info)

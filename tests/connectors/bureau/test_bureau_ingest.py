@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,9 @@ from edp.orchestration.pipeline import ingest
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.warehouse import engine
+from tests.support.platform_scan import clear_values_found
+from tests.support.sources import point_at
+from tests.support.warehouse import count, rows
 
 pytestmark = pytest.mark.integration
 UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -27,24 +29,23 @@ DATASETS = ("material_stock", "rescue_teams", "chemical_enterprises", "safety_ha
 
 
 @pytest.fixture
-def inbox(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Path]]:
+def inbox(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Path]:
     folder = tmp_path / "inbox"
     folder.mkdir()
-    monkeypatch.setenv("EDP_SOURCE_BUREAU_URL", folder.as_uri())
-    yield Settings(), folder
+    return point_at(monkeypatch, "bureau", folder.as_uri()), folder
 
 
-def rows_in(s: Settings, count, dataset: str) -> int:
+def rows_in(s: Settings, dataset: str) -> int:
     return count(s, f"select count(*) from raw.bureau__{dataset}")
 
 
-def test_ingest_twice_adds_nothing_and_a_new_version_adds_one_whole_version(inbox, count) -> None:
+def test_ingest_twice_adds_nothing_and_a_new_version_adds_one_whole_version(inbox) -> None:
     s, folder = inbox
     info = populate(folder, seed=4, scale=1.0, uploaded_at=UPLOADED)
     first = ingest("bureau", s, until=UNTIL)
     assert first["quarantined"] == 0
     for dataset in DATASETS:
-        assert rows_in(s, count, dataset) == info["registers"][dataset]["rows"]
+        assert rows_in(s, dataset) == info["registers"][dataset]["rows"]
         files = parse_cursor(ops.get_cursor(s, "bureau", dataset))
         assert list(files) == [f"{Path(info['registers'][dataset]['path']).name}"]
     assert count(s, "select count(distinct _batch_id) from raw.bureau__material_stock") == 1
@@ -52,7 +53,7 @@ def test_ingest_twice_adds_nothing_and_a_new_version_adds_one_whole_version(inbo
     second = ingest("bureau", s, until=UNTIL)
     assert second["rows"] == 0
     for dataset in DATASETS:
-        assert rows_in(s, count, dataset) == info["registers"][dataset]["rows"]
+        assert rows_in(s, dataset) == info["registers"][dataset]["rows"]
 
     later = datetime(2026, 11, 28, 5, tzinfo=UTC)
     v2 = upload_version(
@@ -65,26 +66,23 @@ def test_ingest_twice_adds_nothing_and_a_new_version_adds_one_whole_version(inbo
     )
     third = ingest("bureau", s, until=datetime(2026, 11, 28, 6, tzinfo=UTC))
     assert third["rows"] == v2["rows"]
-    assert rows_in(s, count, "material_stock") == info["registers"]["material_stock"]["rows"] + v2["rows"]
+    assert rows_in(s, "material_stock") == info["registers"]["material_stock"]["rows"] + v2["rows"]
     for dataset in DATASETS[1:]:
-        assert rows_in(s, count, dataset) == info["registers"][dataset]["rows"]
-    with engine(s).connect() as c:
-        versions = c.execute(
-            sa.text(
-                "select workbook_version, count(*), min(uploaded_at) "
-                "from raw.bureau__material_stock group by 1 order by 3"
-            )
-        ).all()
-        moved = c.execute(
-            sa.text(
-                "select count(*) from raw.bureau__material_stock a join raw.bureau__material_stock b "
-                "on a.depot_code = b.depot_code and a.material_code = b.material_code and a.spec = b.spec "
-                "and a.workbook_version <> b.workbook_version and a.uploaded_at < b.uploaded_at "
-                "where a.quantity <> b.quantity"
-            )
-        ).scalar_one()
-    assert [n for _, n, _ in versions] == [info["registers"]["material_stock"]["rows"], v2["rows"]]
-    assert versions[1][2] == later and moved > 0  # the later version is whole, with its stock changes
+        assert rows_in(s, dataset) == info["registers"][dataset]["rows"]
+    versions = rows(
+        s,
+        "select workbook_version, count(*) as n, min(uploaded_at) as uploaded_at "
+        "from raw.bureau__material_stock group by 1 order by 3",
+    )
+    moved = count(
+        s,
+        "select count(*) from raw.bureau__material_stock a join raw.bureau__material_stock b "
+        "on a.depot_code = b.depot_code and a.material_code = b.material_code and a.spec = b.spec "
+        "and a.workbook_version <> b.workbook_version and a.uploaded_at < b.uploaded_at "
+        "where a.quantity <> b.quantity",
+    )
+    assert [v["n"] for v in versions] == [info["registers"]["material_stock"]["rows"], v2["rows"]]
+    assert versions[1]["uploaded_at"] == later and moved > 0  # the later version is whole, with its stock changes
 
 
 def test_values_arrive_typed_and_normalised(inbox) -> None:
@@ -114,16 +112,16 @@ def test_values_arrive_typed_and_normalised(inbox) -> None:
     assert 900_000 < population < 1_100_000 and overdue > 0
 
 
-def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox, count) -> None:
+def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox) -> None:
     s, folder = inbox
     info = populate(folder, seed=4, uploaded_at=UPLOADED)
     upload_version(folder, "rescue_teams", seed=4, version=1, uploaded_at=UPLOADED, faults={"wrong_header": True})
     result = ingest("bureau", s, until=UNTIL)
     assert result["quarantined"] == 1
-    assert rows_in(s, count, "rescue_teams") == 0
+    assert rows_in(s, "rescue_teams") == 0
     for dataset in DATASETS:
         if dataset != "rescue_teams":
-            assert rows_in(s, count, dataset) == info["registers"][dataset]["rows"]
+            assert rows_in(s, dataset) == info["registers"][dataset]["rows"]
     with engine(s).connect() as c:
         (entry,) = c.execute(sa.text("select dataset, field, reason, locator from ops.quarantine")).mappings().all()
     dropped, renamed, new_name = WRONG_HEADER["rescue_teams"]
@@ -138,10 +136,10 @@ def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox, cou
         folder, "rescue_teams", seed=4, version=1, uploaded_at=datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
     )
     ingest("bureau", s, until=UNTIL)
-    assert rows_in(s, count, "rescue_teams") == fixed["rows"]
+    assert rows_in(s, "rescue_teams") == fixed["rows"]
 
 
-def test_malformed_and_duplicate_rows_are_quarantined_or_counted_and_nothing_is_lost(inbox, count) -> None:
+def test_malformed_and_duplicate_rows_are_quarantined_or_counted_and_nothing_is_lost(inbox) -> None:
     s, folder = inbox
     info = populate(folder, seed=9, uploaded_at=UPLOADED, faults={"malformed_rate": 0.04, "duplicate_rate": 0.03})
     result = ingest("bureau", s, until=UNTIL)
@@ -151,7 +149,7 @@ def test_malformed_and_duplicate_rows_are_quarantined_or_counted_and_nothing_is_
         quarantined = c.execute(sa.text("select dataset, locator, field, reason, record from ops.quarantine")).all()
     for dataset in DATASETS:
         written = info["registers"][dataset]
-        assert rows_in(s, count, dataset) == written["rows"]
+        assert rows_in(s, dataset) == written["rows"]
         (b,) = [b for b in ops.batches(s, source="bureau") if b["dataset"] == dataset]
         assert b["source_rows"] == written["rows_written"]
         assert b["source_rows"] == b["row_count"] + b["quarantined_count"] + b["duplicate_count"]
@@ -160,7 +158,7 @@ def test_malformed_and_duplicate_rows_are_quarantined_or_counted_and_nothing_is_
     assert all(q.reason and q.field and q.locator.startswith(f"landing/bureau/{q.dataset}/") for q in quarantined)
 
 
-def test_no_clear_personal_value_reaches_lake_warehouse_or_logs(inbox, leak_scan, caplog) -> None:
+def test_no_clear_personal_value_reaches_lake_warehouse_or_logs(inbox, caplog) -> None:
     s, folder = inbox
     caplog.set_level(logging.DEBUG)
     info = populate(folder, seed=6, uploaded_at=UPLOADED, faults={"malformed_rate": 0.05})
@@ -179,19 +177,17 @@ def test_no_clear_personal_value_reaches_lake_warehouse_or_logs(inbox, leak_scan
     assert len(phones) > 50 and len(clear) - len(phones) > 50
     # Phones written with dashes or spaces in the workbooks, too.
     clear += [f"{p[:3]}-{p[3:7]}-{p[7:]}" for p in phones] + [f"{p[:3]} {p[3:7]} {p[7:]}" for p in phones]
-    assert leak_scan(s, clear, caplog.text) == []
+    assert clear_values_found(s, clear, caplog) == []
     with engine(s).connect() as c:
         masked = c.execute(sa.text("select leader_masked, phone_masked from raw.bureau__rescue_teams limit 1")).one()
     assert masked[0].endswith("**") and "****" in masked[1]
 
 
-def test_a_missing_inbox_is_a_clear_error(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count
-) -> None:
-    monkeypatch.setenv("EDP_SOURCE_BUREAU_URL", str(tmp_path / "nowhere"))
+def test_a_missing_inbox_is_a_clear_error(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = point_at(monkeypatch, "bureau", str(tmp_path / "nowhere"))
     with pytest.raises(SourceUnavailable, match=r"inbox .*nowhere does not exist"):
-        ingest("bureau", Settings(), until=UNTIL)
-    assert count(Settings(), "select count(*) from ops.batches") == 0
+        ingest("bureau", s, until=UNTIL)
+    assert count(s, "select count(*) from ops.batches") == 0
 
 
 def _body(s: Settings, key: str) -> dict[str, Any]:

@@ -3,37 +3,43 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from standins.natural_resources import create_app
-from standins.server import run_in_thread
 
 from connectors.http import SourceUnavailable
 from connectors.natural_resources.ows import WfsExceptionReport
 from connectors.natural_resources.source import IncompleteSnapshot, cursor_digest
+from edp.errors import EdpError
 from edp.orchestration.pipeline import ingest
 from edp.settings import Settings
 from edp.storage import ops
-from edp.storage.warehouse import engine
+from tests.support.platform_scan import clear_values_found
+from tests.support.sources import write_sources_file
+from tests.support.standin_servers import StandinServers
+from tests.support.warehouse import column, count, repeated_keys, rows
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 TABLES = {"hazard_points": "dz:hazard_points", "mining_rights": "kc:mining_rights", "shelters": "yj:shelters"}
 
 
+def sources_file(tmp_path: Path, **options: object) -> Path:
+    """A sources.yml with only natural_resources, with these options."""
+    return write_sources_file(tmp_path, "natural_resources", schedule="0 3 * * *", **options)
+
+
 @pytest.fixture
-def wfs(settings: Settings, wfs_env, sources_file) -> Iterator[tuple[Settings, Any]]:
+def wfs(settings: Settings, standin_servers: StandinServers, tmp_path: Path) -> tuple[Settings, Any]:
     """The WFS stand-in on a free port (scale 0.5), the platform pointed at it."""
     app = create_app(seed=21, scale=0.5)
     app.state.clock.freeze(NOW)
-    with run_in_thread(app) as server:
-        wfs_env(server.url)
-        yield Settings(sources_file=sources_file(max_seconds=5)), app
+    standin_servers.start(app, source="natural_resources")
+    return Settings(sources_file=sources_file(tmp_path, max_seconds=5)), app
 
 
 def layer_size(app: Any, dataset: str) -> int:
@@ -53,7 +59,7 @@ def batches(s: Settings, dataset: str) -> list[dict[str, Any]]:
     return [b for b in ops.batches(s, source="natural_resources") if b["dataset"] == dataset]
 
 
-def test_ingest_twice_adds_nothing_then_a_change_adds_one_snapshot(wfs, count) -> None:
+def test_ingest_twice_adds_nothing_then_a_change_adds_one_snapshot(wfs) -> None:
     s, app = wfs
     first = ingest("natural_resources", s, until=NOW)
     assert first["quarantined"] == 0
@@ -76,60 +82,38 @@ def test_ingest_twice_adds_nothing_then_a_change_adds_one_snapshot(wfs, count) -
     assert count(s, "select count(*) from raw.natural_resources__hazard_points") == 2 * sites
     assert count(s, "select count(*) from raw.natural_resources__mining_rights") == (licences - 1) + licences
     assert count(s, "select count(*) from raw.natural_resources__shelters") == layer_size(app, "shelters")
-    with engine(s).connect() as c:
-        history = (
-            c.execute(
-                sa.text("select zt from raw.natural_resources__hazard_points where yhdbh = :k order by _extracted_at"),
-                {"k": retired},
-            )
-            .scalars()
-            .all()
-        )
-        assert history == ["在册", "核销"]
-        new = c.execute(
-            sa.text("select count(distinct _batch_id) from raw.natural_resources__mining_rights where xkzh = :k"),
-            {"k": licence},
-        ).scalar_one()
-        assert new == 1
-    dupes = count(
-        s,
-        "select count(*) from (select _batch_id, yhdbh from raw.natural_resources__hazard_points "
-        "group by 1, 2 having count(*) > 1) d",
+    history = column(
+        s, "select zt from raw.natural_resources__hazard_points where yhdbh = :k order by _extracted_at", k=retired
     )
-    assert dupes == 0
+    assert history == ["在册", "核销"]
+    assert (
+        count(
+            s, "select count(distinct _batch_id) from raw.natural_resources__mining_rights where xkzh = :k", k=licence
+        )
+        == 1
+    )
+    assert repeated_keys(s, "raw.natural_resources__hazard_points", "_batch_id", "yhdbh") == 0
     # The cursor moved to the changed snapshots: pulling again adds nothing.
     assert ingest("natural_resources", s, until=NOW)["rows"] == 0
     assert count(s, "select count(*) from raw.natural_resources__hazard_points") == 2 * sites
 
 
-def test_geometry_and_privacy_reach_raw(wfs, count, leak_scan, caplog) -> None:
+def test_geometry_and_privacy_reach_raw(wfs, caplog) -> None:
     s, app = wfs
     caplog.set_level(logging.DEBUG)
     ingest("natural_resources", s, until=NOW)
-    with engine(s).connect() as c:
-        row = (
-            c.execute(
-                sa.text(
-                    "select geometry_wkt, lon, lat, jczrr_pseudonym, jczrr_masked "
-                    "from raw.natural_resources__hazard_points limit 1"
-                )
-            )
-            .mappings()
-            .one()
-        )
-        shapes = (
-            c.execute(
-                sa.text("select distinct split_part(geometry_wkt, ' ', 1) from raw.natural_resources__mining_rights")
-            )
-            .scalars()
-            .all()
-        )
+    (row,) = rows(
+        s,
+        "select geometry_wkt, lon, lat, jczrr_pseudonym, jczrr_masked "
+        "from raw.natural_resources__hazard_points limit 1",
+    )
+    shapes = column(s, "select distinct split_part(geometry_wkt, ' ', 1) from raw.natural_resources__mining_rights")
     assert row["geometry_wkt"].startswith("POINT (") and 122 < row["lon"] < 124 and 40 < row["lat"] < 42
     assert row["jczrr_pseudonym"].startswith("name_") and row["jczrr_masked"].endswith("*")
     assert set(shapes) == {"POLYGON", "MULTIPOLYGON"}
     names = sorted({f["properties"]["jczrr"] for f in app.state.service.features["dz:hazard_points"]})
     assert len(names) > 10
-    assert leak_scan(s, names, caplog.text) == []
+    assert clear_values_found(s, names, caplog) == []
     # 采矿权人 is an enterprise: kept as it is.
     assert count(s, "select count(*) from raw.natural_resources__mining_rights where cqr like '海城市%公司'") > 0
 
@@ -139,8 +123,7 @@ def test_malformed_features_are_quarantined_with_reason_and_nothing_is_lost(wfs)
     app.state.service.faults.malformed_rate = 0.08
     result = ingest("natural_resources", s, until=NOW)
     assert result["quarantined"] > 0
-    with engine(s).connect() as c:
-        quarantined = c.execute(sa.text("select dataset, locator, field, reason from ops.quarantine")).mappings().all()
+    quarantined = rows(s, "select dataset, locator, field, reason from ops.quarantine")
     for dataset in TABLES:
         b = batches(s, dataset)[-1]
         assert b["source_rows"] == b["row_count"] + b["quarantined_count"] + b["duplicate_count"]
@@ -152,10 +135,10 @@ def test_malformed_features_are_quarantined_with_reason_and_nothing_is_lost(wfs)
     assert "no geometry" in reasons or "Self-intersection" in reasons or "swapped" in reasons
 
 
-def test_exception_report_with_http_200_stops_with_a_clear_error(wfs, count) -> None:
+def test_exception_report_with_http_200_stops_with_a_clear_error(wfs) -> None:
     s, app = wfs
     app.state.service.faults.update({"backend_error": True, "exceptions_http_200": True})
-    with pytest.raises(RuntimeError) as caught:
+    with pytest.raises(EdpError) as caught:
         ingest("natural_resources", s, until=NOW)
     message = str(failure(caught.value, WfsExceptionReport))
     assert "HTTP 200" in message and "exceptionCode=NoApplicableCode" in message
@@ -164,9 +147,9 @@ def test_exception_report_with_http_200_stops_with_a_clear_error(wfs, count) -> 
     assert count(s, "select count(*) from ops.batches where status = 'loaded'") == 0
 
 
-def test_unstable_paging_is_read_again_and_loses_nothing(wfs, sources_file, count) -> None:
+def test_unstable_paging_is_read_again_and_loses_nothing(wfs, tmp_path) -> None:
     s, app = wfs
-    s = Settings(sources_file=sources_file(page_size=25, max_seconds=5, snapshot_attempts=6))
+    s = Settings(sources_file=sources_file(tmp_path, page_size=25, max_seconds=5, snapshot_attempts=6))
     app.state.service.faults.unstable_sort_rate = 0.3
     result = ingest("natural_resources", s, until=NOW)
     stats = httpx.get(f"{s.source('natural_resources').url}/__admin/stats").json()["counters"]
@@ -181,11 +164,11 @@ def test_unstable_paging_is_read_again_and_loses_nothing(wfs, sources_file, coun
     assert sum(b["duplicate_count"] for b in ops.batches(s, source="natural_resources")) > 0
 
 
-def test_paging_that_stays_unstable_is_a_clear_error_and_nothing_loads(wfs, sources_file, count) -> None:
+def test_paging_that_stays_unstable_is_a_clear_error_and_nothing_loads(wfs, tmp_path) -> None:
     s, app = wfs
-    s = Settings(sources_file=sources_file(page_size=25, max_seconds=5, snapshot_attempts=2))
+    s = Settings(sources_file=sources_file(tmp_path, page_size=25, max_seconds=5, snapshot_attempts=2))
     app.state.service.faults.unstable_sort_rate = 1.0
-    with pytest.raises(RuntimeError) as caught:
+    with pytest.raises(EdpError) as caught:
         ingest("natural_resources", s, until=NOW)
     assert "distinct of numberMatched=80 features in 2 reads" in str(failure(caught.value, IncompleteSnapshot))
     assert count(s, "select count(*) from ops.batches where dataset = 'hazard_points'") == 0
@@ -193,9 +176,9 @@ def test_paging_that_stays_unstable_is_a_clear_error_and_nothing_loads(wfs, sour
     assert ops.get_cursor(s, "natural_resources", "hazard_points") is None
 
 
-def test_503s_are_retried(wfs, sources_file) -> None:
+def test_503s_are_retried(wfs, tmp_path) -> None:
     s, app = wfs
-    s = Settings(sources_file=sources_file(page_size=10, max_seconds=20))  # many requests: some surely fail
+    s = Settings(sources_file=sources_file(tmp_path, page_size=10, max_seconds=20))  # many requests: some surely fail
     app.state.service.faults.fail_503_rate = 0.5
     result = ingest("natural_resources", s, until=NOW)
     by_status = httpx.get(f"{s.source('natural_resources').url}/__admin/stats").json()["requests"]["by_status"]
@@ -203,7 +186,7 @@ def test_503s_are_retried(wfs, sources_file) -> None:
     assert result["rows"] == sum(layer_size(app, d) for d in TABLES)
 
 
-def test_outage_and_slow_answers_end_in_a_clear_error_within_the_budget(wfs, sources_file) -> None:
+def test_outage_and_slow_answers_end_in_a_clear_error_within_the_budget(wfs, tmp_path) -> None:
     s, app = wfs
     app.state.service.faults.outage = True
     started = datetime.now(UTC)
@@ -211,7 +194,7 @@ def test_outage_and_slow_answers_end_in_a_clear_error_within_the_budget(wfs, sou
         ingest("natural_resources", s, until=NOW)
     assert (datetime.now(UTC) - started).total_seconds() < 30
     app.state.service.faults.update({"outage": False, "slow_seconds": 1.0})
-    slow = Settings(sources_file=sources_file(max_seconds=2, timeout=0.3))
+    slow = Settings(sources_file=sources_file(tmp_path, max_seconds=2, timeout=0.3))
     with pytest.raises(SourceUnavailable, match="ReadTimeout"):
         ingest("natural_resources", slow, until=NOW)
     assert ops.get_cursor(s, "natural_resources", "hazard_points") is None

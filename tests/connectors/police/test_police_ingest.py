@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from standins.police import PoliceFaults, drop_day, populate, resend_day, write_marker
@@ -21,8 +16,10 @@ from edp.ingest.quarantine import replay
 from edp.orchestration.pipeline import ingest
 from edp.settings import Settings
 from edp.storage import ops
-from edp.storage.lake import open_lake
 from edp.storage.warehouse import engine
+from tests.support.platform_scan import lake_text, log_text, warehouse_tables, warehouse_text
+from tests.support.sources import point_at
+from tests.support.warehouse import column, repeated_keys, scalar
 
 pytestmark = pytest.mark.integration
 CST = timezone(timedelta(hours=8))
@@ -32,24 +29,18 @@ TABLES = ("alarms", "alarm_daily_counts", "accidents", "key_units")
 
 
 @pytest.fixture
-def police(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Path]]:
+def police(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Path]:
     drop = tmp_path / "exchange" / "police"
     drop.mkdir(parents=True)
-    monkeypatch.setenv("EDP_SOURCE_POLICE_URL", str(drop))
-    yield Settings(), drop
-
-
-def _scalar(s: Settings, sql: str, **params: Any) -> Any:
-    with engine(s).connect() as c:
-        return c.execute(sa.text(sql), params).scalar_one()
+    return point_at(monkeypatch, "police", str(drop)), drop
 
 
 def _counts(s: Settings) -> dict[str, int]:
-    return {t: _scalar(s, f"select count(*) from raw.police__{t}") for t in TABLES}
+    return {t: scalar(s, f"select count(*) from raw.police__{t}") for t in TABLES}
 
 
 def _dupes(s: Settings) -> int:
-    return _scalar(s, "select count(*) from (select alarm_id from raw.police__alarms group by 1 having count(*) > 1) d")
+    return repeated_keys(s, "raw.police__alarms", "alarm_id")
 
 
 def _daily_counts(s: Settings, day: date) -> dict[str, int]:
@@ -72,7 +63,7 @@ def test_ingest_twice_adds_nothing(police) -> None:
     assert first["quarantined"] == 0 and all(n > 0 for n in counts.values())
     expected_alarms = sum(len(d["emergency_ids"]) for d in generated["per_day"].values())
     assert counts["alarms"] == expected_alarms
-    assert counts["key_units"] == 3 * _scalar(s, "select count(distinct license_no) from raw.police__key_units")
+    assert counts["key_units"] == 3 * scalar(s, "select count(distinct license_no) from raw.police__key_units")
     second = ingest("police", s, until=UNTIL)
     assert second["rows"] == 0 and _counts(s) == counts
     assert _dupes(s) == 0
@@ -95,7 +86,7 @@ def test_a_resent_day_replaces_the_day(police) -> None:
             sa.text("select count(*) from raw.police__alarms where outcome like :o"), {"o": "%（已更正）"}
         ).scalar()
     assert corrected > 0
-    assert _scalar(s, "select count(*) from raw.police__accidents where report_date = :d", d=END) == len(
+    assert scalar(s, "select count(*) from raw.police__accidents where report_date = :d", d=END) == len(
         resent["keys"]["JTSG_20261128.csv"]
     )
     assert _daily_counts(s, END - timedelta(days=1)) == other_day  # the other day is untouched
@@ -109,12 +100,11 @@ def test_a_bad_marker_rejects_the_file_whole_and_reports_it(police, caplog) -> N
     with caplog.at_level(logging.ERROR):
         ingest("police", s, until=UNTIL)
     for table in ("alarms", "alarm_daily_counts"):
-        assert _scalar(s, f"select count(*) from raw.police__{table} where report_date = :d", d=END) == 0
+        assert scalar(s, f"select count(*) from raw.police__{table} where report_date = :d", d=END) == 0
         assert (
-            _scalar(s, f"select count(*) from raw.police__{table} where report_date = :d", d=END - timedelta(days=1))
-            > 0
+            scalar(s, f"select count(*) from raw.police__{table} where report_date = :d", d=END - timedelta(days=1)) > 0
         )
-    assert _scalar(s, "select count(*) from raw.police__accidents where report_date = :d", d=END) > 0
+    assert scalar(s, "select count(*) from raw.police__accidents where report_date = :d", d=END) > 0
     with engine(s).connect() as c:
         q = c.execute(sa.text("select dataset, field, reason, record from ops.quarantine order by dataset")).all()
     assert [(r.dataset, r.field) for r in q] == [("alarm_daily_counts", "source_file"), ("alarms", "source_file")]
@@ -125,7 +115,7 @@ def test_a_bad_marker_rejects_the_file_whole_and_reports_it(police, caplog) -> N
     assert ingest("police", s, until=UNTIL)["quarantined"] == 0
     write_marker(drop, "JJXX_20261128.csv")
     ingest("police", s, until=UNTIL)
-    assert _scalar(s, "select count(*) from raw.police__alarms where report_date = :d", d=END) > 0
+    assert scalar(s, "select count(*) from raw.police__alarms where report_date = :d", d=END) > 0
     # replaying the rejection entry cannot invent rows: only a re-sent file can
     out = replay(s, "police")["datasets"]
     assert all(v["replayed"] == 0 for v in out.values())
@@ -135,10 +125,10 @@ def test_a_file_without_marker_is_read_once_the_marker_appears(police) -> None:
     s, drop = police
     info = drop_day(drop, END, seed=11, scale=0.5, kinds=["JTSG"], faults=PoliceFaults(missing_marker=True))
     ingest("police", s, until=UNTIL)
-    assert _scalar(s, "select count(*) from ops.batches where dataset='accidents' and row_count > 0") == 0
+    assert scalar(s, "select count(*) from ops.batches where dataset='accidents' and row_count > 0") == 0
     write_marker(drop, "JTSG_20261128.csv")
     ingest("police", s, until=UNTIL)
-    assert _scalar(s, "select count(*) from raw.police__accidents") == len(info["keys"]["JTSG_20261128.csv"])
+    assert scalar(s, "select count(*) from raw.police__accidents") == len(info["keys"]["JTSG_20261128.csv"])
 
 
 def test_a_late_file_is_read_on_a_later_run(police) -> None:
@@ -152,7 +142,7 @@ def test_a_late_file_is_read_on_a_later_run(police) -> None:
     ingest("police", s, until=UNTIL + timedelta(days=1))
     after = _counts(s)
     assert sum(after.values()) > sum(before.values())
-    days = _scalar(s, "select count(distinct report_date) from raw.police__key_units")
+    days = scalar(s, "select count(distinct report_date) from raw.police__key_units")
     assert days == 3
 
 
@@ -160,7 +150,7 @@ def test_non_emergency_alarms_exist_only_as_counts(police) -> None:
     s, drop = police
     generated = populate(drop, seed=11, scale=0.5, days=2, end_date=END)
     ingest("police", s, until=UNTIL)
-    codes = _scalar(s, "select array_agg(distinct category_code) from raw.police__alarms")
+    codes = scalar(s, "select array_agg(distinct category_code) from raw.police__alarms")
     assert codes and all(c[:2] in ("03", "04", "07") or c in ("0503", "0505") for c in codes)
     for day, info in generated["per_day"].items():
         assert _daily_counts(s, date.fromisoformat(day)) == info["non_emergency_counts"]
@@ -172,7 +162,7 @@ def test_non_emergency_alarms_exist_only_as_counts(police) -> None:
         for k in keys
     }
     others -= {k for info in generated["per_day"].values() for k in info["emergency_ids"]}
-    text = _lake_text(s) + _warehouse_text(s)
+    text = lake_text(s) + warehouse_text(s)
     assert others and not any(alarm_id in text for alarm_id in others)
 
 
@@ -201,7 +191,7 @@ def test_malformed_and_duplicated_rows(police) -> None:
         for k, how in keys.items()
     }
     expected = {k for info in generated["per_day"].values() for k in info["emergency_ids"]}
-    loaded = set(_column(s, "select alarm_id from raw.police__alarms"))
+    loaded = set(column(s, "select alarm_id from raw.police__alarms"))
     assert expected - set(malformed) <= loaded <= expected
     # a malformed alarm is quarantined, except a broken longitude next to an empty latitude (= no position)
     assert all(malformed[k] == "bad_coordinate" for k in loaded & set(malformed))
@@ -214,53 +204,11 @@ def test_malformed_and_duplicated_rows(police) -> None:
         assert _daily_counts(s, date.fromisoformat(day)) == good
 
 
-def _column(s: Settings, sql: str) -> list[Any]:
-    with engine(s).connect() as c:
-        return list(c.execute(sa.text(sql)).scalars())
-
-
 # --- the privacy test ---------------------------------------------------------------------------
-
-
-def _lake_text(s: Settings) -> str:
-    """Every file of the lake as text: gzip decompressed, Parquet read back."""
-    lake = open_lake(s)
-    parts: list[str] = []
-    for key in lake.list(""):
-        data = lake.get_bytes(key)
-        if key.endswith(".gz"):
-            data = gzip.decompress(data)
-        if key.endswith(".parquet"):
-            parts.append(json.dumps(pq.read_table(io.BytesIO(data)).to_pylist(), ensure_ascii=False, default=str))
-        else:
-            parts.append(data.decode("utf-8"))
-        parts.append(data.decode("utf-8", errors="replace"))
-    return "\n".join(parts)
-
-
-def _warehouse_text(s: Settings) -> str:
-    """A dump of every table of every schema of the warehouse database."""
-    with engine(s).connect() as c:
-        tables = c.execute(
-            sa.text(
-                "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
-                "and table_schema not in ('pg_catalog', 'information_schema')"
-            )
-        ).all()
-        assert {("raw", f"police__{t}") for t in TABLES} <= set(tables)
-        parts = []
-        for schema, table in tables:
-            parts.extend(c.execute(sa.text(f'select t::text from "{schema}"."{table}" t')).scalars())
-    return "\n".join(parts)
 
 
 def _drop_text(drop: Path) -> str:
     return "\n".join(p.read_bytes().decode("gb18030") for p in sorted(drop.glob("*.csv")))
-
-
-def _log_text(s: Settings, caplog) -> str:
-    files = [p.read_text(encoding="utf-8", errors="replace") for p in s.home_dir.rglob("*.log")]
-    return "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), *files])
 
 
 def test_privacy_no_clear_personal_value_reaches_lake_warehouse_or_logs(police, caplog) -> None:
@@ -284,10 +232,11 @@ def test_privacy_no_clear_personal_value_reaches_lake_warehouse_or_logs(police, 
         ingest("police", s, until=UNTIL + timedelta(days=1))
         replay(s, "police")
     secrets = {v for info in (generated, resent, extra, rejected) for v in info["pii_values"]}
-    assert len(secrets) > 500 and _scalar(s, "select count(*) from raw.police__alarms") > 0
+    assert len(secrets) > 500 and scalar(s, "select count(*) from raw.police__alarms") > 0
     # the scan finds them where they are: in the bureau's own files (before and after the re-sending)
     assert all(v in first_drop + _drop_text(drop) for v in secrets)
-    lake, warehouse, logs = _lake_text(s), _warehouse_text(s), _log_text(s, caplog)
+    assert {("raw", f"police__{t}") for t in TABLES} <= set(warehouse_tables(s))
+    lake, warehouse, logs = lake_text(s), warehouse_text(s), log_text(s, caplog)
     assert "person_name_" in warehouse and "phone_" in lake  # the pseudonyms are there...
     for where, text in (("lake", lake), ("warehouse", warehouse), ("logs", logs)):
         # Counted, not listed: a failing test must not print the values either.

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from standins.server import run_in_thread
 from standins.transport import create_app
 
 from connectors.http import SourceRejected, SourceUnavailable
@@ -22,7 +19,10 @@ from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
 from edp.settings import Settings
 from edp.storage import ops
-from edp.storage.warehouse import engine
+from tests.support import warehouse
+from tests.support.sources import write_sources_file
+from tests.support.standin_servers import StandinServers
+from tests.support.warehouse import column, count, repeated_keys
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
@@ -41,19 +41,15 @@ RESOURCE = {
 
 
 def sources_file(tmp_path: Path, **options: object) -> Path:
-    path = tmp_path / "sources.yml"
-    opts = ", ".join(f"{k}: {v}" for k, v in {"rate_per_second": 0, **options}.items())
-    path.write_text(
-        "sources:\n  transport:\n    url: sandbox\n"
-        "    credentials: {client_id: EDP_TRANSPORT_CLIENT_ID, client_secret: EDP_TRANSPORT_CLIENT_SECRET}\n"
-        f"    options: {{{opts}}}\n",
-        encoding="utf-8",
-    )
-    return path
+    """A sources.yml with only transport (no client-side rate limit unless given)."""
+    credentials = {"client_id": "EDP_TRANSPORT_CLIENT_ID", "client_secret": "EDP_TRANSPORT_CLIENT_SECRET"}
+    return write_sources_file(tmp_path, "transport", credentials=credentials, **{"rate_per_second": 0, **options})
 
 
 @pytest.fixture
-def transport(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Settings, object]]:
+def transport(
+    settings: Settings, standin_servers: StandinServers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[Settings, object]:
     """The stand-in (scale 1) on a free port with its clock frozen at NOW; the platform pointed at it."""
     for var in ("EDP_TRANSPORT_CLIENT_ID", "EDP_TRANSPORT_CLIENT_SECRET"):
         monkeypatch.delenv(var, raising=False)
@@ -65,14 +61,8 @@ def transport(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         rate_limit_per_second=None,
     )
     app.state.clock.freeze(NOW)
-    with run_in_thread(app) as server:
-        monkeypatch.setenv("EDP_SOURCE_TRANSPORT_URL", server.url)
-        yield Settings(sources_file=sources_file(tmp_path)), app
-
-
-def count(s: Settings, sql: str, **params: object) -> int:
-    with engine(s).connect() as c:
-        return int(c.execute(sa.text(sql), params).scalar_one())
+    standin_servers.start(app, source="transport")
+    return Settings(sources_file=sources_file(tmp_path)), app
 
 
 def rows(s: Settings, dataset: str) -> int:
@@ -80,12 +70,7 @@ def rows(s: Settings, dataset: str) -> int:
 
 
 def dupes(s: Settings, dataset: str) -> int:
-    key = KEYS[dataset]
-    return count(
-        s,
-        f'select count(*) from (select {key}, _row_hash from raw."transport__{dataset}" '
-        "group by 1, 2 having count(*) > 1) d",
-    )
+    return repeated_keys(s, f'raw."transport__{dataset}"', KEYS[dataset], "_row_hash")
 
 
 def served(app, dataset: str) -> int:
@@ -103,14 +88,10 @@ def cursors(s: Settings) -> dict[str, str | None]:
 
 
 def last_batch(s: Settings, dataset: str) -> dict:
-    with engine(s).connect() as c:
-        return dict(
-            c.execute(
-                sa.text("select * from ops.batches where dataset=:d order by extracted_at desc limit 1"), {"d": dataset}
-            )
-            .mappings()
-            .one()
-        )
+    (batch,) = warehouse.rows(
+        s, "select * from ops.batches where dataset=:d order by extracted_at desc limit 1", d=dataset
+    )
+    return batch
 
 
 def test_ingest_twice_adds_nothing_and_lands_everything_once(transport) -> None:
@@ -144,15 +125,14 @@ def test_changes_after_the_clock_moves_are_loaded_once(transport) -> None:
     assert rows(s, "hazmat_waybills") > before
     assert all(dupes(s, d) == 0 for d in KEYS)
     # Every waybill's latest version in raw is the one the bureau serves now.
-    with engine(s).connect() as c:
-        latest = dict(
-            c.execute(
-                sa.text(
-                    "select distinct on (waybill_no) waybill_no, status from raw.transport__hazmat_waybills "
-                    "order by waybill_no, updated_at desc"
-                )
-            ).all()
+    latest = {
+        r["waybill_no"]: r["status"]
+        for r in warehouse.rows(
+            s,
+            "select distinct on (waybill_no) waybill_no, status from raw.transport__hazmat_waybills "
+            "order by waybill_no, updated_at desc",
         )
+    }
     service = app.state.service
     served_now = {key: v.fields["status"] for _, key, v in service.feed("hazmat/waybills").rows(service.now())}
     assert latest == served_now
@@ -213,15 +193,9 @@ def test_deleted_records_arrive_with_deleted_true(transport) -> None:
     bridge = next(key for _, key, v in service.feed("bridges").rows(service.now()) if not v.deleted)
     service.delete("bridges", [bridge])
     ingest("transport", s, until=NOW)
-    with engine(s).connect() as c:
-        versions = (
-            c.execute(
-                sa.text("select deleted from raw.transport__bridges where bridge_code=:b order by updated_at"),
-                {"b": bridge},
-            )
-            .scalars()
-            .all()
-        )
+    versions = column(
+        s, "select deleted from raw.transport__bridges where bridge_code=:b order by updated_at", b=bridge
+    )
     assert versions == [False, True]
     ingest("transport", s, until=NOW)
     assert count(s, "select count(*) from raw.transport__bridges where bridge_code=:b", b=bridge) == 2
@@ -292,9 +266,8 @@ def test_malformed_records_are_quarantined_with_reasons_and_the_rest_loads(trans
     app.state.service.faults.malformed_rate = 0.05
     result = ingest("transport", s, until=NOW)
     assert result["quarantined"] > 0
-    with engine(s).connect() as c:
-        q = c.execute(sa.text("select dataset, locator, field, reason from ops.quarantine")).mappings().all()
-        batches = c.execute(sa.text("select * from ops.batches where origin='extract'")).mappings().all()
+    q = warehouse.rows(s, "select dataset, locator, field, reason from ops.quarantine")
+    batches = warehouse.rows(s, "select * from ops.batches where origin='extract'")
     assert {r["dataset"] for r in q} == set(KEYS)
     assert all(r["reason"] and r["field"] and r["locator"].startswith(f"landing/transport/{r['dataset']}/") for r in q)
     assert {"lat", "un_no", "waybill_no", "credit_code"} & {r["field"] for r in q}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,16 +17,13 @@ from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
 from edp.settings import Settings
 from edp.storage import ops
-from edp.storage.warehouse import engine
+from tests.support import warehouse
+from tests.support.sl323 import NOW
+from tests.support.sources import point_at, write_sources_file
+from tests.support.warehouse import count, repeated_keys
 
 pytestmark = pytest.mark.integration
-NOW = datetime(2026, 7, 29, 10, 30, tzinfo=timezone(timedelta(hours=8)))  # as in conftest
 OBSERVATIONS = ("rainfall", "river", "reservoir")
-
-
-def _count(s: Settings, sql: str, **params: object) -> int:
-    with engine(s).connect() as c:
-        return int(c.execute(sa.text(sql), params).scalar_one())
 
 
 def _source_count(url: str, table: str) -> int:
@@ -40,28 +37,14 @@ def _source_count(url: str, table: str) -> int:
 
 def _versions(s: Settings, table: str) -> int:
     """Keys stored more than once with identical content (must never happen)."""
-    return _count(
-        s,
-        f"select count(*) from (select stcd, tm, _row_hash from raw.water__{table} group by 1, 2, 3 "
-        "having count(*) > 1) d",
-    )
-
-
-def _sources_file(tmp_path, url: str, options: str):
-    path = tmp_path / "sources.yml"
-    path.write_text(
-        f'sources:\n  water:\n    url: "{url}"\n    credentials: {{password: EDP_WATER_DB_PASSWORD}}\n'
-        f"    options: {{{options}}}\n",
-        encoding="utf-8",
-    )
-    return path
+    return repeated_keys(s, f"raw.water__{table}", "stcd", "tm", "_row_hash")
 
 
 def test_ingest_twice_adds_nothing_and_moves_cursor(water) -> None:
     s, info = water.settings, water.info
     first = ingest("water", s, until=NOW)
     assert first["quarantined"] == 0
-    counts = {t: _count(s, f"select count(*) from raw.water__{t}") for t in OBSERVATIONS}
+    counts = {t: count(s, f"select count(*) from raw.water__{t}") for t in OBSERVATIONS}
     # Everything the stand-in wrote lies in the initial 3-day window.
     assert counts == {
         "rainfall": info["rows"]["rainfall"],
@@ -73,36 +56,36 @@ def test_ingest_twice_adds_nothing_and_moves_cursor(water) -> None:
     second = ingest("water", s, until=NOW)
     assert second["rows"] > 0  # the 24 h lookback was read again ...
     for table, before in counts.items():  # ... and added nothing
-        assert _count(s, f"select count(*) from raw.water__{table}") == before
+        assert count(s, f"select count(*) from raw.water__{table}") == before
         assert _versions(s, table) == 0
     # Snapshots are stored whole per batch: two batches, each with every station once.
     stations = info["rows"]["stations"]
-    assert _count(s, "select count(*) from raw.water__stations") == 2 * stations
-    assert _count(s, "select count(distinct _batch_id) from raw.water__stations") == 2
+    assert count(s, "select count(*) from raw.water__stations") == 2 * stations
+    assert count(s, "select count(distinct _batch_id) from raw.water__stations") == 2
     assert (
-        _count(
+        count(
             s,
             "select count(*) from (select _batch_id, stcd from raw.water__stations group by 1, 2 "
             "having count(*) > 1) d",
         )
         == 0
     )
-    assert _count(s, "select count(*) from raw.water__rainfall where _source <> 'water' or _batch_id is null") == 0
+    assert count(s, "select count(*) from raw.water__rainfall where _source <> 'water' or _batch_id is null") == 0
 
 
 def test_char_padding_is_stripped_and_tm_is_local_time(water) -> None:
     s, info = water.settings, water.info
     ingest("water", s, until=NOW)
     # 6-character legacy codes come back as '411004  ' from PostgreSQL's CHAR(8).
-    assert _count(s, "select count(*) from raw.water__stations where length(stcd) = 6") > 0
+    assert count(s, "select count(*) from raw.water__stations where length(stcd) = 6") > 0
     for table, column in (("stations", "stcd"), ("stations", "stnm"), ("rainfall", "stcd"), ("river", "wptn")):
-        assert _count(s, f"select count(*) from raw.water__{table} where {column} like '% '") == 0
+        assert count(s, f"select count(*) from raw.water__{table} where {column} like '% '") == 0
     # Blank FLWCHRCD ("normal") is null; the peak hour carries 6.
-    assert _count(s, "select count(*) from raw.water__river where flwchrcd = '6'") > 0
-    assert _count(s, "select count(*) from raw.water__river where flwchrcd = ''") == 0
+    assert count(s, "select count(*) from raw.water__river where flwchrcd = '6'") > 0
+    assert count(s, "select count(*) from raw.water__river where flwchrcd = ''") == 0
     heavy = info["heavy_rain"]
     hour = water.local(heavy["hour"])
-    mm = _count(
+    mm = count(
         s,
         "select round(sum(drp))::int from raw.water__rainfall where stcd = :g and tm > :a and tm <= :b",
         g=heavy["stcd"],
@@ -111,7 +94,7 @@ def test_char_padding_is_stripped_and_tm_is_local_time(water) -> None:
     )
     assert mm >= 50
     # TM 10:30 local is 02:30 UTC.
-    newest = _count(s, "select extract(epoch from max(tm))::bigint from raw.water__rainfall")
+    newest = count(s, "select extract(epoch from max(tm))::bigint from raw.water__rainfall")
     assert newest == int(NOW.timestamp())
 
 
@@ -121,14 +104,14 @@ def test_late_backlog_within_the_lookback_is_picked_up(water) -> None:
     cursor = ops.get_cursor(s, "water", "rainfall")
     gauge, since = info["offline_gauge"], water.local(info["offline_since"])
     backlog_sql = "select count(*) from raw.water__rainfall where stcd = :g and tm > :a and tm <= :b"
-    assert _count(s, backlog_sql, g=gauge, a=since, b=NOW) == 0
+    assert count(s, backlog_sql, g=gauge, a=since, b=NOW) == 0
     later = NOW + timedelta(hours=1)
     result = append(url, seed=water.seed, until=later, corrections=False)
     assert result["backlog_rows"] == 72  # 6 hours of 5-minute periods, all older than the cursor
     ingest("water", s, until=later)
-    assert _count(s, backlog_sql, g=gauge, a=since, b=NOW) == 72
+    assert count(s, backlog_sql, g=gauge, a=since, b=NOW) == 72
     assert ops.get_cursor(s, "water", "rainfall") == "2026-07-29T11:30:00+08:00" != cursor
-    assert _count(s, "select count(*) from raw.water__rainfall") == _source_count(url, "ST_PPTN_R")
+    assert count(s, "select count(*) from raw.water__rainfall") == _source_count(url, "ST_PPTN_R")
     assert _versions(s, "rainfall") == 0
 
 
@@ -142,23 +125,15 @@ def test_in_place_correction_arrives_as_a_new_version(water) -> None:
     for fix in fixes:
         table, column = ("rainfall", "drp") if fix["table"] == "ST_PPTN_R" else ("river", "z")
         tm = water.local(fix["tm"])
-        with engine(s).connect() as c:
-            values = (
-                c.execute(
-                    sa.text(
-                        f"select {column} from raw.water__{table} where stcd = :s and tm = :t order by _extracted_at"
-                    ),
-                    {"s": fix["stcd"], "t": tm},
-                )
-                .scalars()
-                .all()
-            )
+        values = warehouse.column(
+            s,
+            f"select {column} from raw.water__{table} where stcd = :s and tm = :t order by _extracted_at",
+            s=fix["stcd"],
+            t=tm,
+        )
         assert values == [float(fix["old"]), float(fix["new"])]
     # Only the corrected keys have two versions.
-    multi = _count(
-        s, "select count(*) from (select stcd, tm from raw.water__rainfall group by 1, 2 having count(*) > 1) v"
-    )
-    assert multi == 1
+    assert repeated_keys(s, "raw.water__rainfall", "stcd", "tm") == 1
 
 
 def test_malformed_rows_are_quarantined_and_the_rest_loads(water) -> None:
@@ -166,8 +141,7 @@ def test_malformed_rows_are_quarantined_and_the_rest_loads(water) -> None:
     broken = damage(url, seed=water.seed)
     result = ingest("water", s, until=NOW)
     assert result["quarantined"] == 4
-    with engine(s).connect() as c:
-        q = c.execute(sa.text("select dataset, field, reason, locator, record from ops.quarantine")).mappings().all()
+    q = warehouse.rows(s, "select dataset, field, reason, locator, record from ops.quarantine")
     by_field = sorted((r["dataset"], r["field"]) for r in q)
     assert by_field == [
         ("rainfall", "drp"),
@@ -180,8 +154,8 @@ def test_malformed_rows_are_quarantined_and_the_rest_loads(water) -> None:
     assert all("negative" in r["reason"] and r["record"]["drp"] == "-3.2" for r in negative)
     assert {r["record"]["stcd"].strip() for r in negative} == {b["stcd"] for b in broken["rainfall"][:2]}
     # The good rows of the same pages are all there.
-    assert _count(s, "select count(*) from raw.water__rainfall") == _source_count(url, "ST_PPTN_R") - 3
-    assert _count(s, "select count(*) from raw.water__reservoir_flood_limits") == (
+    assert count(s, "select count(*) from raw.water__rainfall") == _source_count(url, "ST_PPTN_R") - 3
+    assert count(s, "select count(*) from raw.water__reservoir_flood_limits") == (
         _source_count(url, "ST_RSVRFSR_B") - 1
     )
 
@@ -192,8 +166,11 @@ def test_outage_is_a_clear_error_and_the_cursor_stays(water, tmp_path, monkeypat
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     closed = sa.make_url(url).set(port=port, password="s3cret-pw").render_as_string(hide_password=False)
-    monkeypatch.setenv("EDP_SOURCE_WATER_URL", closed)
-    s2 = Settings(sources_file=_sources_file(tmp_path, closed, "max_attempts: 2, max_seconds: 5"))
+    credentials = {"password": "EDP_WATER_DB_PASSWORD"}
+    configured = write_sources_file(
+        tmp_path, "water", url=closed, credentials=credentials, max_attempts=2, max_seconds=5
+    )
+    s2 = point_at(monkeypatch, "water", closed, sources_file=configured)
     src = build_source(s2, "water")
     try:
         checked = src.check()
@@ -205,16 +182,15 @@ def test_outage_is_a_clear_error_and_the_cursor_stays(water, tmp_path, monkeypat
     message = str(err.value)
     assert f"127.0.0.1:{port}" in message and "s3cret-pw" not in message and "***" in message
     assert ops.get_cursor(s2, "water", "rainfall") is None
-    assert _count(s2, "select count(*) from ops.batches where status = 'loaded'") == 0
+    assert count(s2, "select count(*) from ops.batches where status = 'loaded'") == 0
 
 
 def test_new_column_is_kept_in_extra_and_reported(water) -> None:
     s, url = water.settings, water.url
     add_column(url, "ST_PPTN_R", "QCFLAG")
     ingest("water", s, until=NOW)
-    with engine(s).connect() as c:
-        extras = c.execute(sa.text("select _extra from raw.water__rainfall where _extra is not null")).scalars().all()
-        drift = c.execute(sa.text("select schema_drift from ops.batches where dataset = 'rainfall'")).scalar_one()
+    extras = warehouse.column(s, "select _extra from raw.water__rainfall where _extra is not null")
+    drift = warehouse.scalar(s, "select schema_drift from ops.batches where dataset = 'rainfall'")
     assert extras and all(json.loads(e) if isinstance(e, str) else e for e in extras)
     assert any((json.loads(e) if isinstance(e, str) else e).get("qcflag") == "1" for e in extras)
     assert drift == {"new_columns": ["qcflag"]}
@@ -228,8 +204,7 @@ def test_read_only_account_gets_the_configured_password(water, server_url, dbms,
     reader_url = create_reader(server_url, database, user, password)
     try:
         assert sa.make_url(reader_url).password is None
-        monkeypatch.setenv("EDP_SOURCE_WATER_URL", reader_url)
-        s = Settings()
+        s = point_at(monkeypatch, "water", reader_url)
         src = build_source(s, "water")
         try:
             checked = src.check()

@@ -5,15 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from standins.common.timefmt import CST
-from standins.server import run_in_thread
 from standins.weather.app import create_app
 
 from edp.ingest.quarantine import replay
@@ -22,7 +19,9 @@ from edp.secrets import source_credential
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import open_lake
-from edp.storage.warehouse import engine
+from tests.support import warehouse
+from tests.support.standin_servers import StandinServers
+from tests.support.warehouse import scalar
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +36,12 @@ GALE_CANCEL = "21080041600000_20261129000000_0"
 
 
 @pytest.fixture
-def weather(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Any]]:
+def weather(settings: Settings, standin_servers: StandinServers) -> tuple[Settings, Any]:
     """The weather stand-in on a free port, the CAP episode anchored at ANCHOR, clock 20 h later."""
     app = create_app(api_key=source_credential(settings, "weather", "api_key"), seed=7, scale=0.25, cap_start=ANCHOR)
     at(app, 20)
-    with run_in_thread(app) as server:
-        monkeypatch.setenv("EDP_SOURCE_WEATHER_URL", server.url)
-        yield Settings(weather_initial_days=1), app
+    standin_servers.start(app, source="weather")
+    return Settings(weather_initial_days=1), app
 
 
 def at(app: Any, hours: float) -> datetime:
@@ -53,13 +51,7 @@ def at(app: Any, hours: float) -> datetime:
 
 
 def rows(s: Settings, sql: str = "select * from raw.weather__warnings") -> list[dict[str, Any]]:
-    with engine(s).connect() as c:
-        return [dict(r) for r in c.execute(sa.text(sql)).mappings()]
-
-
-def scalar(s: Settings, sql: str) -> Any:
-    with engine(s).connect() as c:
-        return c.execute(sa.text(sql)).scalar_one()
+    return warehouse.rows(s, sql)
 
 
 def test_ingest_twice_adds_nothing(weather) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from standins.server import run_in_thread
 from standins.weather.app import create_app
 
 from edp.ingest.extract import Manifest, extract
@@ -19,75 +17,59 @@ from edp.secrets import source_credential
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import open_lake
-from edp.storage.warehouse import engine
+from tests.support.sources import write_sources_file
+from tests.support.standin_servers import StandinServers
+from tests.support.warehouse import column, count, repeated_keys, rows
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def weather(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, object]]:
+def weather(settings: Settings, standin_servers: StandinServers) -> tuple[Settings, object]:
     """The weather stand-in on a free port, its clock frozen at NOW."""
     app = create_app(api_key=source_credential(settings, "weather", "api_key"), seed=7, scale=0.25)
     app.state.clock.freeze(NOW)
-    with run_in_thread(app) as server:
-        monkeypatch.setenv("EDP_SOURCE_WEATHER_URL", server.url)
-        yield Settings(weather_initial_days=1), app
+    standin_servers.start(app, source="weather")
+    return Settings(weather_initial_days=1), app
 
 
-def _count(s: Settings, sql: str) -> int:
-    with engine(s).connect() as c:
-        return int(c.execute(sa.text(sql)).scalar_one())
-
-
-def _sources_file(tmp_path, options: str):
-    path = tmp_path / "sources.yml"
-    path.write_text(
-        "sources:\n  weather:\n    url: sandbox\n    credentials: {api_key: EDP_WEATHER_API_KEY}\n"
-        f"    options: {{{options}}}\n",
-        encoding="utf-8",
-    )
-    return path
+def sources_file(tmp_path: Path, **options: object) -> Path:
+    return write_sources_file(tmp_path, "weather", credentials={"api_key": "EDP_WEATHER_API_KEY"}, **options)
 
 
 def _dupes(s: Settings) -> int:
-    return _count(
-        s,
-        "select count(*) from (select station_id, obs_time, updated_at from raw.weather__observations "
-        "group by 1, 2, 3 having count(*) > 1) d",
-    )
+    return repeated_keys(s, "raw.weather__observations", "station_id", "obs_time", "updated_at")
 
 
 def test_ingest_twice_adds_nothing_and_moves_cursor(weather) -> None:
     s, _ = weather
     first = ingest("weather", s, until=NOW)
-    rows = _count(s, "select count(*) from raw.weather__observations")
+    rows = count(s, "select count(*) from raw.weather__observations")
     assert rows > 100 and first["quarantined"] == 0
     cursor = ops.get_cursor(s, "weather", "observations")
     assert cursor == "2026-11-28T18:00:00+08:00"
     second = ingest("weather", s, until=NOW)
     assert second["rows"] > 0  # the lookback window was read again...
-    assert _count(s, "select count(*) from raw.weather__observations") == rows  # ...and added nothing
+    assert count(s, "select count(*) from raw.weather__observations") == rows  # ...and added nothing
     assert _dupes(s) == 0
-    lineage = _count(
-        s, "select count(*) from raw.weather__observations where _batch_id is null or _source <> 'weather'"
-    )
+    lineage = count(s, "select count(*) from raw.weather__observations where _batch_id is null or _source <> 'weather'")
     assert lineage == 0
 
 
 def test_late_correction_is_kept_as_a_new_version(weather) -> None:
     s, app = weather
     ingest("weather", s, until=NOW)
-    before = _count(s, "select count(*) from raw.weather__observations")
+    before = count(s, "select count(*) from raw.weather__observations")
     app.state.clock.freeze(NOW + timedelta(hours=5))
     ingest("weather", s, until=NOW + timedelta(hours=5))
-    versions = _count(
+    versions = count(
         s,
         "select count(*) from (select station_id, obs_time from raw.weather__observations "
         "where obs_time <= :t group by 1, 2 having count(*) > 1) v".replace(":t", f"'{NOW.isoformat()}'"),
     )
     assert versions > 0, "corrections re-issued by the bureau must arrive as newer versions"
-    assert _count(s, "select count(*) from raw.weather__observations") > before
+    assert count(s, "select count(*) from raw.weather__observations") > before
     assert _dupes(s) == 0
 
 
@@ -96,13 +78,8 @@ def test_bad_records_are_quarantined_with_reason_and_nothing_is_lost(weather) ->
     app.state.service.faults.malformed_rate = 0.05
     result = ingest("weather", s, until=NOW)
     assert result["quarantined"] > 0
-    with engine(s).connect() as c:
-        b = (
-            c.execute(sa.text("select * from ops.batches where dataset='observations' and origin='extract'"))
-            .mappings()
-            .one()
-        )
-        q = c.execute(sa.text("select locator, field, reason, record from ops.quarantine")).mappings().all()
+    (b,) = rows(s, "select * from ops.batches where dataset='observations' and origin='extract'")
+    q = rows(s, "select locator, field, reason, record from ops.quarantine")
     assert b["source_rows"] == b["row_count"] + b["quarantined_count"] + b["duplicate_count"]
     assert len(q) == b["quarantined_count"]
     assert all(r["reason"] and r["record"] and " record " in r["locator"] for r in q)
@@ -117,7 +94,7 @@ def test_bad_records_are_quarantined_with_reason_and_nothing_is_lost(weather) ->
 def test_retries_through_429_and_503(weather, tmp_path) -> None:
     s, app = weather
     # Small pages: many requests, so the injected faults surely hit some of them.
-    s = Settings(weather_initial_days=1, sources_file=_sources_file(tmp_path, "page_size: 10"))
+    s = Settings(weather_initial_days=1, sources_file=sources_file(tmp_path, page_size=10))
     app.state.service.faults.fail_503_rate = 0.3
     app.state.service.faults.fail_429_rate = 0.2
     result = ingest("weather", s, until=NOW)
@@ -125,11 +102,11 @@ def test_retries_through_429_and_503(weather, tmp_path) -> None:
     assert by_status.get("503", 0) > 0 and by_status.get("429", 0) > 0
     assert by_status["200"] >= 10
     assert result["quarantined"] == 0
-    assert _count(s, "select count(*) from raw.weather__observations") == result["rows"] - 0 - _stations(s)
+    assert count(s, "select count(*) from raw.weather__observations") == result["rows"] - 0 - _stations(s)
 
 
 def _stations(s: Settings) -> int:
-    return _count(s, "select count(*) from raw.weather__stations")
+    return count(s, "select count(*) from raw.weather__stations")
 
 
 def test_outage_is_a_clear_error_and_cursor_stays(weather, tmp_path) -> None:
@@ -137,7 +114,7 @@ def test_outage_is_a_clear_error_and_cursor_stays(weather, tmp_path) -> None:
     app.state.service.faults.outage = True
     from connectors.http import SourceUnavailable
 
-    s = Settings(weather_initial_days=1, sources_file=_sources_file(tmp_path, "max_seconds: 3"))
+    s = Settings(weather_initial_days=1, sources_file=sources_file(tmp_path, max_seconds=3))
     with pytest.raises(SourceUnavailable, match="still failing after retries"):
         ingest("weather", s, until=NOW)
     assert ops.get_cursor(s, "weather", "observations") is None
@@ -154,12 +131,12 @@ def test_failed_load_keeps_cursor_and_rerun_finishes(weather) -> None:
         load_pending(s, "weather")
     assert ops.get_cursor(s, "weather", "observations") is None
     # The failed transaction left nothing behind, not even the table it would have created.
-    assert _count(s, "select count(*) from ops.batches where status='loaded' and dataset='observations'") == 0
-    assert _count(s, "select (to_regclass('raw.weather__observations') is null)::int") == 1
+    assert count(s, "select count(*) from ops.batches where status='loaded' and dataset='observations'") == 0
+    assert count(s, "select (to_regclass('raw.weather__observations') is null)::int") == 1
     lake.put_bytes(obs.parquet_key, good)
     load_pending(s, "weather")
     assert ops.get_cursor(s, "weather", "observations") == obs.cursor_to
-    assert _count(s, "select count(*) from raw.weather__observations") == obs.row_count
+    assert count(s, "select count(*) from raw.weather__observations") == obs.row_count
 
 
 def test_reloading_a_batch_replaces_it(weather) -> None:
@@ -168,10 +145,10 @@ def test_reloading_a_batch_replaces_it(weather) -> None:
     m = Manifest.from_json(
         open_lake(s).get_bytes(next(b["manifest_key"] for b in ops.batches(s) if b["dataset"] == "observations"))
     )
-    before = _count(s, "select count(*) from raw.weather__observations")
+    before = count(s, "select count(*) from raw.weather__observations")
     result = reload_batch(s, "weather", "observations", m.batch_id)
     assert result["rows"] == m.row_count
-    assert _count(s, "select count(*) from raw.weather__observations") == before
+    assert count(s, "select count(*) from raw.weather__observations") == before
 
 
 def test_a_value_that_returns_is_stored_again(settings: Settings) -> None:
@@ -212,8 +189,5 @@ def test_a_value_that_returns_is_stored_again(settings: Settings) -> None:
         )
         register(settings, m)
         load_batch(settings, m, lake)
-    with engine(settings).connect() as c:
-        temps = [
-            r[0] for r in c.execute(sa.text("select temp_c from raw.weather__observations order by _extracted_at"))
-        ]
+    temps = column(settings, "select temp_c from raw.weather__observations order by _extracted_at")
     assert temps == [1.0, 2.0, 1.0]

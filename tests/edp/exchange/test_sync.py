@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from standins.anshan.app import create_app
-from standins.server import run_in_thread
+from standins.server import RunningServer
 
 from edp.exchange.sync import status, sync
-from edp.secrets import generated_secret
 from edp.settings import Settings
 from edp.storage.warehouse import engine, ensure_schemas
+from tests.support.standin_servers import city_records
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def city(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, object]]:
-    app = create_app(
-        app_key=generated_secret(settings, "anshan_app_key"),
-        app_secret=generated_secret(settings, "anshan_app_secret"),
-        state_dir=tmp_path / "city",
-        seed=3,
-    )
-    with run_in_thread(app) as server:
-        monkeypatch.setenv("EDP_ANSHAN_URL", server.url)
-        monkeypatch.setenv("EDP_ANSHAN_TIMEOUT_SECONDS", "1")
-        yield Settings(), server
+def city(settings: Settings, anshan_city: Callable[..., RunningServer]) -> tuple[Settings, RunningServer]:
+    """The exchange stand-in, and a sync that waits 1 s for a reply (a lost reply is 1.2 s or more late)."""
+    server = anshan_city(timeout_seconds=1)
+    return Settings(), server
 
 
 def _mart(s: Settings, n: int) -> None:
@@ -54,11 +46,6 @@ def _mart(s: Settings, n: int) -> None:
         )
 
 
-def _city_records(server, dataset: str = "hazard_events") -> dict[str, dict]:
-    body = httpx.get(f"{server.url}/__admin/records", params={"dataset": dataset}).json()
-    return {r["record_id"]: r for r in body["records"]}
-
-
 def _local(s: Settings) -> dict[str, dict]:
     with engine(s).connect() as c:
         rows = c.execute(sa.text("select event_id, description from marts.fct_hazard_event")).all()
@@ -71,7 +58,7 @@ def test_sync_sends_every_row_once_with_receipts(city) -> None:
     (first,) = sync(s, ["hazard_events"])
     assert first.diff == {"upsert": 2300, "delete": 0, "unchanged": 0}
     assert first.batches_packed == 3  # 1000 + 1000 + 300
-    kept = _city_records(server)
+    kept = city_records(server.url)
     assert {k: v["data"]["description"] for k, v in kept.items()} == {k: v["description"] for k, v in _local(s).items()}
     assert {v["version"] for v in kept.values()} == {1}
     with engine(s).connect() as c:
@@ -90,7 +77,7 @@ def test_changes_and_deletes_go_out_as_new_versions(city) -> None:
         c.execute(sa.text("delete from marts.fct_hazard_event where event_id='weather-rain-2'"))
     (result,) = sync(s, ["hazard_events"])
     assert result.diff == {"upsert": 1, "delete": 1, "unchanged": 3}
-    kept = _city_records(server)
+    kept = city_records(server.url)
     assert kept["weather-rain-1"]["version"] == 2 and kept["weather-rain-1"]["data"]["description"] == "更正"
     assert kept["weather-rain-2"]["deleted"] is True and kept["weather-rain-2"]["version"] == 2
     (ledger,) = status(s)
@@ -109,7 +96,7 @@ def test_faults_and_lost_replies_end_with_exactly_the_local_records(city) -> Non
     }
     httpx.post(f"{server.url}/__admin/faults", json=faults).raise_for_status()
     sync(s, ["hazard_events"])
-    kept = _city_records(server)
+    kept = city_records(server.url)
     assert set(kept) == set(_local(s))
     with engine(s).connect() as c:
         batches = c.execute(sa.text("select count(*) from sync.batches")).scalar()
@@ -148,7 +135,7 @@ def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
             sa.text("update marts.fct_hazard_event set division_code='210381102000' where event_id='weather-rain-7'")
         )
     sync(s, ["hazard_events"])  # the corrected record goes out as a new version...
-    assert _city_records(server)["weather-rain-7"]["version"] == 2
+    assert city_records(server.url)["weather-rain-7"]["version"] == 2
     assert pull_feedback(s)["open"] == []  # ...which answers the doubt
 
 
@@ -175,7 +162,7 @@ def test_a_killed_sync_reruns_to_the_same_result(city, tmp_path: Path) -> None:
         proc.wait()
     final = subprocess.run([edp, "sync"], env=env, capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr[-2000:]
-    kept = _city_records(server)
+    kept = city_records(server.url)
     assert set(kept) == set(_local(s))
     assert {v["version"] for v in kept.values()} == {1}  # nothing was packed twice
     with engine(s).connect() as c:

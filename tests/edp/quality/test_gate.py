@@ -12,27 +12,24 @@ Anshan exchange stand-in receives (or not) what the sync publishes.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
-from standins.anshan.app import create_app
-from standins.server import run_in_thread
-from standins.water import create_database, drop_database, populate
+from standins.server import RunningServer
+from standins.water import populate
 from standins.water.tables import RIVER, RVFCCH
 
 from edp.exchange.sync import EXCHANGED, sync
 from edp.orchestration.pipeline import ingest
 from edp.quality.runner import dataset_status, run_checks
-from edp.secrets import generated_secret
 from edp.settings import Settings
 from edp.storage.warehouse import engine, ensure_schemas
-from tests.conftest import PG_ADMIN_URL
+from tests.support.sl323 import sl323_database
+from tests.support.sources import point_at
+from tests.support.standin_servers import city_records
 
 pytestmark = pytest.mark.integration
 
@@ -44,26 +41,13 @@ ERROR_M = Decimal("30.000")  # the data-entry error: 30 m too high
 
 @pytest.fixture
 def stand_ins(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, anshan_city: Callable[..., RunningServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Settings, str, str]]:
     """The water stand-in filled up to now, the Anshan stand-in, and the platform pointed at both."""
-    name = f"sl323_quality_{uuid.uuid4().hex[:10]}"
-    water_url = create_database(PG_ADMIN_URL, name)
-    try:
+    with sl323_database("sl323_quality") as water_url:
         populate(water_url, seed=7, scale=0.15, now=datetime.now(CST))
-        app = create_app(
-            app_key=generated_secret(settings, "anshan_app_key"),
-            app_secret=generated_secret(settings, "anshan_app_secret"),
-            state_dir=tmp_path / "city",
-            seed=3,
-        )
-        with run_in_thread(app) as city:
-            monkeypatch.setenv("EDP_SOURCE_WATER_URL", water_url)
-            monkeypatch.setenv("EDP_ANSHAN_URL", city.url)
-            monkeypatch.setenv("EDP_ANSHAN_TIMEOUT_SECONDS", "2")
-            yield Settings(), water_url, city.url
-    finally:
-        drop_database(PG_ADMIN_URL, name)
+        city = anshan_city(timeout_seconds=2)
+        yield point_at(monkeypatch, "water", water_url), water_url, city.url
 
 
 def _mart(s: Settings, events: int) -> None:
@@ -80,11 +64,6 @@ def _mart(s: Settings, events: int) -> None:
             ),
             {"n": events},
         )
-
-
-def _city_records(city_url: str) -> set[str]:
-    body = httpx.get(f"{city_url}/__admin/records", params={"dataset": "hazard_events"}).json()
-    return {r["record_id"] for r in body["records"]}
 
 
 def _stage(water_url: str, delta: Decimal) -> tuple[str, datetime]:
@@ -121,7 +100,7 @@ def test_bad_batch_blocks_the_sync_until_a_good_batch(stand_ins) -> None:
     assert clean.success, clean.summary_lines()
     (published,) = sync(s, ["hazard_events"])
     assert published.blocked is None
-    assert len(_city_records(city_url)) == 3
+    assert len(city_records(city_url)) == 3
 
     # 2. The bureau mistypes a stage; the next pull re-reads it (lookback) and lands it as a new version.
     stcd, _ = _stage(water_url, ERROR_M)
@@ -148,7 +127,7 @@ def test_bad_batch_blocks_the_sync_until_a_good_batch(stand_ins) -> None:
     (refused,) = sync(s, ["hazard_events"])
     assert refused.blocked is not None and RIVER_DATASET in refused.blocked
     assert refused.diff == {} and refused.batches_packed == 0
-    assert len(_city_records(city_url)) == 3
+    assert len(city_records(city_url)) == 3
 
     # 4. The bureau corrects the stage; the next pull brings the right value and the block lifts.
     _stage(water_url, -ERROR_M + Decimal("0.010"))
@@ -158,7 +137,7 @@ def test_bad_batch_blocks_the_sync_until_a_good_batch(stand_ins) -> None:
     assert dataset_status(s, [RIVER_DATASET]) == {RIVER_DATASET: "ok"}
     (recovered,) = sync(s, ["hazard_events"])
     assert recovered.blocked is None
-    assert len(_city_records(city_url)) == 5
+    assert len(city_records(city_url)) == 5
 
     # 5. History: every run kept whole, the failure still on record, raw still holding the bad version.
     with engine(s).connect() as c:

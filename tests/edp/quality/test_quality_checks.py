@@ -11,7 +11,7 @@ from edp.quality import data_docs as quality_docs
 from edp.quality.runner import UNREADABLE, dataset_status, run_checks
 from edp.settings import Settings
 from expectations import Dimension, Severity
-from tests.edp.quality.conftest import (
+from tests.support.weather_tables import (
     MART,
     RAW,
     STATIONS_TABLE,

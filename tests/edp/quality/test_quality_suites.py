@@ -24,7 +24,7 @@ from expectations.marts import MARTS_DIR, contracts
 from expectations.raw import LINEAGE, freshness_allowance
 from expectations.reference import division_codes
 from expectations.weather import PHYSICAL_LIMITS
-from tests.edp.quality.conftest import schedules
+from tests.support.weather_tables import schedules
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 VALID_CODE = "91210381MA0QCK9W5M"  # its check character is recomputed by _check_char below

@@ -12,7 +12,7 @@ from edp.ingest.loader import ensure_raw_table
 from edp.quality.runner import dataset_status, run_checks
 from edp.settings import Settings
 from edp.storage.warehouse import engine
-from tests.edp.quality.conftest import RAW, insert, observation
+from tests.support.weather_tables import RAW, insert, observation
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from edp.exchange.sync import Exchanged, diff_to_outbox, ensure_sync
 from edp.quality.report import build_report, quality_report_record, report_id, write_report
 from edp.quality.runner import run_checks
 from edp.settings import Settings
-from tests.edp.quality.conftest import MART, RAW, insert, observation, this_hour
+from tests.support.weather_tables import MART, RAW, insert, observation, this_hour
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,11 @@ one is left to the sandbox); the other five run as ``edp sandbox up`` starts the
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from standins.water import create_database, drop_database, populate
+from standins.water import populate
 
 from connectors.registry import SOURCES
 from edp.orchestration.pipeline import ingest
@@ -19,7 +18,8 @@ from edp.quality.runner import run_checks
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings
 from expectations import SUITES
-from tests.conftest import PG_ADMIN_URL
+from tests.support.sl323 import sl323_database
+from tests.support.sources import point_at
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +28,9 @@ RAW = [name for name, suite in SUITES.items() if suite.layer == "raw"]
 
 @pytest.fixture
 def delivered(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    name = f"sl323_quality_{uuid.uuid4().hex[:10]}"
-    water_url = create_database(PG_ADMIN_URL, name)
-    try:
+    with sl323_database("sl323_quality") as water_url:
         populate(water_url, seed=42, scale=0.25, now=datetime.now(timezone(timedelta(hours=8))))
-        monkeypatch.setenv("EDP_SOURCE_WATER_URL", water_url)
-        s = Settings()
+        s = point_at(monkeypatch, "water", water_url)
         sandbox_up(s, seed=42, scale=0.25)
         try:
             for source in SOURCES:
@@ -41,8 +38,6 @@ def delivered(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
             yield s
         finally:
             sandbox_down(s)
-    finally:
-        drop_database(PG_ADMIN_URL, name)
 
 
 def test_every_raw_suite_runs_cleanly_on_stand_in_data(delivered: Settings) -> None:

@@ -10,7 +10,7 @@ from edp.storage.lake import Lake, LocalLake, open_lake
 from tests.support.s3server import s3_server
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.integration)])
 def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Lake]:
     if request.param == "file":
         yield open_lake(Settings(home=tmp_path))
@@ -27,7 +27,6 @@ def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Lake]:
         )
 
 
-@pytest.mark.integration
 def test_put_get_list_delete(lake: Lake) -> None:
     lake.put_bytes("landing/weather/a/page-1.json.gz", b"one")
     lake.put_bytes("landing/weather/b/page-1.json.gz", "二".encode())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,8 @@ from defusedxml import ElementTree
 from standins.natural_resources import LAYERS, create_app
 from standins.natural_resources.hazards import TOWN_WEIGHTS, danger_grade
 from standins.natural_resources.people import is_valid_credit_code
-from standins.server import run_in_thread
+
+from tests.support.standin_servers import StandinServers
 
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
 REFERENCE = Path("/work/shared/reference/haicheng_divisions_2022.csv")
@@ -93,11 +93,10 @@ def test_shelters_are_urban_and_classed() -> None:
 
 # -- over HTTP ----------------------------------------------------------------------------------------------
 @pytest.fixture
-def wfs() -> Iterator[tuple[httpx.Client, Any]]:
+def wfs(standin_servers: StandinServers) -> tuple[httpx.Client, Any]:
     app = create_app(seed=3, scale=0.5)
     app.state.clock.freeze(NOW)
-    with run_in_thread(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client, app
+    return standin_servers.client(standin_servers.start(app), timeout=10), app
 
 
 def get_all(client: httpx.Client, layer: str, count: int) -> list[dict[str, Any]]:

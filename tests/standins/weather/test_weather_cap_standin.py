@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import xml.sax
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,13 @@ import httpx
 import pytest
 import xmlschema
 from standins.common.timefmt import CST
-from standins.server import RunningServer, run_in_thread
 from standins.weather import create_app
 from standins.weather.cap_catalogue import SEASONAL_SIGNALS, SIGNALS
 from standins.weather.cap_scenario import background
 
 from connectors.weather import cap as weather_cap
 from connectors.weather.cap import SCHEMA_PATH
+from tests.support.standin_servers import StandinServers
 
 pytestmark = pytest.mark.integration
 
@@ -35,21 +35,15 @@ REFERENCE_CSV = Path("/work/shared/reference/haicheng_divisions_2022.csv")
 
 
 @pytest.fixture
-def start() -> Iterator[Callable[..., tuple[httpx.Client, Any]]]:
-    servers: list[RunningServer] = []
-
+def start(standin_servers: StandinServers) -> Callable[..., tuple[httpx.Client, Any]]:
     def run(**kwargs: Any) -> tuple[httpx.Client, Any]:
         kwargs.setdefault("api_key", "test-weather-key")
         kwargs.setdefault("rate_limit_per_second", None)
         app = create_app(**kwargs)
         app.state.clock.freeze(NOW)
-        server = run_in_thread(app)
-        servers.append(server)
-        return httpx.Client(base_url=server.url, timeout=30, trust_env=False), app
+        return standin_servers.client(standin_servers.start(app)), app
 
-    yield run
-    for server in servers:
-        server.stop()
+    return run
 
 
 def feed(client: httpx.Client, since: str | None = None) -> list[tuple[str, str, str]]:

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from standins.common.timefmt import CST
-from standins.server import run_in_thread
 from standins.weather import create_app
 
 pytestmark = pytest.mark.integration
@@ -179,12 +178,10 @@ def test_storm_crosses_thresholds_in_last_48_hours(weather):
     assert sum(p == 0 for p in valid("precip_1h_mm")) > 0.5 * len(rows)
 
 
-def test_storm_follows_a_clock_frozen_after_creation(servers):
+def test_storm_follows_a_clock_frozen_after_creation(standin_servers):
     app = create_app(api_key="test-weather-key", rate_limit_per_second=None)
     app.state.clock.freeze(NOW)
-    server = run_in_thread(app)
-    servers.append(server)
-    client = httpx.Client(base_url=server.url, trust_env=False, timeout=30)
+    client = standin_servers.client(standin_servers.start(app))
     rows = fetch_all(client, {**window(48, 0), "page_size": 5000})
     assert max(r["precip_1h_mm"] for r in rows if r["precip_1h_mm"] != 999999) >= 50
     storm = client.get("/__admin/info").json()["storm"]

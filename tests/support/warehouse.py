@@ -1,0 +1,48 @@
+"""Reading the platform's warehouse in assertions: one statement, one answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from edp.settings import Settings
+from edp.storage.warehouse import engine
+
+
+def scalar(settings: Settings, sql: str, **params: Any) -> Any:
+    """The one value ``sql`` returns."""
+    with engine(settings).connect() as c:
+        return c.execute(sa.text(sql), params).scalar_one()
+
+
+def count(settings: Settings, sql: str, **params: Any) -> int:
+    """The one number ``sql`` returns (a ``select count(*) ...``)."""
+    return int(scalar(settings, sql, **params))
+
+
+def column(settings: Settings, sql: str, **params: Any) -> list[Any]:
+    """The first column of every row."""
+    with engine(settings).connect() as c:
+        return list(c.execute(sa.text(sql), params).scalars())
+
+
+def rows(settings: Settings, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """Every row as a dict."""
+    with engine(settings).connect() as c:
+        return [dict(r) for r in c.execute(sa.text(sql), params).mappings()]
+
+
+def execute(settings: Settings, sql: str, **params: Any) -> list[sa.Row[Any]]:
+    """Run ``sql`` in its own transaction; the rows it returns, if any."""
+    with engine(settings).begin() as c:
+        result = c.execute(sa.text(sql), params)
+        return list(result) if result.returns_rows else []
+
+
+def repeated_keys(settings: Settings, table: str, *key: str) -> int:
+    """How many values of ``key`` (columns) ``table`` holds more than once."""
+    columns = ", ".join(key)
+    return count(
+        settings, f"select count(*) from (select {columns} from {table} group by {columns} having count(*) > 1) d"
+    )
