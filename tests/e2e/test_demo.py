@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.airflow, pytest.mark.superset]
@@ -29,10 +30,33 @@ def _edp(home: Path, *args: str, port: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run([edp, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=1800)
 
 
+def _pin_department_clocks(home: Path) -> dict[str, str]:
+    """Freeze every department stand-in's clock where it is: both runs then see the same source data.
+
+    The exchange stand-in keeps the real clock (it checks the timestamps of signed requests).
+    """
+    info = json.loads((home / "sandbox" / "sandbox.json").read_text(encoding="utf-8"))
+    pinned: dict[str, str] = {}
+    for key, url in info.items():
+        if not key.endswith("_url") or key == "anshan_url" or not str(url).startswith("http"):
+            continue  # the exchange, and the file and database stand-ins (written once, they do not move)
+        with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+            now = client.get("/__admin/clock").raise_for_status().json()["now"]
+            frozen = client.post("/__admin/clock", json={"now": now}).raise_for_status().json()
+        assert frozen["frozen"] and frozen["now"] == now
+        pinned[key.removesuffix("_url")] = now
+    return pinned
+
+
 def test_demo_runs_end_to_end_and_reruns_safely(tmp_path: Path) -> None:
     home = tmp_path / "home"
     port = _free_port()
     try:
+        # The stand-ins first (the demo reuses them), their clocks pinned: a rerun has nothing new to read.
+        up = _edp(home, "sandbox", "up", port=port)
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        assert {"weather", "transport", "natural_resources"} <= set(_pin_department_clocks(home))
+
         first = _edp(home, "demo", port=port)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
         one = json.loads((home / "demo-summary.json").read_text(encoding="utf-8"))
@@ -47,10 +71,13 @@ def test_demo_runs_end_to_end_and_reruns_safely(tmp_path: Path) -> None:
         second = _edp(home, "demo", port=port)
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         two = json.loads((home / "demo-summary.json").read_text(encoding="utf-8"))
-        # Rerunning adds nothing twice: the same marts, nothing new to send.
-        assert two["warehouse"]["marts"]["fct_hazard_event"] >= one["warehouse"]["marts"]["fct_hazard_event"]
+        # Rerunning on the same source data adds nothing twice: every mart has the same rows (raw may not:
+        # snapshot datasets such as the station lists keep each read whole)...
+        assert two["warehouse"]["marts"] == one["warehouse"]["marts"]
+        # ...and nothing new goes to the city but the quality report, re-issued by every run (one new version).
         assert two["sync"]["records_pending"] == 0
-        assert two["sync"]["records_accepted"] >= one["sync"]["records_accepted"]
+        assert two["sync"]["receipts"] == two["sync"]["batches"]
+        assert two["sync"]["records_accepted"] - one["sync"]["records_accepted"] in (0, 1)
     finally:
         for command in (("superset", "stop"), ("sandbox", "down"), ("warehouse-stop",)):
             _edp(home, *command, port=port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,6 +65,12 @@ def test_sync_sends_every_row_once_with_receipts(city) -> None:
     with engine(s).connect() as c:
         assert c.execute(sa.text("select count(*) from sync.receipts")).scalar() == 3
         assert c.execute(sa.text("select count(*) from sync.batches where status <> 'acked'")).scalar() == 0
+        bodies = c.execute(sa.text("select batch_id, body from sync.batches order by seq")).all()
+        packed = dict(c.execute(sa.text("select record_id, batch_id from sync.outbox")).all())
+    # pack: each record in exactly one stored batch, the one its outbox row names; together all of them.
+    in_batches = Counter(r["record_id"] for _, body in bodies for r in json.loads(bytes(body))["records"])
+    assert set(in_batches.values()) == {1} and set(in_batches) == set(_local(s))
+    assert {r["record_id"]: batch_id for batch_id, body in bodies for r in json.loads(bytes(body))["records"]} == packed
     (again,) = sync(s, ["hazard_events"])
     assert again.diff["unchanged"] == 2300 and again.batches_packed == 0
 
