@@ -11,7 +11,7 @@ def render(report: dict[str, Any]) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
-        loader=PackageLoader("edp", "templates"),
+        loader=PackageLoader("edp.quality", "templates"),
         autoescape=select_autoescape(("html", "j2")),
         undefined=StrictUndefined,  # a missing figure is an error, not an empty cell
         trim_blocks=True,

@@ -98,7 +98,8 @@ def test_bundle_refuses_a_committed_uri(settings: Settings, tmp_path: Path) -> N
         superset.render_bundle(settings, assets_dir=tmp_path)
 
 
-def test_config_keeps_secrets_out(settings: Settings) -> None:
+def test_config_keeps_secrets_out(home_settings: Settings) -> None:
+    settings = home_settings
     config = write_config(settings).read_text(encoding="utf-8")
     assert generated_secret(settings, "superset_secret_key") not in config
     assert f"sqlite:///{settings.home_dir / 'superset' / 'superset.db'}" in config
@@ -106,7 +107,8 @@ def test_config_keeps_secrets_out(settings: Settings) -> None:
     compile(config, "superset_config.py", "exec")
 
 
-def test_start_server_refuses_a_port_someone_else_holds(settings: Settings) -> None:
+def test_start_server_refuses_a_port_someone_else_holds(home_settings: Settings) -> None:
+    settings = home_settings
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
