@@ -1,7 +1,7 @@
 -- What each enterprise (valid credit code) is, per source: its chemicals
 -- register entry, police licences, carrier licence and waybills, mining
 -- licences and location. Licences count when valid on the as-of day
--- (macro enterprise_as_of_date).
+-- (macro as_of_date, var enterprise_as_of_date).
 with
 
 mentions as (
@@ -21,7 +21,7 @@ licences as (
     select
         m.enterprise_id,
         string_agg(distinct k.licence_type, ',' order by k.licence_type) as licence_types,
-        bool_or(t.is_civil_explosives and coalesce(k.licence_valid_to_date >= {{ enterprise_as_of_date() }}, true))
+        bool_or(t.is_civil_explosives and coalesce(k.licence_valid_to_date >= {{ as_of_date('enterprise_as_of_date') }}, true))
             as has_civil_explosives_licence
     from mentions as m
     inner join {{ ref('stg_police__key_units') }} as k on m.source_key = k.licence_id

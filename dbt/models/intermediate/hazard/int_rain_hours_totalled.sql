@@ -30,7 +30,7 @@ readings as (
 
 hourly as (
     select
-        station_id || '@' || to_char(rain_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as rain_hour_id,
+        station_id || '@' || {{ local_hour_key('rain_hour') }} as rain_hour_id,
         station_id,
         rain_hour,
         cast(round(cast(sum(rainfall_mm) as numeric), 1) as double precision) as rainfall_mm,

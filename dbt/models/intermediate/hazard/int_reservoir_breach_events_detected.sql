@@ -23,10 +23,10 @@ readings as (
         on readings.station_id = limits.station_id
         and case
             when limits.season_begin_mmdd <= limits.season_end_mmdd
-                then to_char(readings.observed_at at time zone 'Asia/Shanghai', 'MMDD')
+                then to_char(readings.observed_at at time zone {{ local_time_zone() }}, 'MMDD')
                 between limits.season_begin_mmdd and limits.season_end_mmdd
-            else to_char(readings.observed_at at time zone 'Asia/Shanghai', 'MMDD') >= limits.season_begin_mmdd
-                or to_char(readings.observed_at at time zone 'Asia/Shanghai', 'MMDD') <= limits.season_end_mmdd
+            else to_char(readings.observed_at at time zone {{ local_time_zone() }}, 'MMDD') >= limits.season_begin_mmdd
+                or to_char(readings.observed_at at time zone {{ local_time_zone() }}, 'MMDD') <= limits.season_end_mmdd
         end
     where readings.level_m is not null
     group by readings.station_id, readings.observed_at, readings.level_m, readings.first_extracted_at
@@ -59,10 +59,10 @@ episodes as (
 
 select
     'water-reservoir-' || episodes.station_id || '-'
-    || to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
+    || {{ local_hour_key('episodes.started_at') }} as event_id,
     'water' as source,
     'reservoir' as source_dataset,
-    episodes.station_id || '@' || to_char(episodes.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+    episodes.station_id || '@' || {{ utc_timestamp_text('episodes.started_at') }}
         as source_record_id,
     '11A01' as category_code,
     episodes.started_at as occurred_at,
@@ -81,7 +81,7 @@ select
         ' ',
         stations.division_name,
         coalesce(stations.station_name, episodes.station_id),
-        to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"起库水位超汛限')
+        {{ local_hour_label('episodes.started_at') }} || '起库水位超汛限'
         || '（峰值 ' || to_char(episodes.peak_level_m, 'FM99990.00') || ' m，汛限 '
         || to_char(episodes.flood_limit_level_m, 'FM99990.00') || ' m）'
     ) as description,

@@ -46,10 +46,10 @@ episodes as (
 
 select
     'water-river-' || episodes.station_id || '-'
-    || to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
+    || {{ local_hour_key('episodes.started_at') }} as event_id,
     'water' as source,
     'river' as source_dataset,
-    episodes.station_id || '@' || to_char(episodes.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+    episodes.station_id || '@' || {{ utc_timestamp_text('episodes.started_at') }}
         as source_record_id,
     '11A01' as category_code,
     episodes.started_at as occurred_at,
@@ -68,7 +68,7 @@ select
         ' ',
         stations.division_name,
         concat_ws('', stations.river_name, coalesce(stations.station_name, episodes.station_id), '站'),
-        to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"起水位超')
+        {{ local_hour_label('episodes.started_at') }} || '起水位超'
         || case when episodes.warning_stage_m is null then '保证' else '警戒' end
         || '（峰值 ' || to_char(episodes.peak_stage_m, 'FM99990.00') || ' m，警戒 '
         || coalesce(to_char(episodes.warning_stage_m, 'FM99990.00'), '—') || ' m，保证 '

@@ -22,7 +22,7 @@ located as (
         observations.observation_id,
         observations.station_id,
         observations.observed_at,
-        date_trunc('hour', observations.observed_at, 'Asia/Shanghai') as obs_hour,
+        date_trunc('hour', observations.observed_at, {{ local_time_zone() }}) as obs_hour,
         stations.division_code,
         divisions.name as division_name,
         stations.lon,

@@ -28,7 +28,7 @@ select
     coalesce(carrier.is_licensed_carrier, false) as is_carrier_licensed_in_haicheng,
     carrier.carrier_licence_valid_to_date,
     case when carrier.is_licensed_carrier
-        then carrier.carrier_licence_valid_to_date >= cast(w.departed_at at time zone 'Asia/Shanghai' as date)
+        then carrier.carrier_licence_valid_to_date >= {{ local_date('w.departed_at') }}
     end as is_carrier_licence_valid_at_departure,
     case when carrier.is_licensed_carrier
         then w.hazard_class = any(string_to_array(carrier.carrier_scope, ','))

@@ -14,7 +14,7 @@ with
 events as (
     select
         *,
-        cast(occurred_at at time zone 'Asia/Shanghai' as date) as event_date,
+        {{ local_date('occurred_at') }} as event_date,
         case severity when 'extreme' then 4 when 'severe' then 3 when 'moderate' then 2 else 1 end as severity_rank
     from {{ ref('fct_hazard_event') }}
 ),
@@ -26,7 +26,7 @@ grid as (
     from {{ ref('ref_divisions') }} as divisions
     cross join generate_series(
         (select least(min(event_date), (select min(risk_date) from warning_days)) from events),
-        greatest((select max(event_date) from events), cast({{ hazard_as_of() }} at time zone 'Asia/Shanghai' as date)),
+        greatest((select max(event_date) from events), {{ local_date(as_of()) }}),
         interval '1 day'
     ) as days (risk_day)
 ),

@@ -47,7 +47,7 @@ hourly as (
 
 final as (
     select
-        division_code || '-' || to_char(obs_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as hourly_extreme_id,
+        division_code || '-' || {{ local_hour_key('obs_hour') }} as hourly_extreme_id,
         division_code,
         division_name,
         obs_hour,

@@ -30,7 +30,7 @@ renamed as (
         trim(stcd) || '@' || to_char(tm at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as rain_reading_id,
         trim(stcd) as station_id,
         tm as observed_at,
-        date_trunc('hour', tm - interval '1 second', 'Asia/Shanghai') as rain_hour,
+        date_trunc('hour', tm - interval '1 second', {{ local_time_zone() }}) as rain_hour,
         drp as rainfall_mm,
         intv as period_hours,
         pdr as rain_duration_hours,
