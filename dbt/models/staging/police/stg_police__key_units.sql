@@ -10,7 +10,7 @@ source as (
 latest_file as (
     select report_date, _batch_id
     from source
-    order by report_date desc, _extracted_at desc, _batch_id desc
+    order by report_date desc, {{ latest_extraction_first() }}
     limit 1
 ),
 

@@ -8,9 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (bridge_code) *
-    from source
-    order by bridge_code, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['bridge_code'], newest_version_first()) }}
 ),
 
 renamed as (

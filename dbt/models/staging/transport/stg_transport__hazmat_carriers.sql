@@ -8,10 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (credit_code) *
-    from source
-    where credit_code is not null
-    order by credit_code, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['credit_code'], newest_version_first(), where='credit_code is not null') }}
 ),
 
 renamed as (

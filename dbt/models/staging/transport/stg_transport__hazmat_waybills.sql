@@ -8,10 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (waybill_no) *
-    from source
-    where waybill_no is not null
-    order by waybill_no, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['waybill_no'], newest_version_first(), where='waybill_no is not null') }}
 ),
 
 renamed as (

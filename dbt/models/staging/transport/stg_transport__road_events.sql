@@ -19,9 +19,7 @@ versions as (
 ),
 
 latest as (
-    select distinct on (event_id) *
-    from versions
-    order by event_id, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('versions', ['event_id'], newest_version_first()) }}
 ),
 
 renamed as (

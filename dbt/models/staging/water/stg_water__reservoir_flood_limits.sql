@@ -7,10 +7,6 @@ source as (
     select * from {{ source('water', 'reservoir_flood_limits') }}
 ),
 
-latest_batch as (
-    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
-),
-
 renamed as (
     select
         trim(stcd) || ':' || trim(bgmd) as flood_limit_id,
@@ -25,7 +21,7 @@ renamed as (
         _extracted_at as extracted_at
     from source
     where
-        _batch_id in (select _batch_id from latest_batch)
+        {{ in_latest_batch('source') }}
         and nullif(trim(stcd), '') is not null
         and nullif(trim(bgmd), '') is not null
 )

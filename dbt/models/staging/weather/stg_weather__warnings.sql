@@ -11,9 +11,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (identifier) *
-    from source
-    order by identifier, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['identifier']) }}
 ),
 
 renamed as (
