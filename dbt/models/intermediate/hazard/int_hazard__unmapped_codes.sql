@@ -2,6 +2,15 @@
 -- counted per source, dataset, code column and value (never dropped
 -- silently: the mart rows keep NULL or a fallback, this model says how many).
 -- One row per unmapped value; no row means every value resolved.
+{%- set sl323_checks = [
+    ('stations', 'sttp', 'stg_water__stations', 'station_type_code', 'STTP'),
+    ('rainfall', 'wth', 'stg_water__rain_readings', 'weather_code', 'WTH'),
+    ('river', 'wptn', 'stg_water__river_readings', 'tendency_code', 'WPTN'),
+    ('river', 'flwchrcd', 'stg_water__river_readings', 'flow_character_code', 'FLWCHRCD'),
+    ('reservoir', 'rwptn', 'stg_water__reservoir_readings', 'tendency_code', 'WPTN'),
+    ('reservoir', 'rwchrcd', 'stg_water__reservoir_readings', 'character_code', 'FLWCHRCD'),
+] %}
+
 with
 
 sl323 as (select * from {{ ref('ref_sl323_codes') }}),
@@ -47,33 +56,15 @@ unmapped as (
     cross join lateral unnest(warnings.referenced_identifiers) as named (identifier)
     where named.identifier not in (select identifier from {{ ref('stg_weather__warnings') }})
     union all
-    select 'water', 'stations', 'sttp', station_type_code
-    from {{ ref('stg_water__stations') }}
-    where station_type_code not in (select code from sl323 where code_list = 'STTP')
-    union all
     select 'water', 'stations', 'stlc (division)', station_id
     from {{ ref('int_water_stations_located') }} where not is_town_matched
     union all
-    select 'water', 'rainfall', 'wth', weather_code
-    from {{ ref('stg_water__rain_readings') }}
-    where weather_code not in (select code from sl323 where code_list = 'WTH')
+    {% for dataset, code_column, model, column, code_list in sl323_checks -%}
+    select 'water', '{{ dataset }}', '{{ code_column }}', {{ column }}
+    from {{ ref(model) }}
+    where {{ column }} not in (select code from sl323 where code_list = '{{ code_list }}')
     union all
-    select 'water', 'river', 'wptn', tendency_code
-    from {{ ref('stg_water__river_readings') }}
-    where tendency_code not in (select code from sl323 where code_list = 'WPTN')
-    union all
-    select 'water', 'river', 'flwchrcd', flow_character_code
-    from {{ ref('stg_water__river_readings') }}
-    where flow_character_code not in (select code from sl323 where code_list = 'FLWCHRCD')
-    union all
-    select 'water', 'reservoir', 'rwptn', tendency_code
-    from {{ ref('stg_water__reservoir_readings') }}
-    where tendency_code not in (select code from sl323 where code_list = 'WPTN')
-    union all
-    select 'water', 'reservoir', 'rwchrcd', character_code
-    from {{ ref('stg_water__reservoir_readings') }}
-    where character_code not in (select code from sl323 where code_list = 'FLWCHRCD')
-    union all
+    {% endfor -%}
     -- Readings of stations missing from the station master are placed at the county.
     select 'water', dataset, 'stcd (station master)', station_id
     from (

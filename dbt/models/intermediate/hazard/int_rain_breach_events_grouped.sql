@@ -44,13 +44,7 @@ events as (
         division_code,
         lon,
         lat,
-        case
-            when rainfall_mm >= {{ var('hazard_rainstorm_precip_1h_mm') }} * {{ var('hazard_severity_extreme_ratio') }}
-                then 'extreme'
-            when rainfall_mm >= {{ var('hazard_rainstorm_precip_1h_mm') }} * {{ var('hazard_severity_severe_ratio') }}
-                then 'severe'
-            else 'moderate'
-        end as severity,
+        {{ severity_past_threshold('rainfall_mm', var('hazard_rainstorm_precip_1h_mm')) }} as severity,
         'observed' as status,
         concat_ws(
             ' ',

@@ -58,19 +58,7 @@ episodes as (
 )
 
 select
-    'water-reservoir-' || episodes.station_id || '-'
-    || {{ local_hour_key('episodes.started_at') }} as event_id,
-    'water' as source,
-    'reservoir' as source_dataset,
-    episodes.station_id || '@' || {{ utc_timestamp_text('episodes.started_at') }}
-        as source_record_id,
-    '11A01' as category_code,
-    episodes.started_at as occurred_at,
-    episodes.first_reported_at as reported_at,
-    -- A station missing from the station master is placed at the county (and counted as unmapped).
-    coalesce(stations.division_code, '210381000000') as division_code,
-    stations.lon,
-    stations.lat,
+    {{ water_station_event_columns('reservoir') }},
     case
         when episodes.peak_excess_m >= {{ var('hazard_reservoir_extreme_excess_m') }} then 'extreme'
         when episodes.peak_excess_m >= {{ var('hazard_reservoir_severe_excess_m') }} then 'severe'

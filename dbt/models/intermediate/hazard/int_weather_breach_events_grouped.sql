@@ -33,11 +33,7 @@ events as (
         division_code,
         lon,
         lat,
-        case
-            when threshold_ratio >= {{ var('hazard_severity_extreme_ratio') }} then 'extreme'
-            when threshold_ratio >= {{ var('hazard_severity_severe_ratio') }} then 'severe'
-            else 'moderate'
-        end as severity,
+        {{ severity_past_threshold('threshold_ratio') }} as severity,
         'observed' as status,
         concat_ws(
             ' ',
