@@ -26,7 +26,7 @@ order by {{ keys | join(', ') }}, {{ newest_first or latest_extraction_first() }
 
 {#- Whether a row is of the latest batch: sources stored as whole snapshots. -#}
 {% macro in_latest_batch(relation) -%}
-_batch_id in (select _batch_id from {{ relation }} order by {{ latest_extraction_first() }} limit 1)
+_batch_id in (select batches._batch_id from {{ relation }} as batches order by {{ latest_extraction_first() }} limit 1)
 {%- endmacro %}
 
 {#-

@@ -16,63 +16,81 @@ with
 sl323 as (select * from {{ ref('ref_sl323_codes') }}),
 
 unmapped as (
-    select 'police' as source, 'alarms' as source_dataset, 'alarm_category_code' as code_column,
+    select
+        'police' as source, 'alarms' as source_dataset, 'alarm_category_code' as code_column,
         alarm_category_code as code_value
-    from {{ ref('int_alarms_classified') }} where mapping_level is null
+    from {{ ref('int_alarms_classified') }}
+    where mapping_level is null
     union all
     select 'police', 'alarm_daily_counts', 'alarm_category_code', counts.alarm_category_code
     from {{ ref('stg_police__alarm_daily_counts') }} as counts
-    where not exists (
-        select 1 from {{ ref('ref_police_alarm_categories') }} as c
-        where c.alarm_category_code in (counts.alarm_category_code, left(counts.alarm_category_code, 2))
-    )
+    where
+        not exists (
+            select 1 from {{ ref('ref_police_alarm_categories') }} as c
+            where c.alarm_category_code in (counts.alarm_category_code, left(counts.alarm_category_code, 2))
+        )
     union all
     select 'transport', 'road_events', 'road_event_type', road_event_type
-    from {{ ref('int_road_events_classified') }} where not is_type_mapped
+    from {{ ref('int_road_events_classified') }}
+    where not is_type_mapped
     union all
     select 'transport', 'bridges', 'tech_grade', cast(tech_grade as text)
     from {{ ref('stg_transport__bridges') }}
-    where tech_grade is null or tech_grade not in (select tech_grade from {{ ref('ref_bridge_tech_grades') }})
+    where
+        tech_grade is null
+        or tech_grade not in (select grades.tech_grade from {{ ref('ref_bridge_tech_grades') }} as grades)
     union all
     select 'natural_resources', 'hazard_points', 'geohazard_type', geohazard_type
     from {{ ref('stg_natural_resources__hazard_points') }}
-    where geohazard_type is null
-        or geohazard_type not in (select geohazard_type from {{ ref('ref_geohazard_types') }})
+    where
+        geohazard_type is null
+        or geohazard_type not in (select types.geohazard_type from {{ ref('ref_geohazard_types') }} as types)
     union all
     select 'natural_resources', 'hazard_points', 'danger_grade', danger_grade
     from {{ ref('stg_natural_resources__hazard_points') }}
-    where danger_grade is null
-        or danger_grade not in (select danger_grade from {{ ref('ref_geohazard_danger_grades') }})
+    where
+        danger_grade is null
+        or danger_grade not in (select grades.danger_grade from {{ ref('ref_geohazard_danger_grades') }} as grades)
     union all
     select 'weather', 'warnings', 'event_type_code', event_type_code
     from {{ ref('stg_weather__warnings') }}
-    where event_type_code is null or event_type_code not in (select code from {{ ref('ref_event_categories') }})
+    where
+        event_type_code is null
+        or event_type_code not in (select categories.code from {{ ref('ref_event_categories') }} as categories)
     union all
     select 'weather', 'warnings', 'event_type_code+severity_colour', event_type_code || '-' || severity_colour
-    from {{ ref('int_warnings_lifecycled') }} where signal_colour_id is null
+    from {{ ref('int_warnings_lifecycled') }}
+    where signal_colour_id is null
     union all
     select 'weather', 'warnings', 'references', named.identifier
     from {{ ref('stg_weather__warnings') }} as warnings
     cross join lateral unnest(warnings.referenced_identifiers) as named (identifier)
-    where named.identifier not in (select identifier from {{ ref('stg_weather__warnings') }})
+    where named.identifier not in (select known.identifier from {{ ref('stg_weather__warnings') }} as known)
     union all
     select 'water', 'stations', 'stlc (division)', station_id
-    from {{ ref('int_water_stations_located') }} where not is_town_matched
+    from {{ ref('int_water_stations_located') }}
+    where not is_town_matched
     union all
     {% for dataset, code_column, model, column, code_list in sl323_checks -%}
     select 'water', '{{ dataset }}', '{{ code_column }}', {{ column }}
     from {{ ref(model) }}
-    where {{ column }} not in (select code from sl323 where code_list = '{{ code_list }}')
+    where
+        {{ column }} not in (
+            select sl323.code from sl323
+            where sl323.code_list = '{{ code_list }}'
+        )
     union all
     {% endfor -%}
     -- Readings of stations missing from the station master are placed at the county.
     select 'water', dataset, 'stcd (station master)', station_id
     from (
         select 'rainfall' as dataset, station_id from {{ ref('int_rain_hours_totalled') }}
-        union all select 'river', station_id from {{ ref('stg_water__river_readings') }}
-        union all select 'reservoir', station_id from {{ ref('stg_water__reservoir_readings') }}
+        union all
+        select 'river', station_id from {{ ref('stg_water__river_readings') }}
+        union all
+        select 'reservoir', station_id from {{ ref('stg_water__reservoir_readings') }}
     ) as readings
-    where station_id not in (select station_id from {{ ref('stg_water__stations') }})
+    where station_id not in (select master.station_id from {{ ref('stg_water__stations') }} as master)
 )
 
 select

@@ -11,6 +11,13 @@ limits as (
     where flood_limit_level_m is not null
 ),
 
+local_readings as (
+    select
+        *,
+        to_char(observed_at at time zone {{ local_time_zone() }}, 'MMDD') as observed_mmdd
+    from {{ ref('stg_water__reservoir_readings') }}
+),
+
 readings as (
     select
         readings.station_id,
@@ -18,16 +25,17 @@ readings as (
         readings.level_m,
         readings.first_extracted_at,
         min(limits.flood_limit_level_m) as flood_limit_level_m
-    from {{ ref('stg_water__reservoir_readings') }} as readings
+    from local_readings as readings
     inner join limits
-        on readings.station_id = limits.station_id
-        and case
-            when limits.season_begin_mmdd <= limits.season_end_mmdd
-                then to_char(readings.observed_at at time zone {{ local_time_zone() }}, 'MMDD')
-                between limits.season_begin_mmdd and limits.season_end_mmdd
-            else to_char(readings.observed_at at time zone {{ local_time_zone() }}, 'MMDD') >= limits.season_begin_mmdd
-                or to_char(readings.observed_at at time zone {{ local_time_zone() }}, 'MMDD') <= limits.season_end_mmdd
-        end
+        on
+            readings.station_id = limits.station_id
+            and case
+                when limits.season_begin_mmdd <= limits.season_end_mmdd
+                    then readings.observed_mmdd between limits.season_begin_mmdd and limits.season_end_mmdd
+                else
+                    readings.observed_mmdd >= limits.season_begin_mmdd
+                    or readings.observed_mmdd <= limits.season_end_mmdd
+            end
     where readings.level_m is not null
     group by readings.station_id, readings.observed_at, readings.level_m, readings.first_extracted_at
 ),

@@ -7,10 +7,11 @@ with
 
 in_force as (
     select
-        *,
-        coalesce(ended_at, least(expires_at, {{ as_of() }}), {{ as_of() }}) as in_force_until
-    from {{ ref('int_warnings_lifecycled') }}
-    inner join {{ ref('int_warning_roots_resolved') }} using (identifier)
+        lifecycled.*,
+        roots.root_identifier,
+        coalesce(lifecycled.ended_at, least(lifecycled.expires_at, {{ as_of() }}), {{ as_of() }}) as in_force_until
+    from {{ ref('int_warnings_lifecycled') }} as lifecycled
+    inner join {{ ref('int_warning_roots_resolved') }} as roots on lifecycled.identifier = roots.identifier
 ),
 
 versions as (

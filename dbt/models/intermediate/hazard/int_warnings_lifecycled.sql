@@ -70,7 +70,11 @@ select
     end as ended_at,
     versions.referenced_identifiers,
     versions.division_codes,
-    array(select named.code from unnest(versions.division_codes) as named (code) where named.code like '210381%') as haicheng_division_codes,
+    array(
+        select named.code
+        from unnest(versions.division_codes) as named (code)
+        where named.code like '210381%'
+    ) as haicheng_division_codes,
     versions.headline,
     versions.area_desc,
     versions.profile

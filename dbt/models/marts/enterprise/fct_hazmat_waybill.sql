@@ -39,11 +39,13 @@ select
     carrier.enterprise_name as carrier_name,
     coalesce(carrier.is_licensed_carrier, false) as is_carrier_licensed_in_haicheng,
     carrier.carrier_licence_valid_to_date,
-    case when carrier.is_licensed_carrier
-        then carrier.carrier_licence_valid_to_date >= {{ local_date('w.departed_at') }}
+    case
+        when carrier.is_licensed_carrier
+            then carrier.carrier_licence_valid_to_date >= {{ local_date('w.departed_at') }}
     end as is_carrier_licence_valid_at_departure,
-    case when carrier.is_licensed_carrier
-        then w.hazard_class = any(string_to_array(carrier.carrier_scope, ','))
+    case
+        when carrier.is_licensed_carrier
+            then w.hazard_class = any(string_to_array(carrier.carrier_scope, ','))
     end as is_class_in_carrier_scope,
     consignor.enterprise_id as consignor_enterprise_id,
     w.consignor_credit_code,

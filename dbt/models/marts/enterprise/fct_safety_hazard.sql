@@ -54,8 +54,10 @@ select
     r.rectified_date - r.found_date as days_to_rectify,
     r.supervision_level,
     coalesce(r.supervision_level in ('市级', '镇级'), false) as is_supervised,
-    coalesce(levels.is_major and r.supervision_level in ('市级', '镇级')
-        and r.rectification_status is distinct from '已销号', false) as is_major_under_supervision,
+    coalesce(
+        levels.is_major and r.supervision_level in ('市级', '镇级')
+        and r.rectification_status is distinct from '已销号', false
+    ) as is_major_under_supervision,
     r.as_of_date
 from resolved as r
 left join enterprises as e on r.enterprise_id = e.enterprise_id

@@ -66,19 +66,24 @@ combined as (
         coalesce(warning_days.worst_colour_rank, 0) as worst_warning_rank,
         case
             when coalesce(warning_days.worst_colour_rank, 0) > 0 or event_counts.natural_disaster_count > 0
-                then coalesce(sites.site_count, 0) else 0
+                then coalesce(sites.site_count, 0)
+            else 0
         end as sites_threatened_count,
         case
             when coalesce(warning_days.worst_colour_rank, 0) > 0 or event_counts.natural_disaster_count > 0
-                then coalesce(sites.high_risk_site_count, 0) else 0
+                then coalesce(sites.high_risk_site_count, 0)
+            else 0
         end as high_risk_sites_threatened_count,
         event_counts.natural_disaster_count, event_counts.accident_count, event_counts.public_health_count,
         event_counts.social_safety_count, event_counts.event_count, event_counts.severe_event_count,
         alarm_counts.alarm_count, warning_days.warning_count
     from grid
-    left join event_counts on grid.division_code = event_counts.division_code and grid.risk_date = event_counts.event_date
-    left join alarm_counts on grid.division_code = alarm_counts.division_code and grid.risk_date = alarm_counts.report_date
-    left join warning_days on grid.division_code = warning_days.division_code and grid.risk_date = warning_days.risk_date
+    left join event_counts
+        on grid.division_code = event_counts.division_code and grid.risk_date = event_counts.event_date
+    left join alarm_counts
+        on grid.division_code = alarm_counts.division_code and grid.risk_date = alarm_counts.report_date
+    left join warning_days
+        on grid.division_code = warning_days.division_code and grid.risk_date = warning_days.risk_date
     left join sites on grid.division_code = sites.division_code
 )
 

@@ -8,7 +8,9 @@ source as (
 ),
 
 latest_rows as (
-    {{ latest_register_rows('source', ['depot_code', 'material_code', 'spec'], required=['depot_code', 'material_code']) }}
+    {{ latest_register_rows(
+        'source', ['depot_code', 'material_code', 'spec'], required=['depot_code', 'material_code']
+    ) }}
 ),
 
 renamed as (

@@ -15,11 +15,12 @@ latest_file as (
 ),
 
 latest_rows as (
-    select distinct on (license_no) source.*
+    select distinct on (source.license_no) source.*
     from source
-    inner join latest_file using (report_date, _batch_id)
-    where license_no is not null
-    order by license_no, source_row desc nulls last
+    inner join latest_file
+        on source.report_date = latest_file.report_date and source._batch_id = latest_file._batch_id
+    where source.license_no is not null
+    order by source.license_no, source.source_row desc nulls last
 ),
 
 renamed as (

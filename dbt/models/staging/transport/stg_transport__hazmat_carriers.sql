@@ -18,7 +18,7 @@ renamed as (
         nullif(trim(licence_no), '') as licence_no,
         licence_valid_to as licence_valid_to_date,
         scope as scope_classes,
-        (select string_agg(c, ',' order by c) from jsonb_array_elements_text(scope) as c) as scope,
+        (select string_agg(c, ',' order by c) from jsonb_array_elements_text(latest.scope) as c) as scope,
         cast(vehicle_count as integer) as vehicle_count,
         nullif(trim(address), '') as address,
         division_code,
