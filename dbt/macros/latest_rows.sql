@@ -24,6 +24,19 @@ from {{ relation }}
 order by {{ keys | join(', ') }}, {{ newest_first or latest_extraction_first() }}
 {%- endmacro %}
 
+{#-
+    Sources that append every version of a record (transport APIs): one row
+    per `keys`, the newest version (newest_version_first); a record whose
+    newest version is a tombstone (deleted) is dropped.
+-#}
+{% macro latest_live_version_per(relation, keys, where=none) -%}
+select *
+from (
+    {{ latest_row_per(relation, keys, newest_version_first(), where) | indent(4) }}
+) as newest
+where not coalesce(deleted, false)
+{%- endmacro %}
+
 {#- Whether a row is of the latest batch: sources stored as whole snapshots. -#}
 {% macro in_latest_batch(relation) -%}
 _batch_id in (select batches._batch_id from {{ relation }} as batches order by {{ latest_extraction_first() }} limit 1)
@@ -61,6 +74,17 @@ where
     and {{ key }} is not null
     {%- endfor %}
 order by {{ keys | join(', ') }}, row_number desc nulls last
+{%- endmacro %}
+
+{#-
+    SL 323 tables stored as whole snapshots (ST_STBPRP_B, ST_RVFCCH_B,
+    ST_RSVRFSR_B): the rows of the latest batch with a station code (STCD
+    not blank).
+-#}
+{% macro sl323_latest_snapshot(relation) -%}
+select *
+from {{ relation }}
+where {{ in_latest_batch(relation) }} and nullif(trim(stcd), '') is not null
 {%- endmacro %}
 
 {#-

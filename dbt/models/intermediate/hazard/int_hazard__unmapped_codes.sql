@@ -2,6 +2,16 @@
 -- counted per source, dataset, code column and value (never dropped
 -- silently: the mart rows keep NULL or a fallback, this model says how many).
 -- One row per unmapped value; no row means every value resolved.
+{#- Codes that must be in a reference table (NULL counts as unmapped). -#}
+{%- set reference_checks = [
+    ('transport', 'bridges', 'tech_grade', 'stg_transport__bridges', 'tech_grade', 'ref_bridge_tech_grades', 'tech_grade'),
+    ('natural_resources', 'hazard_points', 'geohazard_type',
+        'stg_natural_resources__hazard_points', 'geohazard_type', 'ref_geohazard_types', 'geohazard_type'),
+    ('natural_resources', 'hazard_points', 'danger_grade',
+        'stg_natural_resources__hazard_points', 'danger_grade', 'ref_geohazard_danger_grades', 'danger_grade'),
+    ('weather', 'warnings', 'event_type_code', 'stg_weather__warnings', 'event_type_code', 'ref_event_categories', 'code'),
+] %}
+{#- SL 323 codes that must be in their code list of ref_sl323_codes (NULL is missing, not counted). -#}
 {%- set sl323_checks = [
     ('stations', 'sttp', 'stg_water__stations', 'station_type_code', 'STTP'),
     ('rainfall', 'wth', 'stg_water__rain_readings', 'weather_code', 'WTH'),
@@ -34,30 +44,14 @@ unmapped as (
     from {{ ref('int_road_events_classified') }}
     where not is_type_mapped
     union all
-    select 'transport', 'bridges', 'tech_grade', cast(tech_grade as text)
-    from {{ ref('stg_transport__bridges') }}
+    {% for source, dataset, code_column, model, column, code_table, code_table_column in reference_checks -%}
+    select '{{ source }}', '{{ dataset }}', '{{ code_column }}', cast({{ column }} as text)
+    from {{ ref(model) }}
     where
-        tech_grade is null
-        or tech_grade not in (select grades.tech_grade from {{ ref('ref_bridge_tech_grades') }} as grades)
+        {{ column }} is null
+        or {{ column }} not in (select codes.{{ code_table_column }} from {{ ref(code_table) }} as codes)
     union all
-    select 'natural_resources', 'hazard_points', 'geohazard_type', geohazard_type
-    from {{ ref('stg_natural_resources__hazard_points') }}
-    where
-        geohazard_type is null
-        or geohazard_type not in (select types.geohazard_type from {{ ref('ref_geohazard_types') }} as types)
-    union all
-    select 'natural_resources', 'hazard_points', 'danger_grade', danger_grade
-    from {{ ref('stg_natural_resources__hazard_points') }}
-    where
-        danger_grade is null
-        or danger_grade not in (select grades.danger_grade from {{ ref('ref_geohazard_danger_grades') }} as grades)
-    union all
-    select 'weather', 'warnings', 'event_type_code', event_type_code
-    from {{ ref('stg_weather__warnings') }}
-    where
-        event_type_code is null
-        or event_type_code not in (select categories.code from {{ ref('ref_event_categories') }} as categories)
-    union all
+    {% endfor -%}
     select 'weather', 'warnings', 'event_type_code+severity_colour', event_type_code || '-' || severity_colour
     from {{ ref('int_warnings_lifecycled') }}
     where signal_colour_id is null

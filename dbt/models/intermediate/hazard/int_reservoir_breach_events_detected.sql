@@ -4,6 +4,14 @@
 -- seasons overlap the lowest limit applies). Occurred at the first reading
 -- above, reported when the platform first extracted it; severity by the peak
 -- excess over the limit (vars hazard_reservoir_severe_excess_m / _extreme_).
+{%- set severity -%}
+case
+    when episodes.peak_excess_m >= {{ var('hazard_reservoir_extreme_excess_m') }} then 'extreme'
+    when episodes.peak_excess_m >= {{ var('hazard_reservoir_severe_excess_m') }} then 'severe'
+    else 'moderate'
+end
+{%- endset %}
+
 with
 
 limits as (
@@ -66,13 +74,7 @@ episodes as (
 )
 
 select
-    {{ water_station_event_columns('reservoir') }},
-    case
-        when episodes.peak_excess_m >= {{ var('hazard_reservoir_extreme_excess_m') }} then 'extreme'
-        when episodes.peak_excess_m >= {{ var('hazard_reservoir_severe_excess_m') }} then 'severe'
-        else 'moderate'
-    end as severity,
-    case when episodes.last_over_at = episodes.latest_observed_at then 'ongoing' else 'resolved' end as status,
+    {{ water_station_event_columns('reservoir', severity) }},
     concat_ws(
         ' ',
         stations.division_name,

@@ -4,6 +4,14 @@
 -- platform first extracted it (SL 323 has no write time); severity by the
 -- peak: moderate, severe from halfway between WRZ and GRZ, extreme at ≥ GRZ.
 -- Ongoing while the station's latest reading is still in the episode.
+{%- set severity -%}
+case
+    when episodes.peak_stage_m >= episodes.guaranteed_stage_m then 'extreme'
+    when episodes.peak_stage_m >= (episodes.warning_stage_m + episodes.guaranteed_stage_m) / 2 then 'severe'
+    else 'moderate'
+end
+{%- endset %}
+
 with
 
 readings as (
@@ -45,13 +53,7 @@ episodes as (
 )
 
 select
-    {{ water_station_event_columns('river') }},
-    case
-        when episodes.peak_stage_m >= episodes.guaranteed_stage_m then 'extreme'
-        when episodes.peak_stage_m >= (episodes.warning_stage_m + episodes.guaranteed_stage_m) / 2 then 'severe'
-        else 'moderate'
-    end as severity,
-    case when episodes.last_over_at = episodes.latest_observed_at then 'ongoing' else 'resolved' end as status,
+    {{ water_station_event_columns('river', severity) }},
     concat_ws(
         ' ',
         stations.division_name,

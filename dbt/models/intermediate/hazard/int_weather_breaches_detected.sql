@@ -30,25 +30,13 @@ thresholds as (
 current_values as (
     select located.*, measure.breach_kind, measure.measure_value
     from {{ ref('int_observations_located') }} as located
-    cross join
-        lateral (
-            values
-            ('rainstorm', located.precip_1h_mm),
-            ('gale', located.wind_gust_ms),
-            ('fog', located.visibility_m)
-        ) as measure (breach_kind, measure_value)
+    cross join {{ weather_breach_measures('located') }}
 ),
 
 version_values as (
     select versions.observation_id, versions.updated_at, measure.breach_kind, measure.measure_value
     from {{ ref('base_weather__observation_versions') }} as versions
-    cross join
-        lateral (
-            values
-            ('rainstorm', versions.precip_1h_mm),
-            ('gale', versions.wind_gust_ms),
-            ('fog', versions.visibility_m)
-        ) as measure (breach_kind, measure_value)
+    cross join {{ weather_breach_measures('versions') }}
     where versions.qc is distinct from 2
 ),
 

@@ -8,7 +8,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_row_per('source', ['bridge_code'], newest_version_first()) }}
+    {{ latest_live_version_per('source', ['bridge_code']) }}
 ),
 
 renamed as (
@@ -30,7 +30,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

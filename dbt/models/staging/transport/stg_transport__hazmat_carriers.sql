@@ -8,7 +8,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_row_per('source', ['credit_code'], newest_version_first(), where='credit_code is not null') }}
+    {{ latest_live_version_per('source', ['credit_code'], where='credit_code is not null') }}
 ),
 
 renamed as (
@@ -26,7 +26,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

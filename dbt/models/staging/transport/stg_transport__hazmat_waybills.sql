@@ -8,7 +8,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_row_per('source', ['waybill_no'], newest_version_first(), where='waybill_no is not null') }}
+    {{ latest_live_version_per('source', ['waybill_no'], where='waybill_no is not null') }}
 ),
 
 renamed as (
@@ -32,7 +32,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

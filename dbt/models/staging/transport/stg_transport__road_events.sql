@@ -19,7 +19,7 @@ versions as (
 ),
 
 latest as (
-    {{ latest_row_per('versions', ['event_id'], newest_version_first()) }}
+    {{ latest_live_version_per('versions', ['event_id']) }}
 ),
 
 renamed as (
@@ -44,7 +44,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

@@ -7,6 +7,10 @@ source as (
     select * from {{ source('water', 'reservoir_flood_limits') }}
 ),
 
+latest as (
+    {{ sl323_latest_snapshot('source') }}
+),
+
 renamed as (
     select
         trim(stcd) || ':' || trim(bgmd) as flood_limit_id,
@@ -19,11 +23,8 @@ renamed as (
         moditime as modified_at,
         _batch_id as batch_id,
         _extracted_at as extracted_at
-    from source
-    where
-        {{ in_latest_batch('source') }}
-        and nullif(trim(stcd), '') is not null
-        and nullif(trim(bgmd), '') is not null
+    from latest
+    where nullif(trim(bgmd), '') is not null
 )
 
 select * from renamed

@@ -5,6 +5,10 @@ source as (
     select * from {{ source('water', 'river_thresholds') }}
 ),
 
+latest as (
+    {{ sl323_latest_snapshot('source') }}
+),
+
 renamed as (
     select
         trim(stcd) as station_id,
@@ -17,10 +21,7 @@ renamed as (
         moditime as modified_at,
         _batch_id as batch_id,
         _extracted_at as extracted_at
-    from source
-    where
-        {{ in_latest_batch('source') }}
-        and nullif(trim(stcd), '') is not null
+    from latest
 )
 
 select * from renamed
