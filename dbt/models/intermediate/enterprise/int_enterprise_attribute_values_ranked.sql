@@ -15,17 +15,23 @@ mentions as (
 ),
 
 attribute_values as (
-    select enterprise_id, 'enterprise_name' as attribute, source, source_priority,
+    select
+        enterprise_id, 'enterprise_name' as attribute, source, source_priority,
         enterprise_name as value, name_key as value_key, seen_at, true as is_compared
-    from mentions where enterprise_name is not null
+    from mentions
+    where enterprise_name is not null
     union all
-    select enterprise_id, 'division_code', source, source_priority,
+    select
+        enterprise_id, 'division_code', source, source_priority,
         division_code, division_code, seen_at, source <> 'natural_resources_mining'
-    from mentions where division_code is not null
+    from mentions
+    where division_code is not null
     union all
-    select enterprise_id, 'address', source, source_priority,
+    select
+        enterprise_id, 'address', source, source_priority,
         address, regexp_replace(normalize(address, nfkc), '\s+', '', 'g'), seen_at, false
-    from mentions where address is not null
+    from mentions
+    where address is not null
 ),
 
 per_value as (

@@ -5,32 +5,39 @@
 with
 
 mentions as (
-    select 'bureau_chemicals' as source, 1 as source_priority, credit_code as source_key,
+    select
+        'bureau_chemicals' as source, 1 as source_priority, credit_code as source_key,
         credit_code as credit_code_raw, enterprise_name as name_raw, division_code, address, uploaded_at as seen_at
     from {{ ref('stg_bureau__chemical_enterprises') }}
     union all
-    select 'police_key_units', 2, licence_id,
+    select
+        'police_key_units', 2, licence_id,
         credit_code, unit_name, division_code, address, cast(report_date as timestamptz)
     from {{ ref('stg_police__key_units') }}
     union all
-    select 'transport_carriers', 3, credit_code,
+    select
+        'transport_carriers', 3, credit_code,
         credit_code, carrier_name, division_code, address, updated_at
     from {{ ref('stg_transport__hazmat_carriers') }}
     union all
-    select 'natural_resources_mining', 4, mining_right_id,
+    select
+        'natural_resources_mining', 4, mining_right_id,
         credit_code, holder_name, division_code, null, extracted_at
     from {{ ref('stg_natural_resources__mining_rights') }}
     union all
-    select 'bureau_safety_hazards', 5, hazard_id,
+    select
+        'bureau_safety_hazards', 5, hazard_id,
         credit_code, enterprise_name, null, null, uploaded_at
     from {{ ref('stg_bureau__safety_hazards') }}
     union all
-    select 'transport_waybill_carriers', 6, waybill_id,
+    select
+        'transport_waybill_carriers', 6, waybill_id,
         carrier_credit_code, null, null, null, updated_at
     from {{ ref('stg_transport__hazmat_waybills') }}
     union all
     -- A waybill without a consignor names no enterprise: not a mention.
-    select 'transport_waybill_consignors', 7, waybill_id,
+    select
+        'transport_waybill_consignors', 7, waybill_id,
         consignor_credit_code, null, null, null, updated_at
     from {{ ref('stg_transport__hazmat_waybills') }}
     where consignor_credit_code is not null

@@ -1,15 +1,17 @@
 -- What each enterprise (valid credit code) is, per source: its chemicals
 -- register entry, police licences, carrier licence and waybills, mining
 -- licences and location. Licences count when valid on the as-of day
--- (macro enterprise_as_of_date).
+-- (macro as_of_date, var enterprise_as_of_date).
 with
 
 mentions as (
-    select * from {{ ref('int_enterprise_mentions_unioned') }} where is_code_valid
+    select * from {{ ref('int_enterprise_mentions_unioned') }}
+    where is_code_valid
 ),
 
 chemicals as (
-    select m.enterprise_id, c.enterprise_type, c.major_hazard_level, c.lon, c.lat,
+    select
+        m.enterprise_id, c.enterprise_type, c.major_hazard_level, c.lon, c.lat,
         coalesce(levels.is_major_hazard, false) as has_major_hazard
     from mentions as m
     inner join {{ ref('stg_bureau__chemical_enterprises') }} as c on m.source_key = c.credit_code
@@ -21,7 +23,10 @@ licences as (
     select
         m.enterprise_id,
         string_agg(distinct k.licence_type, ',' order by k.licence_type) as licence_types,
-        bool_or(t.is_civil_explosives and coalesce(k.licence_valid_to_date >= {{ enterprise_as_of_date() }}, true))
+        bool_or(
+            t.is_civil_explosives
+            and coalesce(k.licence_valid_to_date >= {{ as_of_date('enterprise_as_of_date') }}, true)
+        )
             as has_civil_explosives_licence
     from mentions as m
     inner join {{ ref('stg_police__key_units') }} as k on m.source_key = k.licence_id

@@ -21,12 +21,9 @@ with
 alarms as (
     select * from {{ ref('stg_police__alarms') }}
     {% if is_incremental() -%}
-    where report_date in (
-        select report_date from {{ ref('stg_police__alarms') }}
-        where extracted_at > (
-            select coalesce(max(extracted_at), '-infinity') from {{ this }}
-        ) - interval '{{ var("hazard_lookback_hours") }} hours'
-    )
+    where {{ touched_since_watermark(
+        ['report_date'], ref('stg_police__alarms'), 'extracted_at', 'extracted_at', var('hazard_lookback_hours')
+    ) }}
     {%- endif %}
 ),
 

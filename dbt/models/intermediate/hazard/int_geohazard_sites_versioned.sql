@@ -20,8 +20,9 @@ computed as (
         grades.danger_grade as computed_grade
     from versions
     inner join grades
-        on versions.threatened_people >= grades.min_people
-        or versions.threatened_property_wan_cny >= grades.min_property_wan_cny
+        on
+            versions.threatened_people >= grades.min_people
+            or versions.threatened_property_wan_cny >= grades.min_property_wan_cny
     order by versions.dbt_scd_id, grades.risk_rank desc
 )
 

@@ -34,7 +34,7 @@ ranked as (
 events as (
     select
         'water-rainstorm-' || division_code || '-'
-        || to_char(rain_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
+        || {{ local_hour_key('rain_hour') }} as event_id,
         'water' as source,
         'rainfall' as source_dataset,
         rain_hour_id as source_record_id,
@@ -44,18 +44,12 @@ events as (
         division_code,
         lon,
         lat,
-        case
-            when rainfall_mm >= {{ var('hazard_rainstorm_precip_1h_mm') }} * {{ var('hazard_severity_extreme_ratio') }}
-                then 'extreme'
-            when rainfall_mm >= {{ var('hazard_rainstorm_precip_1h_mm') }} * {{ var('hazard_severity_severe_ratio') }}
-                then 'severe'
-            else 'moderate'
-        end as severity,
+        {{ severity_past_threshold('rainfall_mm', var('hazard_rainstorm_precip_1h_mm')) }} as severity,
         'observed' as status,
         concat_ws(
             ' ',
             division_name,
-            to_char(rain_hour at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"'),
+            {{ local_hour_label('rain_hour') }},
             station_name || '雨量站 1小时降水 ' || to_char(rainfall_mm, 'FM999990.0') || ' mm'
             || case when gauge_count > 1 then '（' || gauge_count || '站达暴雨）' else '' end
         ) as description,

@@ -17,20 +17,16 @@ readings as (
     select * from {{ ref('stg_water__rain_readings') }}
     where period_hours <= 1
     {% if is_incremental() -%}
-    and (station_id, rain_hour) in (
-        select station_id, rain_hour
-        from {{ ref('stg_water__rain_readings') }}
-        where last_extracted_at > (
-            select coalesce(max(source_extracted_at), '-infinity')
-            from {{ this }}
-        ) - interval '{{ var("hazard_lookback_hours") }} hours'
-    )
+    and {{ touched_since_watermark(
+        ['station_id', 'rain_hour'], ref('stg_water__rain_readings'),
+        'last_extracted_at', 'source_extracted_at', var('hazard_lookback_hours')
+    ) }}
     {%- endif %}
 ),
 
 hourly as (
     select
-        station_id || '@' || to_char(rain_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as rain_hour_id,
+        station_id || '@' || {{ local_hour_key('rain_hour') }} as rain_hour_id,
         station_id,
         rain_hour,
         cast(round(cast(sum(rainfall_mm) as numeric), 1) as double precision) as rainfall_mm,

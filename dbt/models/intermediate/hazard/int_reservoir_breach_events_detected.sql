@@ -4,11 +4,26 @@
 -- seasons overlap the lowest limit applies). Occurred at the first reading
 -- above, reported when the platform first extracted it; severity by the peak
 -- excess over the limit (vars hazard_reservoir_severe_excess_m / _extreme_).
+{%- set severity -%}
+case
+    when episodes.peak_excess_m >= {{ var('hazard_reservoir_extreme_excess_m') }} then 'extreme'
+    when episodes.peak_excess_m >= {{ var('hazard_reservoir_severe_excess_m') }} then 'severe'
+    else 'moderate'
+end
+{%- endset %}
+
 with
 
 limits as (
     select * from {{ ref('stg_water__reservoir_flood_limits') }}
     where flood_limit_level_m is not null
+),
+
+local_readings as (
+    select
+        *,
+        to_char(observed_at at time zone {{ local_time_zone() }}, 'MMDD') as observed_mmdd
+    from {{ ref('stg_water__reservoir_readings') }}
 ),
 
 readings as (
@@ -18,16 +33,17 @@ readings as (
         readings.level_m,
         readings.first_extracted_at,
         min(limits.flood_limit_level_m) as flood_limit_level_m
-    from {{ ref('stg_water__reservoir_readings') }} as readings
+    from local_readings as readings
     inner join limits
-        on readings.station_id = limits.station_id
-        and case
-            when limits.season_begin_mmdd <= limits.season_end_mmdd
-                then to_char(readings.observed_at at time zone 'Asia/Shanghai', 'MMDD')
-                between limits.season_begin_mmdd and limits.season_end_mmdd
-            else to_char(readings.observed_at at time zone 'Asia/Shanghai', 'MMDD') >= limits.season_begin_mmdd
-                or to_char(readings.observed_at at time zone 'Asia/Shanghai', 'MMDD') <= limits.season_end_mmdd
-        end
+        on
+            readings.station_id = limits.station_id
+            and case
+                when limits.season_begin_mmdd <= limits.season_end_mmdd
+                    then readings.observed_mmdd between limits.season_begin_mmdd and limits.season_end_mmdd
+                else
+                    readings.observed_mmdd >= limits.season_begin_mmdd
+                    or readings.observed_mmdd <= limits.season_end_mmdd
+            end
     where readings.level_m is not null
     group by readings.station_id, readings.observed_at, readings.level_m, readings.first_extracted_at
 ),
@@ -58,30 +74,12 @@ episodes as (
 )
 
 select
-    'water-reservoir-' || episodes.station_id || '-'
-    || to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
-    'water' as source,
-    'reservoir' as source_dataset,
-    episodes.station_id || '@' || to_char(episodes.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-        as source_record_id,
-    '11A01' as category_code,
-    episodes.started_at as occurred_at,
-    episodes.first_reported_at as reported_at,
-    -- A station missing from the station master is placed at the county (and counted as unmapped).
-    coalesce(stations.division_code, '210381000000') as division_code,
-    stations.lon,
-    stations.lat,
-    case
-        when episodes.peak_excess_m >= {{ var('hazard_reservoir_extreme_excess_m') }} then 'extreme'
-        when episodes.peak_excess_m >= {{ var('hazard_reservoir_severe_excess_m') }} then 'severe'
-        else 'moderate'
-    end as severity,
-    case when episodes.last_over_at = episodes.latest_observed_at then 'ongoing' else 'resolved' end as status,
+    {{ water_station_event_columns('reservoir', severity) }},
     concat_ws(
         ' ',
         stations.division_name,
         coalesce(stations.station_name, episodes.station_id),
-        to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"起库水位超汛限')
+        {{ local_hour_label('episodes.started_at') }} || '起库水位超汛限'
         || '（峰值 ' || to_char(episodes.peak_level_m, 'FM99990.00') || ' m，汛限 '
         || to_char(episodes.flood_limit_level_m, 'FM99990.00') || ' m）'
     ) as description,

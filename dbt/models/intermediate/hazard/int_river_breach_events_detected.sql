@@ -4,6 +4,14 @@
 -- platform first extracted it (SL 323 has no write time); severity by the
 -- peak: moderate, severe from halfway between WRZ and GRZ, extreme at ≥ GRZ.
 -- Ongoing while the station's latest reading is still in the episode.
+{%- set severity -%}
+case
+    when episodes.peak_stage_m >= episodes.guaranteed_stage_m then 'extreme'
+    when episodes.peak_stage_m >= (episodes.warning_stage_m + episodes.guaranteed_stage_m) / 2 then 'severe'
+    else 'moderate'
+end
+{%- endset %}
+
 with
 
 readings as (
@@ -45,30 +53,12 @@ episodes as (
 )
 
 select
-    'water-river-' || episodes.station_id || '-'
-    || to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
-    'water' as source,
-    'river' as source_dataset,
-    episodes.station_id || '@' || to_char(episodes.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-        as source_record_id,
-    '11A01' as category_code,
-    episodes.started_at as occurred_at,
-    episodes.first_reported_at as reported_at,
-    -- A station missing from the station master is placed at the county (and counted as unmapped).
-    coalesce(stations.division_code, '210381000000') as division_code,
-    stations.lon,
-    stations.lat,
-    case
-        when episodes.peak_stage_m >= episodes.guaranteed_stage_m then 'extreme'
-        when episodes.peak_stage_m >= (episodes.warning_stage_m + episodes.guaranteed_stage_m) / 2 then 'severe'
-        else 'moderate'
-    end as severity,
-    case when episodes.last_over_at = episodes.latest_observed_at then 'ongoing' else 'resolved' end as status,
+    {{ water_station_event_columns('river', severity) }},
     concat_ws(
         ' ',
         stations.division_name,
         concat_ws('', stations.river_name, coalesce(stations.station_name, episodes.station_id), '站'),
-        to_char(episodes.started_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"起水位超')
+        {{ local_hour_label('episodes.started_at') }} || '起水位超'
         || case when episodes.warning_stage_m is null then '保证' else '警戒' end
         || '（峰值 ' || to_char(episodes.peak_stage_m, 'FM99990.00') || ' m，警戒 '
         || coalesce(to_char(episodes.warning_stage_m, 'FM99990.00'), '—') || ' m，保证 '

@@ -5,16 +5,21 @@
 -- division; one naming towns covers those towns.
 with
 
+in_force as (
+    select
+        lifecycled.*,
+        roots.root_identifier,
+        coalesce(lifecycled.ended_at, least(lifecycled.expires_at, {{ as_of() }}), {{ as_of() }}) as in_force_until
+    from {{ ref('int_warnings_lifecycled') }} as lifecycled
+    inner join {{ ref('int_warning_roots_resolved') }} as roots on lifecycled.identifier = roots.identifier
+),
+
 versions as (
     select
         *,
-        cast(coalesce(effective_at, issued_at) at time zone 'Asia/Shanghai' as date) as first_day,
-        cast(
-            (coalesce(ended_at, least(expires_at, {{ hazard_as_of() }}), {{ hazard_as_of() }}) - interval '1 microsecond')
-            at time zone 'Asia/Shanghai' as date
-        ) as last_day
-    from {{ ref('int_warnings_lifecycled') }}
-    inner join {{ ref('int_warning_roots_resolved') }} using (identifier)
+        {{ local_date('coalesce(effective_at, issued_at)') }} as first_day,
+        {{ local_date("(in_force_until - interval '1 microsecond')") }} as last_day
+    from in_force
 ),
 
 divisions as (

@@ -1,5 +1,5 @@
 -- The lifecycle of every warning version (an Alert or Update message with
--- CAP status Actual, sent by the as_of moment, macro hazard_as_of): it ends
+-- CAP status Actual, sent by the as_of moment, macro as_of): it ends
 -- at the earliest later Update or Cancel that names it in <references>
 -- (status updated / cancelled, superseded_by that message) unless it had
 -- expired before (expired); otherwise it is active. Exercise/Test messages
@@ -9,7 +9,7 @@ with
 
 messages as (
     select * from {{ ref('stg_weather__warnings') }}
-    where message_status = 'Actual' and sent_at <= {{ hazard_as_of() }}
+    where message_status = 'Actual' and sent_at <= {{ as_of() }}
 ),
 
 references_made as (
@@ -60,17 +60,21 @@ select
     case
         when versions.is_ended_by_message and versions.referencing_msg_type = 'Update' then 'updated'
         when versions.is_ended_by_message then 'cancelled'
-        when versions.expires_at <= {{ hazard_as_of() }} then 'expired'
+        when versions.expires_at <= {{ as_of() }} then 'expired'
         else 'active'
     end as status,
     case when versions.is_ended_by_message then versions.referencing_identifier end as superseded_by,
     case
         when versions.is_ended_by_message then versions.referencing_sent_at
-        when versions.expires_at <= {{ hazard_as_of() }} then versions.expires_at
+        when versions.expires_at <= {{ as_of() }} then versions.expires_at
     end as ended_at,
     versions.referenced_identifiers,
     versions.division_codes,
-    array(select named.code from unnest(versions.division_codes) as named (code) where named.code like '210381%') as haicheng_division_codes,
+    array(
+        select named.code
+        from unnest(versions.division_codes) as named (code)
+        where named.code like '210381%'
+    ) as haicheng_division_codes,
     versions.headline,
     versions.area_desc,
     versions.profile

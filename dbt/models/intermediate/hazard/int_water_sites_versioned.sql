@@ -10,7 +10,8 @@ versions as (
 ),
 
 report_grades as (
-    select * from {{ ref('ref_sl323_codes') }} where code_list = 'FRGRD'
+    select * from {{ ref('ref_sl323_codes') }}
+    where code_list = 'FRGRD'
 )
 
 select

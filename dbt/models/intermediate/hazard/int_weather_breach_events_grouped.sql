@@ -23,7 +23,7 @@ ranked as (
 events as (
     select
         'weather-' || breach_kind || '-' || division_code || '-'
-        || to_char(obs_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as event_id,
+        || {{ local_hour_key('obs_hour') }} as event_id,
         'weather' as source,
         'observations' as source_dataset,
         observation_id as source_record_id,
@@ -33,16 +33,12 @@ events as (
         division_code,
         lon,
         lat,
-        case
-            when threshold_ratio >= {{ var('hazard_severity_extreme_ratio') }} then 'extreme'
-            when threshold_ratio >= {{ var('hazard_severity_severe_ratio') }} then 'severe'
-            else 'moderate'
-        end as severity,
+        {{ severity_past_threshold('threshold_ratio') }} as severity,
         'observed' as status,
         concat_ws(
             ' ',
             division_name,
-            to_char(obs_hour at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24"时"'),
+            {{ local_hour_label('obs_hour') }},
             measure_text
         ) as description,
         true as is_hazard_event

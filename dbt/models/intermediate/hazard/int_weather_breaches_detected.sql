@@ -9,39 +9,47 @@ thresholds as (
     select *
     from (
         values
-        ('rainstorm', '11B03', '暴雨', '1小时降水', 'mm', 'FM999990.0', true,
-            cast({{ var('hazard_rainstorm_precip_1h_mm') }} as double precision)),
-        ('gale', '11B06', '大风', '极大风速', 'm/s', 'FM999990.0', true,
-            cast({{ var('hazard_gale_gust_ms') }} as double precision)),
-        ('fog', '11B17', '大雾', '能见度', 'm', 'FM999999990', false,
-            cast({{ var('hazard_fog_visibility_m') }} as double precision))
-    ) as t (breach_kind, category_code, category_name, measure_label, measure_unit, value_format,
-        is_upper_bound, threshold)
+        (
+            'rainstorm', '11B03', '暴雨', '1小时降水', 'mm', 'FM999990.0', true,
+            cast({{ var('hazard_rainstorm_precip_1h_mm') }} as double precision)
+        ),
+        (
+            'gale', '11B06', '大风', '极大风速', 'm/s', 'FM999990.0', true,
+            cast({{ var('hazard_gale_gust_ms') }} as double precision)
+        ),
+        (
+            'fog', '11B17', '大雾', '能见度', 'm', 'FM999999990', false,
+            cast({{ var('hazard_fog_visibility_m') }} as double precision)
+        )
+    ) as t (
+        breach_kind, category_code, category_name, measure_label, measure_unit, value_format,
+        is_upper_bound, threshold
+    )
 ),
 
 current_values as (
     select located.*, measure.breach_kind, measure.measure_value
     from {{ ref('int_observations_located') }} as located
-    cross join lateral (
-        values ('rainstorm', located.precip_1h_mm), ('gale', located.wind_gust_ms), ('fog', located.visibility_m)
-    ) as measure (breach_kind, measure_value)
+    cross join {{ weather_breach_measures('located') }}
 ),
 
 version_values as (
     select versions.observation_id, versions.updated_at, measure.breach_kind, measure.measure_value
     from {{ ref('base_weather__observation_versions') }} as versions
-    cross join lateral (
-        values ('rainstorm', versions.precip_1h_mm), ('gale', versions.wind_gust_ms), ('fog', versions.visibility_m)
-    ) as measure (breach_kind, measure_value)
+    cross join {{ weather_breach_measures('versions') }}
     where versions.qc is distinct from 2
 ),
 
 first_breaches as (
-    select version_values.observation_id, version_values.breach_kind, min(version_values.updated_at) as first_breached_at
+    select
+        version_values.observation_id, version_values.breach_kind, min(version_values.updated_at) as first_breached_at
     from version_values
     inner join thresholds on version_values.breach_kind = thresholds.breach_kind
-    where case when thresholds.is_upper_bound then version_values.measure_value >= thresholds.threshold
-        else version_values.measure_value < thresholds.threshold end
+    where
+        case
+            when thresholds.is_upper_bound then version_values.measure_value >= thresholds.threshold
+            else version_values.measure_value < thresholds.threshold
+        end
     group by version_values.observation_id, version_values.breach_kind
 ),
 
@@ -62,17 +70,23 @@ breaches as (
         thresholds.category_name,
         current_values.measure_value,
         thresholds.threshold,
-        case when thresholds.is_upper_bound then current_values.measure_value / thresholds.threshold
-            else thresholds.threshold / greatest(current_values.measure_value, 1) end as threshold_ratio,
+        case
+            when thresholds.is_upper_bound then current_values.measure_value / thresholds.threshold
+            else thresholds.threshold / greatest(current_values.measure_value, 1)
+        end as threshold_ratio,
         thresholds.measure_label || ' ' || to_char(current_values.measure_value, thresholds.value_format)
         || ' ' || thresholds.measure_unit as measure_text
     from current_values
     inner join thresholds on current_values.breach_kind = thresholds.breach_kind
     left join first_breaches
-        on current_values.observation_id = first_breaches.observation_id
-        and current_values.breach_kind = first_breaches.breach_kind
-    where case when thresholds.is_upper_bound then current_values.measure_value >= thresholds.threshold
-        else current_values.measure_value < thresholds.threshold end
+        on
+            current_values.observation_id = first_breaches.observation_id
+            and current_values.breach_kind = first_breaches.breach_kind
+    where
+        case
+            when thresholds.is_upper_bound then current_values.measure_value >= thresholds.threshold
+            else current_values.measure_value < thresholds.threshold
+        end
 )
 
 select * from breaches

@@ -9,7 +9,8 @@
 with
 
 towns as (
-    select code12 as division_code from {{ ref('ref_divisions') }} where level = 'town'
+    select code12 as division_code from {{ ref('ref_divisions') }}
+    where level = 'town'
 ),
 
 facts as (

@@ -22,17 +22,18 @@ located as (
         observations.observation_id,
         observations.station_id,
         observations.observed_at,
-        date_trunc('hour', observations.observed_at, 'Asia/Shanghai') as obs_hour,
+        date_trunc('hour', observations.observed_at, {{ local_time_zone() }}) as obs_hour,
         stations.division_code,
         divisions.name as division_name,
         stations.lon,
         stations.lat,
         observations.qc,
         coalesce(observations.qc = 2, false) as is_qc_wrong,
-        case when observations.qc is distinct from 2 then observations.temp_c end as temp_c,
-        case when observations.qc is distinct from 2 then observations.precip_1h_mm end as precip_1h_mm,
-        case when observations.qc is distinct from 2 then observations.wind_gust_ms end as wind_gust_ms,
-        case when observations.qc is distinct from 2 then observations.visibility_m end as visibility_m,
+        -- (parenthesised: sqlfluff's postgres grammar cannot parse a bare `when … is distinct from`)
+        case when (observations.qc is distinct from 2) then observations.temp_c end as temp_c,
+        case when (observations.qc is distinct from 2) then observations.precip_1h_mm end as precip_1h_mm,
+        case when (observations.qc is distinct from 2) then observations.wind_gust_ms end as wind_gust_ms,
+        case when (observations.qc is distinct from 2) then observations.visibility_m end as visibility_m,
         observations.updated_at,
         observations.last_extracted_at
     from observations

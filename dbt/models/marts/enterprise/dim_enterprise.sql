@@ -57,7 +57,7 @@ select
     roles.source_systems,
     roles.source_count,
     cast(coalesce(conflicts.conflict_count, 0) as integer) as conflict_count,
-    {{ enterprise_as_of_date() }} as as_of_date
+    {{ as_of_date('enterprise_as_of_date') }} as as_of_date
 from roles
 left join golden on roles.enterprise_id = golden.enterprise_id
 left join {{ ref('ref_divisions') }} as divisions on golden.division_code = divisions.code12

@@ -16,6 +16,18 @@ waybills as (
     from {{ ref('stg_transport__hazmat_waybills') }}
 ),
 
+flows as (
+    select
+        *,
+        case
+            when is_origin_in_haicheng and is_destination_in_haicheng then 'within'
+            when is_destination_in_haicheng then 'inbound'
+            when is_origin_in_haicheng then 'outbound'
+            else 'through'
+        end as flow_direction
+    from waybills
+),
+
 enterprises as (
     select * from {{ ref('dim_enterprise') }}
 )
@@ -27,11 +39,13 @@ select
     carrier.enterprise_name as carrier_name,
     coalesce(carrier.is_licensed_carrier, false) as is_carrier_licensed_in_haicheng,
     carrier.carrier_licence_valid_to_date,
-    case when carrier.is_licensed_carrier
-        then carrier.carrier_licence_valid_to_date >= cast(w.departed_at at time zone 'Asia/Shanghai' as date)
+    case
+        when carrier.is_licensed_carrier
+            then carrier.carrier_licence_valid_to_date >= {{ local_date('w.departed_at') }}
     end as is_carrier_licence_valid_at_departure,
-    case when carrier.is_licensed_carrier
-        then w.hazard_class = any(string_to_array(carrier.carrier_scope, ','))
+    case
+        when carrier.is_licensed_carrier
+            then w.hazard_class = any(string_to_array(carrier.carrier_scope, ','))
     end as is_class_in_carrier_scope,
     consignor.enterprise_id as consignor_enterprise_id,
     w.consignor_credit_code,
@@ -52,24 +66,15 @@ select
     w.destination_division_code,
     destination.name as destination_division_name,
     w.is_destination_in_haicheng,
-    case
-        when w.is_origin_in_haicheng and w.is_destination_in_haicheng then 'within'
-        when w.is_destination_in_haicheng then 'inbound'
-        when w.is_origin_in_haicheng then 'outbound'
-        else 'through'
-    end as flow_direction,
-    case
-        when w.is_origin_in_haicheng and w.is_destination_in_haicheng then '境内'
-        when w.is_destination_in_haicheng then '流入'
-        when w.is_origin_in_haicheng then '流出'
-        else '过境'
-    end as flow_direction_zh,
+    w.flow_direction,
+    case w.flow_direction when 'within' then '境内' when 'inbound' then '流入' when 'outbound' then '流出' else '过境' end
+        as flow_direction_zh,
     w.departed_at,
     w.arrived_at,
     cast(extract(epoch from w.arrived_at - w.departed_at) / 60 as integer) as transit_minutes,
     w.status,
     w.updated_at
-from waybills as w
+from flows as w
 left join enterprises as carrier on w.carrier_code = carrier.enterprise_id
 left join enterprises as consignor on w.consignor_code = consignor.enterprise_id
 left join {{ ref('ref_dangerous_goods_classes') }} as classes on w.hazard_class = classes.class_code

@@ -1,5 +1,5 @@
 -- 安全生产隐患 with their closed-loop status (发现 → 整改 → 销号) on the as-of
--- day (macro enterprise_as_of_date): overdue = 整改期限 before that day and
+-- day (macro as_of_date, var enterprise_as_of_date): overdue = 整改期限 before that day and
 -- not 已整改/已销号. A major hazard (重大事故隐患) with a 督办级别 is under
 -- supervision until it is signed off (已销号). The enterprise is found by its
 -- credit code, or by its name when the code is invalid.
@@ -10,7 +10,7 @@ hazards as (
         *,
         {{ enterprise_normalize_credit_code('credit_code') }} as code,
         {{ enterprise_name_key('enterprise_name') }} as name_key,
-        {{ enterprise_as_of_date() }} as as_of_date,
+        {{ as_of_date('enterprise_as_of_date') }} as as_of_date,
         coalesce(rectification_status in ('已整改', '已销号'), false) as is_rectified
     from {{ ref('stg_bureau__safety_hazards') }}
 ),
@@ -54,8 +54,10 @@ select
     r.rectified_date - r.found_date as days_to_rectify,
     r.supervision_level,
     coalesce(r.supervision_level in ('市级', '镇级'), false) as is_supervised,
-    coalesce(levels.is_major and r.supervision_level in ('市级', '镇级')
-        and r.rectification_status is distinct from '已销号', false) as is_major_under_supervision,
+    coalesce(
+        levels.is_major and r.supervision_level in ('市级', '镇级')
+        and r.rectification_status is distinct from '已销号', false
+    ) as is_major_under_supervision,
     r.as_of_date
 from resolved as r
 left join enterprises as e on r.enterprise_id = e.enterprise_id

@@ -24,7 +24,7 @@ sites as (
 )
 
 select
-    site_id || '@' || to_char(valid_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as site_version_id,
+    site_id || '@' || {{ utc_timestamp_text('valid_from', microseconds=true) }} as site_version_id,
     site_id,
     site_type,
     source,

@@ -14,7 +14,7 @@ with
 events as (
     select
         *,
-        cast(occurred_at at time zone 'Asia/Shanghai' as date) as event_date,
+        {{ local_date('occurred_at') }} as event_date,
         case severity when 'extreme' then 4 when 'severe' then 3 when 'moderate' then 2 else 1 end as severity_rank
     from {{ ref('fct_hazard_event') }}
 ),
@@ -26,7 +26,7 @@ grid as (
     from {{ ref('ref_divisions') }} as divisions
     cross join generate_series(
         (select least(min(event_date), (select min(risk_date) from warning_days)) from events),
-        greatest((select max(event_date) from events), cast({{ hazard_as_of() }} at time zone 'Asia/Shanghai' as date)),
+        greatest((select max(event_date) from events), {{ local_date(as_of()) }}),
         interval '1 day'
     ) as days (risk_day)
 ),
@@ -66,19 +66,24 @@ combined as (
         coalesce(warning_days.worst_colour_rank, 0) as worst_warning_rank,
         case
             when coalesce(warning_days.worst_colour_rank, 0) > 0 or event_counts.natural_disaster_count > 0
-                then coalesce(sites.site_count, 0) else 0
+                then coalesce(sites.site_count, 0)
+            else 0
         end as sites_threatened_count,
         case
             when coalesce(warning_days.worst_colour_rank, 0) > 0 or event_counts.natural_disaster_count > 0
-                then coalesce(sites.high_risk_site_count, 0) else 0
+                then coalesce(sites.high_risk_site_count, 0)
+            else 0
         end as high_risk_sites_threatened_count,
         event_counts.natural_disaster_count, event_counts.accident_count, event_counts.public_health_count,
         event_counts.social_safety_count, event_counts.event_count, event_counts.severe_event_count,
         alarm_counts.alarm_count, warning_days.warning_count
     from grid
-    left join event_counts on grid.division_code = event_counts.division_code and grid.risk_date = event_counts.event_date
-    left join alarm_counts on grid.division_code = alarm_counts.division_code and grid.risk_date = alarm_counts.report_date
-    left join warning_days on grid.division_code = warning_days.division_code and grid.risk_date = warning_days.risk_date
+    left join event_counts
+        on grid.division_code = event_counts.division_code and grid.risk_date = event_counts.event_date
+    left join alarm_counts
+        on grid.division_code = alarm_counts.division_code and grid.risk_date = alarm_counts.report_date
+    left join warning_days
+        on grid.division_code = warning_days.division_code and grid.risk_date = warning_days.risk_date
     left join sites on grid.division_code = sites.division_code
 )
 

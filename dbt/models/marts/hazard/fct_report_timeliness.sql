@@ -11,7 +11,7 @@ with
 events as (
     select
         *,
-        cast(occurred_at at time zone 'Asia/Shanghai' as date) as event_date,
+        {{ local_date('occurred_at') }} as event_date,
         bool_or(reported_at is not null) over (partition by source, source_dataset) as has_report_time
     from {{ ref('fct_hazard_event') }}
 ),

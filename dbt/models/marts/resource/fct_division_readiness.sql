@@ -51,10 +51,10 @@ final as (
         cast(coalesce(shelters.shelter_count, 0) as integer) as shelter_count,
         cast(coalesce(shelters.shelter_capacity_people, 0) as integer) as shelter_capacity_people,
         cast(coalesce(shelters.shelter_area_m2, 0) as double precision) as shelter_area_m2,
-        coalesce(shelters.shelter_capacity_people, 0) / nullif(facts.population, 0)::double precision
-        as shelter_capacity_per_resident,
-        coalesce(shelters.shelter_area_m2, 0) / nullif(facts.population, 0)::double precision
-        as shelter_area_per_resident_m2,
+        coalesce(shelters.shelter_capacity_people, 0) / cast(nullif(facts.population, 0) as double precision)
+            as shelter_capacity_per_resident,
+        coalesce(shelters.shelter_area_m2, 0) / cast(nullif(facts.population, 0) as double precision)
+            as shelter_area_per_resident_m2,
         cast(coalesce(teams.team_count, 0) as integer) as team_count,
         cast(coalesce(teams.team_member_count, 0) as integer) as team_member_count,
         cast(coalesce(depots.depot_count, 0) as integer) as depot_count,

@@ -1,10 +1,8 @@
 -- Stock per reserve site and material (code and specification) against the
 -- quantity the plan requires (储备标准数量). shortfall = required − stock when
 -- positive, else 0 (NULL when either is unknown). Expiry is judged on
--- var as_of_date (unset: today in Asia/Shanghai): 'expired' when 有效期至 is
+-- var as_of_date (macro as_of_date; unset: today in 海城市): 'expired' when 有效期至 is
 -- before it, 'expiring' when within var expiring_within_days after it.
-{%- set as_of = var('as_of_date', none) %}
-
 with
 
 stock as (
@@ -13,11 +11,7 @@ stock as (
 
 params as (
     select
-        {% if as_of -%}
-        cast('{{ as_of }}' as date) as as_of_date
-        {%- else -%}
-        cast(now() at time zone 'Asia/Shanghai' as date) as as_of_date
-        {%- endif %},
+        {{ as_of_date() }} as as_of_date,
         cast({{ var('expiring_within_days') }} as integer) as expiring_within_days
 ),
 

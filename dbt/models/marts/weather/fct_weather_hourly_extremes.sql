@@ -17,14 +17,10 @@ with
 located as (
     select * from {{ ref('int_observations_located') }}
     {% if is_incremental() -%}
-    where (division_code, obs_hour) in (
-        select division_code, obs_hour
-        from {{ ref('int_observations_located') }}
-        where last_extracted_at > (
-            select coalesce(max(source_extracted_at), '-infinity')
-            from {{ this }}
-        ) - interval '{{ var("extremes_lookback_hours") }} hours'
-    )
+    where {{ touched_since_watermark(
+        ['division_code', 'obs_hour'], ref('int_observations_located'),
+        'last_extracted_at', 'source_extracted_at', var('extremes_lookback_hours')
+    ) }}
     {%- endif %}
 ),
 
@@ -47,7 +43,7 @@ hourly as (
 
 final as (
     select
-        division_code || '-' || to_char(obs_hour at time zone 'Asia/Shanghai', 'YYYYMMDDHH24') as hourly_extreme_id,
+        division_code || '-' || {{ local_hour_key('obs_hour') }} as hourly_extreme_id,
         division_code,
         division_name,
         obs_hour,

@@ -7,20 +7,8 @@ source as (
     select * from {{ source('bureau', 'chemical_enterprises') }}
 ),
 
-latest_version as (
-    select workbook_version
-    from source
-    order by uploaded_at desc nulls last, _extracted_at desc, _batch_id desc
-    limit 1
-),
-
 latest_rows as (
-    select distinct on (credit_code) *
-    from source
-    where
-        workbook_version in (select workbook_version from latest_version)
-        and credit_code is not null
-    order by credit_code, row_number desc nulls last
+    {{ latest_register_rows('source', ['credit_code']) }}
 ),
 
 renamed as (
@@ -41,12 +29,7 @@ renamed as (
         phone_pseudonym,
         phone_masked,
         last_inspection_date,
-        source_file,
-        workbook_version,
-        uploaded_at,
-        row_number as source_row_number,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at
+        {{ register_row_origin_columns() }}
     from latest_rows
 )
 

@@ -7,20 +7,8 @@ source as (
     select * from {{ source('bureau', 'division_facts') }}
 ),
 
-latest_version as (
-    select workbook_version
-    from source
-    order by uploaded_at desc nulls last, _extracted_at desc, _batch_id desc
-    limit 1
-),
-
 latest_rows as (
-    select distinct on (division_code) *
-    from source
-    where
-        workbook_version in (select workbook_version from latest_version)
-        and division_code is not null
-    order by division_code, row_number desc nulls last
+    {{ latest_register_rows('source', ['division_code']) }}
 ),
 
 renamed as (
@@ -31,12 +19,7 @@ renamed as (
         area_km2,
         center_lon,
         center_lat,
-        source_file,
-        workbook_version,
-        uploaded_at,
-        row_number as source_row_number,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at
+        {{ register_row_origin_columns() }}
     from latest_rows
 )
 

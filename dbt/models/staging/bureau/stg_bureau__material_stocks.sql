@@ -7,21 +7,10 @@ source as (
     select * from {{ source('bureau', 'material_stock') }}
 ),
 
-latest_version as (
-    select workbook_version
-    from source
-    order by uploaded_at desc nulls last, _extracted_at desc, _batch_id desc
-    limit 1
-),
-
 latest_rows as (
-    select distinct on (depot_code, material_code, spec) *
-    from source
-    where
-        workbook_version in (select workbook_version from latest_version)
-        and depot_code is not null
-        and material_code is not null
-    order by depot_code, material_code, spec, row_number desc nulls last
+    {{ latest_register_rows(
+        'source', ['depot_code', 'material_code', 'spec'], required=['depot_code', 'material_code']
+    ) }}
 ),
 
 renamed as (
@@ -45,12 +34,7 @@ renamed as (
         production_date,
         expiry_date,
         updated_date,
-        source_file,
-        workbook_version,
-        uploaded_at,
-        row_number as source_row_number,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at
+        {{ register_row_origin_columns() }}
     from latest_rows
 )
 

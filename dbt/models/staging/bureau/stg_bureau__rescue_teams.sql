@@ -8,20 +8,8 @@ source as (
     select * from {{ source('bureau', 'rescue_teams') }}
 ),
 
-latest_version as (
-    select workbook_version
-    from source
-    order by uploaded_at desc nulls last, _extracted_at desc, _batch_id desc
-    limit 1
-),
-
 latest_rows as (
-    select distinct on (team_code) *
-    from source
-    where
-        workbook_version in (select workbook_version from latest_version)
-        and team_code is not null
-    order by team_code, row_number desc nulls last
+    {{ latest_register_rows('source', ['team_code']) }}
 ),
 
 renamed as (
@@ -40,12 +28,7 @@ renamed as (
         leader_masked,
         phone_pseudonym,
         phone_masked,
-        source_file,
-        workbook_version,
-        uploaded_at,
-        row_number as source_row_number,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at
+        {{ register_row_origin_columns() }}
     from latest_rows
 )
 

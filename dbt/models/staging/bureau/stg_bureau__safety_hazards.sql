@@ -8,20 +8,8 @@ source as (
     select * from {{ source('bureau', 'safety_hazards') }}
 ),
 
-latest_version as (
-    select workbook_version
-    from source
-    order by uploaded_at desc nulls last, _extracted_at desc, _batch_id desc
-    limit 1
-),
-
 latest_rows as (
-    select distinct on (hazard_code) *
-    from source
-    where
-        workbook_version in (select workbook_version from latest_version)
-        and hazard_code is not null
-    order by hazard_code, row_number desc nulls last
+    {{ latest_register_rows('source', ['hazard_code']) }}
 ),
 
 renamed as (
@@ -36,12 +24,7 @@ renamed as (
         rectified_date,
         nullif(trim(rectification_status), '') as rectification_status,
         nullif(trim(supervision_level), '') as supervision_level,
-        source_file,
-        workbook_version,
-        uploaded_at,
-        row_number as source_row_number,
-        _batch_id as batch_id,
-        _extracted_at as extracted_at
+        {{ register_row_origin_columns() }}
     from latest_rows
 )
 

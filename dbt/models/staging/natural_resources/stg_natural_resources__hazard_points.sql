@@ -7,10 +7,6 @@ source as (
     select * from {{ source('natural_resources', 'hazard_points') }}
 ),
 
-latest_batch as (
-    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
-),
-
 renamed as (
     select
         yhdbh as hazard_point_id,
@@ -37,7 +33,7 @@ renamed as (
         _extracted_at as extracted_at
     from source
     where
-        _batch_id in (select _batch_id from latest_batch)
+        {{ in_latest_batch('source') }}
         and yhdbh is not null
 )
 

@@ -6,15 +6,8 @@ source as (
     select * from {{ source('natural_resources', 'mining_rights') }}
 ),
 
-latest_batch as (
-    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
-),
-
 latest_rows as (
-    select distinct on (xkzh) *
-    from source
-    where _batch_id in (select _batch_id from latest_batch) and xkzh is not null
-    order by xkzh, feature_id
+    {{ latest_snapshot_row_per('source', 'xkzh') }}
 ),
 
 renamed as (

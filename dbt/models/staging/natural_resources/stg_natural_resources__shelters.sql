@@ -8,15 +8,8 @@ source as (
     select * from {{ source('natural_resources', 'shelters') }}
 ),
 
-latest_batch as (
-    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
-),
-
 latest_rows as (
-    select distinct on (bncsbh) *
-    from source
-    where _batch_id in (select _batch_id from latest_batch) and bncsbh is not null
-    order by bncsbh, feature_id
+    {{ latest_snapshot_row_per('source', 'bncsbh') }}
 ),
 
 renamed as (

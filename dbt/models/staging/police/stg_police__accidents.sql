@@ -10,9 +10,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (accident_id) *
-    from source
-    order by accident_id, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['accident_id']) }}
 ),
 
 renamed as (

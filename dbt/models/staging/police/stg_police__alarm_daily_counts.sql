@@ -8,9 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (report_date, category_code, division_code) *
-    from source
-    order by report_date, category_code, division_code, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['report_date', 'category_code', 'division_code']) }}
 ),
 
 renamed as (

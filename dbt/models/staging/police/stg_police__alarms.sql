@@ -11,9 +11,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (alarm_id) *
-    from source
-    order by alarm_id, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['alarm_id']) }}
 ),
 
 renamed as (

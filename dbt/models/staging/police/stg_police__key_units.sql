@@ -10,16 +10,17 @@ source as (
 latest_file as (
     select report_date, _batch_id
     from source
-    order by report_date desc, _extracted_at desc, _batch_id desc
+    order by report_date desc, {{ latest_extraction_first() }}
     limit 1
 ),
 
 latest_rows as (
-    select distinct on (license_no) source.*
+    select distinct on (source.license_no) source.*
     from source
-    inner join latest_file using (report_date, _batch_id)
-    where license_no is not null
-    order by license_no, source_row desc nulls last
+    inner join latest_file
+        on source.report_date = latest_file.report_date and source._batch_id = latest_file._batch_id
+    where source.license_no is not null
+    order by source.license_no, source.source_row desc nulls last
 ),
 
 renamed as (

@@ -8,9 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (bridge_code) *
-    from source
-    order by bridge_code, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_live_version_per('source', ['bridge_code']) }}
 ),
 
 renamed as (
@@ -32,7 +30,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

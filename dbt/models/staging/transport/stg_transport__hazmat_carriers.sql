@@ -8,10 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (credit_code) *
-    from source
-    where credit_code is not null
-    order by credit_code, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_live_version_per('source', ['credit_code'], where='credit_code is not null') }}
 ),
 
 renamed as (
@@ -21,7 +18,7 @@ renamed as (
         nullif(trim(licence_no), '') as licence_no,
         licence_valid_to as licence_valid_to_date,
         scope as scope_classes,
-        (select string_agg(c, ',' order by c) from jsonb_array_elements_text(scope) as c) as scope,
+        (select string_agg(c, ',' order by c) from jsonb_array_elements_text(latest.scope) as c) as scope,
         cast(vehicle_count as integer) as vehicle_count,
         nullif(trim(address), '') as address,
         division_code,
@@ -29,7 +26,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

@@ -8,10 +8,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (waybill_no) *
-    from source
-    where waybill_no is not null
-    order by waybill_no, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_live_version_per('source', ['waybill_no'], where='waybill_no is not null') }}
 ),
 
 renamed as (
@@ -35,7 +32,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

@@ -19,9 +19,7 @@ versions as (
 ),
 
 latest as (
-    select distinct on (event_id) *
-    from versions
-    order by event_id, updated_at desc nulls last, _extracted_at desc, _batch_id desc
+    {{ latest_live_version_per('versions', ['event_id']) }}
 ),
 
 renamed as (
@@ -46,7 +44,6 @@ renamed as (
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest
-    where not coalesce(deleted, false)
 )
 
 select * from renamed

@@ -7,30 +7,18 @@ with
 
 source as (
     select * from {{ source('water', 'rainfall') }}
-    where nullif(trim(stcd), '') is not null and tm is not null
-),
-
-versions as (
-    select
-        *,
-        min(_extracted_at) over (partition by trim(stcd), tm) as first_extracted_at,
-        max(_extracted_at) over (partition by trim(stcd), tm) as last_extracted_at,
-        count(*) over (partition by trim(stcd), tm) as version_count
-    from source
 ),
 
 latest as (
-    select distinct on (trim(stcd), tm) *
-    from versions
-    order by trim(stcd), tm, _extracted_at desc, _batch_id desc
+    {{ sl323_latest_readings('source') }}
 ),
 
 renamed as (
     select
-        trim(stcd) || '@' || to_char(tm at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as rain_reading_id,
-        trim(stcd) as station_id,
+        reading_id as rain_reading_id,
+        station_id,
         tm as observed_at,
-        date_trunc('hour', tm - interval '1 second', 'Asia/Shanghai') as rain_hour,
+        date_trunc('hour', tm - interval '1 second', {{ local_time_zone() }}) as rain_hour,
         drp as rainfall_mm,
         intv as period_hours,
         pdr as rain_duration_hours,
@@ -40,7 +28,7 @@ renamed as (
         _extracted_at as extracted_at,
         first_extracted_at,
         last_extracted_at,
-        cast(version_count as integer) as version_count
+        version_count
     from latest
 )
 

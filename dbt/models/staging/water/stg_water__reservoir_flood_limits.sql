@@ -7,8 +7,8 @@ source as (
     select * from {{ source('water', 'reservoir_flood_limits') }}
 ),
 
-latest_batch as (
-    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
+latest as (
+    {{ sl323_latest_snapshot('source') }}
 ),
 
 renamed as (
@@ -23,11 +23,8 @@ renamed as (
         moditime as modified_at,
         _batch_id as batch_id,
         _extracted_at as extracted_at
-    from source
-    where
-        _batch_id in (select _batch_id from latest_batch)
-        and nullif(trim(stcd), '') is not null
-        and nullif(trim(bgmd), '') is not null
+    from latest
+    where nullif(trim(bgmd), '') is not null
 )
 
 select * from renamed

@@ -5,27 +5,16 @@ with
 
 source as (
     select * from {{ source('water', 'river') }}
-    where nullif(trim(stcd), '') is not null and tm is not null
-),
-
-versions as (
-    select
-        *,
-        min(_extracted_at) over (partition by trim(stcd), tm) as first_extracted_at,
-        max(_extracted_at) over (partition by trim(stcd), tm) as last_extracted_at
-    from source
 ),
 
 latest as (
-    select distinct on (trim(stcd), tm) *
-    from versions
-    order by trim(stcd), tm, _extracted_at desc, _batch_id desc
+    {{ sl323_latest_readings('source') }}
 ),
 
 renamed as (
     select
-        trim(stcd) || '@' || to_char(tm at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as river_reading_id,
-        trim(stcd) as station_id,
+        reading_id as river_reading_id,
+        station_id,
         tm as observed_at,
         z as stage_m,
         q as discharge_m3s,

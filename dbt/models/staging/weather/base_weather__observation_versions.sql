@@ -9,7 +9,7 @@ source as (
 
 renamed as (
     select
-        station_id || '@' || to_char(obs_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as observation_id,
+        station_id || '@' || {{ utc_timestamp_text('obs_time') }} as observation_id,
         station_id,
         obs_time as observed_at,
         temp_c,

@@ -4,39 +4,17 @@
 with
 
 versions as (
-    select
-        *,
-        max(extracted_at) over (partition by observation_id) as last_extracted_at,
-        count(*) over (partition by observation_id) as version_count
-    from {{ ref('base_weather__observation_versions') }}
+    select * from {{ ref('base_weather__observation_versions') }}
 ),
 
 latest as (
-    select distinct on (observation_id) *
+    select distinct on (observation_id)
+        *,
+        max(extracted_at) over observation as last_extracted_at,
+        cast(count(*) over observation as integer) as version_count
     from versions
-    order by observation_id, updated_at desc nulls last, extracted_at desc, batch_id desc
-),
-
-final as (
-    select
-        observation_id,
-        station_id,
-        observed_at,
-        temp_c,
-        precip_1h_mm,
-        wind_speed_ms,
-        wind_gust_ms,
-        wind_dir_deg,
-        rh_pct,
-        visibility_m,
-        pressure_hpa,
-        qc,
-        updated_at,
-        batch_id,
-        extracted_at,
-        last_extracted_at,
-        cast(version_count as integer) as version_count
-    from latest
+    window observation as (partition by observation_id)
+    order by observation_id, {{ newest_version_first(prefix='') }}
 )
 
-select * from final
+select * from latest

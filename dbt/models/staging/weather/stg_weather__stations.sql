@@ -9,15 +9,8 @@ source as (
     select * from {{ source('weather', 'stations') }}
 ),
 
-latest_batch as (
-    select _batch_id from source order by _extracted_at desc, _batch_id desc limit 1
-),
-
 latest_versions as (
-    select distinct on (station_id) *
-    from source
-    where station_id is not null
-    order by station_id, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['station_id'], where='station_id is not null') }}
 ),
 
 renamed as (
@@ -30,7 +23,7 @@ renamed as (
         division_code,
         kind as station_kind,
         active as is_active,
-        _batch_id in (select _batch_id from latest_batch) as is_in_latest_snapshot,
+        {{ in_latest_batch('source') }} as is_in_latest_snapshot,
         _batch_id as batch_id,
         _extracted_at as extracted_at
     from latest_versions

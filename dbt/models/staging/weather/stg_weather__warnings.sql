@@ -11,9 +11,7 @@ source as (
 ),
 
 latest as (
-    select distinct on (identifier) *
-    from source
-    order by identifier, _extracted_at desc, _batch_id desc
+    {{ latest_row_per('source', ['identifier']) }}
 ),
 
 renamed as (
@@ -28,7 +26,7 @@ renamed as (
         scope,
         array(
             select jsonb_array_elements_text(
-                case when jsonb_typeof("references") = 'array' then "references" else '[]'::jsonb end
+                case when jsonb_typeof("references") = 'array' then "references" else cast('[]' as jsonb) end
             )
         ) as referenced_identifiers,
         event_type_code,
@@ -47,7 +45,7 @@ renamed as (
         area_desc,
         array(
             select jsonb_array_elements_text(
-                case when jsonb_typeof(division_codes) = 'array' then division_codes else '[]'::jsonb end
+                case when jsonb_typeof(division_codes) = 'array' then division_codes else cast('[]' as jsonb) end
             )
         ) as division_codes,
         polygon,
