@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
 
-.PHONY: help install superset-env demo test test-fast lint format clean down
+.PHONY: help install superset-env demo test test-fast lint lint-sql format clean down
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,16 +26,21 @@ superset-env: ## build Superset's own environment from infra/superset/requiremen
 demo: install ## run the whole pipeline end to end on embedded defaults and print a summary
 	$(RUN) edp demo
 
-test: install ## run the whole test suite
+test: install ## the lint, then the whole test suite (what CI runs)
+	$(MAKE) --no-print-directory lint
 	$(RUN) pytest
 
 test-fast: ## unit tests only
 	$(RUN) pytest -m "not integration"
 
-lint: ## ruff and mypy (edp, connectors, dags: see [tool.mypy] in pyproject.toml)
+lint: ## ruff, the type checker (mypy on edp, connectors, dags) and sqlfluff on the dbt models
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(MAKE) --no-print-directory lint-sql
+
+lint-sql: ## sqlfluff on dbt/ (dbt templater, compiled against the warehouse: embedded unless configured)
+	$(RUN) python -m edp.transform.sql_lint
 
 format: ## ruff format
 	$(RUN) ruff format .

@@ -147,5 +147,7 @@ def stop_embedded(settings: Settings) -> bool:
     _conn_for.cache_clear()
     _engine_for.cache_clear()
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # A handle this process already holds was opened to outlive it (cleanup_mode None).
+    server.cleanup_mode = "stop"
     server.cleanup()
     return True
