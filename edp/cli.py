@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from connectors.registry import SOURCES
 from edp.logs import setup_logging
 from edp.settings import get_settings
 
@@ -88,7 +89,7 @@ def sources_check() -> None:
 
 @app.command("ingest")
 def ingest(
-    source: Annotated[str | None, typer.Argument(help="Source name, e.g. weather.")] = None,
+    source: Annotated[str | None, typer.Argument(help=f"Source name: {', '.join(SOURCES)}.")] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Every configured source.")] = False,
 ) -> None:
     """Pull new data from a source into the lake and load it into raw."""
