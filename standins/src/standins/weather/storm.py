@@ -1,9 +1,12 @@
 """The deterministic rainstorm episode downstream threshold detection relies on.
 
 By default the storm runs 12 hours from 14:00 (Asia/Shanghai) of the day before
-the sandbox clock's "now" at the first observation request, so at that moment
-its peak lies 3 to 29 hours in the past (always inside the last 48 hours), and
-restarts on the same day keep the same storm. It is fixed once chosen (not tied
+the sandbox clock's "now" at the first observation request, or of two days
+before when "now" is earlier than 07:00: the CAP episode around it (one hour
+before the storm to its last message 16 hours later, ``cap_scenario``) is then
+always complete, whatever the hour a sandbox starts. Its peak lies 11 to 35
+hours in the past (always inside the last 48 hours), and restarts in the same
+part of the day keep the same storm. It is fixed once chosen (not tied
 to the moving "now"), so history stays stable while tests advance the clock.
 ``create_app(storm_start=...)`` places it explicitly.
 """
@@ -53,9 +56,16 @@ class Storm:
         return math.hypot(dx, station.lat - self.center_lat)
 
 
+# The warning episode's last message is 15 hours after the storm starts; 2 hours of margin.
+EPISODE_DONE_AFTER = timedelta(hours=17)
+
+
 def default_storm_start(created_at: datetime) -> datetime:
     day_before = local_date(created_at) - timedelta(days=1)
-    return datetime.combine(day_before, time(14, 0), tzinfo=CST)
+    start = datetime.combine(day_before, time(14, 0), tzinfo=CST)
+    if created_at < start + EPISODE_DONE_AFTER:
+        start -= timedelta(days=1)
+    return start
 
 
 def make_storm(seed: int, stations: list[Station], start: datetime) -> Storm:
