@@ -5,10 +5,12 @@ its department's contract (``/work/shared/interfaces/*.md``) exactly, with
 deterministic, realistic Haicheng data and fault switches, so that production
 connectors cannot tell it from the real system.
 
-- :mod:`standins.weather` -- 气象局 observations API (stations, hourly observations).
+- :mod:`standins.weather`, ``water``, ``police``, ``natural_resources``,
+  ``transport``, ``bureau`` -- one package per department (see README.md).
 - :mod:`standins.anshan` -- 鞍山市 exchange API (receiving side).
 - :mod:`standins.server` -- run an app on a free port in a thread (tests).
-- :mod:`standins.control` -- ``up`` / ``down`` / ``status`` of a background sandbox.
+- :mod:`standins.serve` -- all of them in one foreground process (``python -m
+  standins serve``), which ``edp sandbox up`` starts in the background.
 """
 
 from __future__ import annotations
