@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
 
 # The loader's lineage columns, except the content hash (an implementation detail of the loader).
-LINEAGE = tuple(name for name, _ in LINEAGE_COLUMNS if name != "_row_hash")
+LINEAGE = tuple(name for name, _ in LINEAGE_COLUMNS if name != "_row_key")
 CURRENT_AT = "_edp_current_at"  # the window column current_rows_query adds
 # Freshness: one scheduled run may be missed or still running; this much more is allowed for the run itself.
 FRESHNESS_GRACE = timedelta(minutes=15)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import logging
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -60,6 +61,8 @@ class Manifest:
     mode: str = "incremental"
     # A field whose values this batch replaces wholesale in raw (e.g. a re-sent day).
     replace_by: str | None = None
+    # Parquet written in this many pieces, each free of repeated keys; more than one: the loader dedupes across them.
+    chunks: int = 1
 
     @property
     def key(self) -> str:
@@ -82,13 +85,72 @@ def make_batch_id(source: str, dataset: str, at: datetime, salt: str) -> str:
     return f"{source}.{dataset}.{at.strftime('%Y%m%dT%H%M%SZ')}.{digest}"
 
 
+# Typed rows held in memory before they are written to the batch's Parquet file as one chunk.
+EXTRACT_CHUNK_ROWS = 50_000
+
+
+class _ParquetSpool:
+    """The batch's Parquet file, written chunk by chunk in a private temp folder."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="edp-batch-")
+        self.path = Path(self._folder.name) / f"{ds.table}.parquet"
+        self.schema = ds.arrow_schema()
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+        self.chunks = 0
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        table = pa.Table.from_pydict({n: [r.get(n) for r in rows] for n in self.schema.names}, schema=self.schema)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows += len(rows)
+        self.chunks += 1
+
+    def finish(self) -> str | None:
+        """Close the file; its sha256, or None when no row was written."""
+        if self._writer is None:
+            return None
+        self._writer.close()
+        self._writer = None
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def cleanup(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._folder.cleanup()
+
+
 @dataclass
 class _Typed:
+    """A batch being typed: rows unique by key within the chunk in memory, the earlier chunks on disk."""
+
     rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     source_rows: int = 0
     duplicates: int = 0
     new_columns: set[str] = field(default_factory=set)
+    spool: _ParquetSpool | None = None
+
+    def flush(self, ds: Dataset) -> None:
+        """Write the rows in memory to the batch's Parquet file as one chunk."""
+        if not self.rows:
+            return
+        if self.spool is None:
+            self.spool = _ParquetSpool(ds)
+        self.spool.write(list(self.rows.values()))
+        self.rows.clear()
+
+    def flush_if_full(self, ds: Dataset) -> None:
+        if len(self.rows) >= EXTRACT_CHUNK_ROWS:
+            self.flush(ds)
 
 
 def _check_drift(ds: Dataset, page: Page, typed: _Typed) -> None:
@@ -141,15 +203,6 @@ def _quarantine_entry(locator: str, field_name: str | None, reason: str, record:
     return {"locator": locator, "field": field_name, "reason": reason, "record": record}
 
 
-def _parquet_bytes(ds: Dataset, rows: list[dict[str, Any]]) -> bytes:
-    schema = ds.arrow_schema()
-    columns = {name: [r.get(name) for r in rows] for name in schema.names}
-    table = pa.Table.from_pydict(columns, schema=schema)
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()
-
-
 def write_batch(
     lake: Lake,
     ds: Dataset,
@@ -163,13 +216,18 @@ def write_batch(
     landing_keys: list[str],
 ) -> Manifest:
     day = extracted_at.strftime("%Y-%m-%d")
-    rows = list(typed.rows.values())
+    typed.flush(ds)
+    spool = typed.spool
     parquet_key = sha = None
-    if rows:
-        data = _parquet_bytes(ds, rows)
-        parquet_key = f"normalised/{ds.source}/{ds.name}/{day}/{batch_id}.parquet"
-        sha = hashlib.sha256(data).hexdigest()
-        lake.put_bytes(parquet_key, data)
+    try:
+        if spool is not None and (sha := spool.finish()) is not None:
+            parquet_key = f"normalised/{ds.source}/{ds.name}/{day}/{batch_id}.parquet"
+            lake.put_file(parquet_key, spool.path)
+    finally:
+        if spool is not None:
+            spool.cleanup()
+        typed.spool = None
+    row_count, chunks = (spool.rows, spool.chunks) if spool is not None else (0, 0)
     quarantine_key = None
     if typed.quarantined:
         quarantine_key = f"quarantine/{ds.source}/{ds.name}/{day}/{batch_id}.jsonl"
@@ -184,7 +242,7 @@ def write_batch(
         cursor_from=cursor_from,
         cursor_to=cursor_to,
         source_rows=typed.source_rows,
-        row_count=len(rows),
+        row_count=row_count,
         quarantined_count=len(typed.quarantined),
         duplicate_count=typed.duplicates,
         parquet_key=parquet_key,
@@ -196,6 +254,7 @@ def write_batch(
         schema_drift={"new_columns": sorted(typed.new_columns)} if typed.new_columns else {},
         mode=ds.mode,
         replace_by=ds.extra.get("replace_by"),
+        chunks=max(chunks, 1),
     )
     # The manifest is written last: its presence means the batch is whole in the lake.
     lake.put_bytes(manifest.key, manifest.to_json(), "application/json")
@@ -229,27 +288,35 @@ def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetim
     typed = _Typed()
     landing_keys: list[str] = []
     cursor_to = cursor
-    for number, page in enumerate(src.read(ds.name, cursor, until), start=1):
-        ext = "json" if "json" in page.content_type else "bin"
-        key = f"landing/{ds.source}/{ds.name}/{day}/{batch_id}/page-{number:05d}.{ext}.gz"
-        lake.put_bytes(key, gzip.compress(page.body, mtime=0), "application/gzip")
-        landing_keys.append(key)
-        type_page(src, ds, page, key, typed)
-        if page.cursor:
-            cursor_to = page.cursor
-    if typed.new_columns:
-        log.warning("%s.%s: new column(s) kept in _extra: %s", ds.source, ds.name, ", ".join(sorted(typed.new_columns)))
-    manifest = write_batch(
-        lake,
-        ds,
-        batch_id,
-        extracted_at,
-        typed,
-        origin="extract",
-        cursor_from=cursor,
-        cursor_to=cursor_to,
-        landing_keys=landing_keys,
-    )
+    try:
+        for number, page in enumerate(src.read(ds.name, cursor, until), start=1):
+            ext = "json" if "json" in page.content_type else "bin"
+            key = f"landing/{ds.source}/{ds.name}/{day}/{batch_id}/page-{number:05d}.{ext}.gz"
+            lake.put_bytes(key, gzip.compress(page.body, mtime=0), "application/gzip")
+            landing_keys.append(key)
+            type_page(src, ds, page, key, typed)
+            typed.flush_if_full(ds)
+            if page.cursor:
+                cursor_to = page.cursor
+        if typed.new_columns:
+            log.warning(
+                "%s.%s: new column(s) kept in _extra: %s", ds.source, ds.name, ", ".join(sorted(typed.new_columns))
+            )
+        manifest = write_batch(
+            lake,
+            ds,
+            batch_id,
+            extracted_at,
+            typed,
+            origin="extract",
+            cursor_from=cursor,
+            cursor_to=cursor_to,
+            landing_keys=landing_keys,
+        )
+    except BaseException:
+        if typed.spool is not None:  # the chunks written so far: a failed batch leaves no temp file
+            typed.spool.cleanup()
+        raise
     register(settings, manifest)
     log.info(
         "%s: %d rows, %d quarantined, %d duplicates from %d page(s)",

@@ -8,10 +8,13 @@ single PUT on S3).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -25,6 +28,8 @@ class Lake(Protocol):
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str: ...
     def get_bytes(self, key: str) -> bytes: ...
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str: ...
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str = "") -> Iterator[str]: ...
     def delete(self, key: str) -> None: ...
@@ -60,6 +65,30 @@ class LocalLake:
     def get_bytes(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        """Store a (large) file without reading it into memory; atomic like :meth:`put_bytes`."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return f"{self.uri}/{key}"
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """The object as a local file, to read in pieces (on disk: the file itself)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(f"{self.uri}/{key}")
+        yield path
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
@@ -93,6 +122,19 @@ class S3Lake(S3Location):
 
     def get_bytes(self, key: str) -> bytes:
         return self._body(self.client.get_object(self.bucket, self._name(key)))
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        # fput_object streams the file (multipart above its part size): memory stays bounded.
+        self.client.fput_object(self.bucket, self._name(key), str(path), content_type=content_type)
+        return f"{self.uri}/{key}"
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """The object downloaded to a temporary file, removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix="edp-lake-") as folder:
+            path = Path(folder) / Path(key).name
+            self.client.fget_object(self.bucket, self._name(key), str(path))
+            yield path
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error

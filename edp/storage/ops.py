@@ -59,6 +59,16 @@ DDL = (
         replay_batch_id text
     )
     """,
+    # The digest of a loaded snapshot's rows: an identical snapshot later is not stored again. Checked
+    # first: ALTER would take an exclusive lock on every call, queueing behind a long load.
+    """
+    do $$ begin
+        if not exists (select 1 from information_schema.columns
+                       where table_schema = 'ops' and table_name = 'batches' and column_name = 'content_digest') then
+            alter table ops.batches add column content_digest text;
+        end if;
+    end $$
+    """,
     "create index if not exists quarantine_open on ops.quarantine (source, dataset) where replayed_at is null",
 )
 

@@ -548,9 +548,9 @@ def test_later_loads_history_incremental_rain_and_unmapped_codes(built: Built) -
                 " tech_grade, last_inspection, manager, lon, lat, division_code, updated_at, deleted, _batch_id,"
                 " _extracted_at, _source) select bridge_code, name, road_code, stake, length_m, spans, built_year, 5,"
                 " last_inspection, manager, lon, lat, division_code, :later, false, 'test-bridges', :later, 'transport'"
-                " from raw.transport__bridges where bridge_code = :b and _row_hash = :h"
+                " from raw.transport__bridges where bridge_code = :b and _batch_id = :batch"
             ),
-            {"later": later, "b": bridge["bridge_code"], "h": bridge["_row_hash"]},
+            {"later": later, "b": bridge["bridge_code"], "batch": bridge["_batch_id"]},
         )
         cols = [
             r[0]

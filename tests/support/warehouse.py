@@ -46,3 +46,8 @@ def repeated_keys(settings: Settings, table: str, *key: str) -> int:
     return count(
         settings, f"select count(*) from (select {columns} from {table} group by {columns} having count(*) > 1) d"
     )
+
+
+def identical_versions(settings: Settings, table: str, fields: tuple[str, ...]) -> int:
+    """How many rows of ``table`` repeat another row in every one of ``fields`` (a version stored twice)."""
+    return repeated_keys(settings, table, *(f'"{f}"' for f in fields))

@@ -11,6 +11,7 @@ import pytest
 from standins.transport import create_app
 
 from connectors.http import SourceRejected, SourceUnavailable
+from connectors.transport import DATASETS
 from connectors.transport.cursor import Cursor
 from edp.ingest.extract import DatasetErrors, SchemaDriftError, extract
 from edp.ingest.loader import load_pending
@@ -22,7 +23,7 @@ from edp.storage import ops
 from tests.support import warehouse
 from tests.support.sources import write_sources_file
 from tests.support.standin_servers import StandinServers
-from tests.support.warehouse import column, count, repeated_keys
+from tests.support.warehouse import column, count, identical_versions
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
@@ -70,7 +71,7 @@ def rows(s: Settings, dataset: str) -> int:
 
 
 def dupes(s: Settings, dataset: str) -> int:
-    return repeated_keys(s, f'raw."transport__{dataset}"', KEYS[dataset], "_row_hash")
+    return identical_versions(s, f'raw."transport__{dataset}"', DATASETS[dataset].field_names)
 
 
 def served(app, dataset: str) -> int:

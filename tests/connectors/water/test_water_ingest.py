@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from standins.water import add_column, append, create_reader, damage, drop_reader
 
 from connectors.http import SourceRejected, SourceUnavailable
+from connectors.water import DATASETS
 from edp.ingest.sources import build_source
 from edp.orchestration.pipeline import ingest
 from edp.secrets import source_credential
@@ -20,7 +21,7 @@ from edp.storage import ops
 from tests.support import warehouse
 from tests.support.sl323 import NOW
 from tests.support.sources import point_at, write_sources_file
-from tests.support.warehouse import count, repeated_keys
+from tests.support.warehouse import count, identical_versions, repeated_keys
 
 pytestmark = pytest.mark.integration
 OBSERVATIONS = ("rainfall", "river", "reservoir")
@@ -37,7 +38,7 @@ def _source_count(url: str, table: str) -> int:
 
 def _versions(s: Settings, table: str) -> int:
     """Keys stored more than once with identical content (must never happen)."""
-    return repeated_keys(s, f"raw.water__{table}", "stcd", "tm", "_row_hash")
+    return identical_versions(s, f"raw.water__{table}", DATASETS[table].field_names)
 
 
 def test_ingest_twice_adds_nothing_and_moves_cursor(water) -> None:
@@ -58,10 +59,16 @@ def test_ingest_twice_adds_nothing_and_moves_cursor(water) -> None:
     for table, before in counts.items():  # ... and added nothing
         assert count(s, f"select count(*) from raw.water__{table}") == before
         assert _versions(s, table) == 0
-    # Snapshots are stored whole per batch: two batches, each with every station once.
+    # An unchanged snapshot is not stored again: one stored batch, the second one confirms it.
     stations = info["rows"]["stations"]
-    assert count(s, "select count(*) from raw.water__stations") == 2 * stations
-    assert count(s, "select count(distinct _batch_id) from raw.water__stations") == 2
+    assert count(s, "select count(*) from raw.water__stations") == stations
+    assert count(s, "select count(distinct _batch_id) from raw.water__stations") == 1
+    confirmed = count(
+        s,
+        "select count(*) from ops.batches where dataset = 'stations' and status = 'loaded' "
+        f"and inserted_count = 0 and unchanged_count = {stations}",
+    )
+    assert confirmed == 1
     assert (
         count(
             s,
