@@ -10,8 +10,11 @@ environment, never argv.
 Startup is awaited as long as it makes progress: ``timeout`` is the longest
 the process may stay silent (no new line in ``sandbox.log``), not a limit on
 the whole start, because filling a long history (``days``, e.g. a year of
-water data) takes minutes. New log lines are passed on to this module's logger
-while it waits, so ``edp sandbox up`` shows how far it has got.
+water data) takes minutes; with a longer history the silence allowed grows by
+``SILENCE_PER_DAY`` a day beyond the demo's three (a year: about 2 minutes),
+as single steps (building an index over a year of rows) grow with it. New
+log lines are passed on to this module's logger while it waits, so
+``edp sandbox up`` shows how far it has got.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ ENV_ANSHAN_APP_SECRET = "EDP_SANDBOX_ANSHAN_APP_SECRET"
 ENV_FINGERPRINT = "EDP_SANDBOX_FINGERPRINT"
 ENV_DEPARTMENTS = "EDP_SANDBOX_DEPARTMENTS"
 DEMO_DAYS = 3
+SILENCE_PER_DAY = 0.25  # seconds of silence allowed during startup, per day of history beyond the demo's
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +175,7 @@ def up(
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    return _await_start(home, process, log_path, start, timeout)
+    return _await_start(home, process, log_path, start, timeout + SILENCE_PER_DAY * max(0, days - DEMO_DAYS))
 
 
 def _await_start(

@@ -118,7 +118,7 @@ def _police_drop(directory: Path, *, seed: int, scale: float, days: int) -> Path
             for path in drop.iterdir():
                 if path.is_file():
                     path.unlink()
-        populate_police(drop, seed=seed, scale=scale, days=wanted["days"])
+        populate_police(drop, seed=seed, scale=scale, days=wanted["days"], progress=_progress)
         _progress(f"police: {wanted['days']} days of exports in {drop}")
     marker.write_text(json.dumps(wanted), encoding="utf-8")
     return drop

@@ -314,14 +314,17 @@ def indexes_deferred(conn: Connection, table: str, progress: Progress | None = N
     for name, _ in indexes:
         conn.execute(sa.text(f'drop index "{name}"'))
     yield
-    if progress:
-        progress(f"water: indexing {table}")
+    say = progress or (lambda _: None)
     conn.execute(sa.text("set local maintenance_work_mem = '256MB'"))
     for name, definition in constraints:
+        say(f"water: building {table}'s {definition.lower()}")
         conn.execute(sa.text(f'alter table {quoted} add constraint "{name}" {definition}'))
-    for _, definition in indexes:
+    for name, definition in indexes:
+        say(f"water: building index {name}")
         conn.execute(sa.text(definition))
+    say(f"water: analysing {table}")
     conn.execute(sa.text(f"analyze {quoted}"))  # fresh statistics for the readers' plans
+    say(f"water: {table} indexed")
 
 
 # The first day of the demo window: its 08:00 rows' DYP from the rows now stored before them.
