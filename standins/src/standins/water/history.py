@@ -317,7 +317,7 @@ def indexes_deferred(conn: Connection, table: str, progress: Progress | None = N
     say = progress or (lambda _: None)
     conn.execute(sa.text("set local maintenance_work_mem = '256MB'"))
     for name, definition in constraints:
-        say(f"water: building {table}'s {definition.lower()}")
+        say(f"water: building {table}'s {definition}")
         conn.execute(sa.text(f'alter table {quoted} add constraint "{name}" {definition}'))
     for name, definition in indexes:
         say(f"water: building index {name}")
