@@ -44,11 +44,14 @@ def _main() -> None:
 def sandbox_up(
     seed: Annotated[int | None, typer.Option(help="Data seed (default EDP_SANDBOX_SEED).")] = None,
     scale: Annotated[float | None, typer.Option(help="Data size factor (default EDP_SANDBOX_SCALE).")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="History length in days (default EDP_SANDBOX_DAYS, 3; 365 = a year).")
+    ] = None,
 ) -> None:
     """Start the stand-ins of every source configured as `sandbox`, and the 鞍山市 exchange, on loopback."""
     from edp.sandbox.control import sandbox_up as up
 
-    _echo(up(get_settings(), seed=seed, scale=scale))
+    _echo(up(get_settings(), seed=seed, scale=scale, days=days))
 
 
 @sandbox_app.command("down")

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     sources_file: Path = REPO_ROOT / "sources.yml"
     sandbox_seed: int = 42
     sandbox_scale: float = 1.0
+    # History the stand-ins hold, in days (at least; 3 is the demo's; 365 is a year of data).
+    sandbox_days: int = Field(default=3, ge=1)
     # How far back each weather pull re-reads, for the bureau's late corrections.
     weather_lookback_hours: int = 6
     # First pull of an empty cursor starts this far back.

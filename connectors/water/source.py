@@ -9,7 +9,13 @@ Observation tables have no change timestamp: rows arrive late and are
 corrected in place. So they are read by ``TM`` from the cursor minus a lookback
 (option ``lookback_hours``, 24) - or ``initial_days`` (3) before ``until`` on
 the first run - up to ``until``, in keyset pages ordered by (TM, STCD). The
-cursor is the largest TM read, as local time with ``+08:00``. The loader keeps
+cursor is the largest TM read, as local time with ``+08:00``. A page is at
+most ``page_size`` rows (option, 5000; at most ``MAX_PAGE_SIZE``, 50 000), fetched
+and released before the next page is asked for, so reading a year (about 12
+million rainfall rows) is a sequence of bounded pages and never one result
+held whole; each page's query also bounds TM from below by the last row read,
+so the database seeks to it (on its TM index) instead of skipping every row
+of the earlier pages again. The loader keeps
 a re-read row that did not change once and a corrected one as a new version.
 A backlog older than the cursor minus the lookback is not seen: widen the
 lookback for a gauge known to have been offline longer.
@@ -68,6 +74,9 @@ from connectors.water.datasets import (
 )
 
 log = logging.getLogger(__name__)
+
+# The largest page: what one page costs in memory (its rows, their JSON original, the typed records).
+MAX_PAGE_SIZE = 50_000
 
 # Connection errors that mean "wrong account", not "try again".
 _REFUSALS = ("access denied", "authentication failed", "login failed", "invalid username/password")
@@ -142,6 +151,8 @@ class WaterSource(Source):
         self.safe_url = self.url.render_as_string(hide_password=True)
         # No echo: statements and the URL are never logged; only safe_url appears in messages.
         self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"water: page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
         self.lookback = timedelta(hours=lookback_hours)
         self.initial = timedelta(days=initial_days)
         self.page_size = page_size
@@ -249,7 +260,9 @@ class WaterSource(Source):
             for i, key in enumerate(keys):
                 equal = [keys[j] == sa.bindparam(f"k{j}", after[j]) for j in range(i)]
                 terms.append(sa.and_(*equal, key > sa.bindparam(f"k{i}", after[i])))
-            stmt = stmt.where(sa.or_(*terms))
+            # The first key's lower bound, implied by the disjunction but stated so that the
+            # database starts its index range there (no DBMS derives it from the OR).
+            stmt = stmt.where(keys[0] >= sa.bindparam("k0", after[0]), sa.or_(*terms))
         return stmt.order_by(*keys).limit(self.page_size)
 
     def _pages(

@@ -6,6 +6,15 @@ answer through the state file they write (``edp.sandbox.link``). They are given
 the same generated secrets the connectors and the sync use, so the embedded
 default works with no configuration at all. Credentials reach the process by
 environment, never argv.
+
+Startup is awaited as long as it makes progress: ``timeout`` is the longest
+the process may stay silent (no new line in ``sandbox.log``), not a limit on
+the whole start, because filling a long history (``days``, e.g. a year of
+water data) takes minutes; with a longer history the silence allowed grows by
+``SILENCE_PER_DAY`` a day beyond the demo's three (a year: about 2 minutes),
+as single steps (building an index over a year of rows) grow with it. New
+log lines are passed on to this module's logger while it waits, so
+``edp sandbox up`` shows how far it has got.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -34,6 +44,10 @@ ENV_ANSHAN_APP_KEY = "EDP_SANDBOX_ANSHAN_APP_KEY"
 ENV_ANSHAN_APP_SECRET = "EDP_SANDBOX_ANSHAN_APP_SECRET"
 ENV_FINGERPRINT = "EDP_SANDBOX_FINGERPRINT"
 ENV_DEPARTMENTS = "EDP_SANDBOX_DEPARTMENTS"
+DEMO_DAYS = 3
+SILENCE_PER_DAY = 0.25  # seconds of silence allowed during startup, per day of history beyond the demo's
+
+log = logging.getLogger(__name__)
 
 
 class SandboxError(EdpError):
@@ -82,12 +96,15 @@ def exchange_credentials(settings: Settings) -> tuple[str, str]:
     return resolve_secret(settings, "anshan_app_key", key), resolve_secret(settings, "anshan_app_secret", secret)
 
 
-def sandbox_up(settings: Settings, seed: int | None = None, scale: float | None = None) -> dict[str, Any]:
+def sandbox_up(
+    settings: Settings, seed: int | None = None, scale: float | None = None, days: int | None = None
+) -> dict[str, Any]:
     key, secret = exchange_credentials(settings)
     return up(
         settings.home_dir,
         seed=settings.sandbox_seed if seed is None else seed,
         scale=settings.sandbox_scale if scale is None else scale,
+        days=settings.sandbox_days if days is None else days,
         weather_api_key=source_credential(settings, "weather", "api_key"),
         anshan_app_key=key,
         anshan_app_secret=secret,
@@ -111,6 +128,7 @@ def up(
     anshan_app_secret: str,
     seed: int = 42,
     scale: float = 1.0,
+    days: int = DEMO_DAYS,
     weather_port: int = 0,
     anshan_port: int = 0,
     host: str = "127.0.0.1",
@@ -120,14 +138,17 @@ def up(
     """Start the stand-ins in the background, or return the ones already running.
 
     Raises :class:`SandboxError` if a running sandbox has a different seed,
-    scale, port or credentials (run :func:`down` first), or if startup fails.
+    scale, days, port or credentials (run :func:`down` first), or if startup
+    fails or stays silent for ``timeout`` seconds.
     """
+    if days < 1:
+        raise ConfigError(f"the sandbox's history must be at least 1 day, not {days}")
     fingerprint = _fingerprint(weather_api_key, anshan_app_key, anshan_app_secret)
     current = status(home)
     if current is not None and current["running"]:
-        _check_same(
-            current, {"seed": seed, "scale": float(scale), "fingerprint": fingerprint}, weather_port, anshan_port
-        )
+        wanted = {"seed": seed, "scale": float(scale), "days": days, "fingerprint": fingerprint}
+        # A sandbox started before "days" was recorded holds the demo's length.
+        _check_same({"days": DEMO_DAYS, **current}, wanted, weather_port, anshan_port)
         return _read_info(home) or current
     if current is not None:
         down(home)  # recorded but not answering: stop it if it is still our (hung) process
@@ -145,15 +166,24 @@ def up(
         ENV_DEPARTMENTS: json.dumps(departments or {}),
     }
     command = [sys.executable, "-m", STANDINS, "serve", "--home", str(Path(home).resolve())]
-    command += ["--seed", str(seed), "--scale", str(scale), "--host", host]
+    command += ["--seed", str(seed), "--scale", str(scale), "--days", str(days), "--host", host]
     command += ["--weather-port", str(weather_port), "--anshan-port", str(anshan_port)]
     log_path = log_file(home)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    with open(log_path, "ab") as output:
+        start = output.tell()
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    deadline = time.monotonic() + timeout
+    return _await_start(home, process, log_path, start, timeout + SILENCE_PER_DAY * max(0, days - DEMO_DAYS))
+
+
+def _await_start(
+    home: Path | str, process: subprocess.Popen[bytes], log_path: Path, offset: int, timeout: float
+) -> dict[str, Any]:
+    """Wait for the state file while the process lives and its log keeps growing within ``timeout``."""
+    began = time.monotonic()
+    deadline = began + timeout
     while time.monotonic() < deadline:
         info = _read_info(home)
         if info is not None and info.get("pid") == process.pid:
@@ -161,9 +191,32 @@ def up(
         code = process.poll()
         if code is not None:
             raise SandboxError(f"sandbox exited with code {code} during startup; see {log_path}")
+        lines, offset = _new_lines(log_path, offset)
+        if lines:
+            deadline = time.monotonic() + timeout  # progress: the silence limit starts again
+            for line in lines:
+                log.info("sandbox (%.0f s): %s", time.monotonic() - began, line)
         time.sleep(0.05)
     terminate(process.pid, 5.0)
-    raise SandboxError(f"sandbox did not start within {timeout:.0f} s; see {log_path}")
+    raise SandboxError(
+        f"sandbox did not start: no progress for {timeout:.0f} s "
+        f"({time.monotonic() - began:.0f} s since it was started); see {log_path}"
+    )
+
+
+def _new_lines(path: Path, offset: int) -> tuple[list[str], int]:
+    """Complete lines appended to ``path`` after ``offset``, and the offset after them."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read(1 << 16)
+    except OSError:
+        return [], offset
+    end = chunk.rfind(b"\n") + 1
+    if end == 0:
+        return [], offset
+    text = chunk[:end].decode("utf-8", errors="replace")
+    return [line for line in text.splitlines() if line.strip()], offset + end
 
 
 def down(home: Path | str, timeout: float = 10.0) -> bool:

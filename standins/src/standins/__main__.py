@@ -23,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--home", required=True)
     command.add_argument("--seed", type=int, default=42)
     command.add_argument("--scale", type=float, default=1.0)
+    command.add_argument(
+        "--days",
+        type=int,
+        default=serve.DEMO_DAYS,
+        help="history length in days (at least; default 3, the demo's); 365 is a year of data",
+    )
     command.add_argument("--weather-port", type=int, default=0)
     command.add_argument("--anshan-port", type=int, default=0)
     command.add_argument("--host", default="127.0.0.1")
@@ -47,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.home,
         seed=args.seed,
         scale=args.scale,
+        days=args.days,
         weather_port=args.weather_port,
         anshan_port=args.anshan_port,
         host=args.host,

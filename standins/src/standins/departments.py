@@ -12,6 +12,12 @@ environment variable ``EDP_SANDBOX_DEPARTMENTS`` (never the command line):
 HTTP stand-ins run as servers in this process; file and database stand-ins are
 filled once (the department's export job, the department's database) and
 their location is published in ``sandbox.json`` as ``<name>_url``.
+
+``days`` (``serve --days``) is the history each dated series holds at least:
+the water database and the police drop hold ``days`` days (3 at the least),
+transport's waybills and road events ``max(days, 14)`` and ``max(days, 60)``.
+The police drop is kept between starts unless it was written for another
+seed, scale or length (``police_drop.json`` beside it says which).
 """
 
 from __future__ import annotations
@@ -33,7 +39,13 @@ def departments_from_env() -> dict[str, dict[str, Any]]:
 
 
 def start_departments(
-    directory: Path, config: dict[str, dict[str, Any]], *, seed: int, scale: float, host: str
+    directory: Path,
+    config: dict[str, dict[str, Any]],
+    *,
+    seed: int,
+    scale: float,
+    host: str,
+    days: int = 3,
 ) -> tuple[dict[str, str], list[Callable[[], None]]]:
     """Start or fill each configured stand-in; return their URLs and stop functions."""
     from standins.server import run_in_thread
@@ -50,21 +62,16 @@ def start_departments(
         from standins.transport import create_app as create_transport
 
         cfg = config["transport"]
-        serve_app(
-            "transport",
-            create_transport(client_id=cfg["client_id"], client_secret=cfg["client_secret"], seed=seed, scale=scale),
+        app = create_transport(
+            client_id=cfg["client_id"], client_secret=cfg["client_secret"], seed=seed, scale=scale, history_days=days
         )
+        serve_app("transport", app)
     if "natural_resources" in config:
         from standins.natural_resources import create_app as create_wfs
 
         serve_app("natural_resources", create_wfs(seed=seed, scale=scale))
     if "police" in config:
-        from standins.police import populate as populate_police
-
-        drop = directory / "police_drop"
-        if not any(drop.glob("*.ok")):
-            populate_police(drop, seed=seed, scale=scale)
-        urls["police_url"] = str(drop)
+        urls["police_url"] = str(_police_drop(directory, seed=seed, scale=scale, days=days))
     if "bureau" in config:
         from standins.bureau import populate as populate_bureau
 
@@ -81,7 +88,37 @@ def start_departments(
             database=cfg.get("database", "haicheng_sl323"),
             seed=seed,
             scale=scale,
+            days=max(days, 3),
             reader=(cfg["reader_user"], cfg["reader_password"]) if cfg.get("reader_user") else None,
+            progress=_progress,
         )
         urls["water_url"] = info["url"]
     return urls, stops
+
+
+def _progress(message: str) -> None:
+    # To the sandbox's log, which `edp sandbox up` watches while a long history is written.
+    print(message, flush=True)
+
+
+def _police_drop(directory: Path, *, seed: int, scale: float, days: int) -> Path:
+    """The drop folder, (re)filled unless it already holds the exports of these settings."""
+    from standins.police import populate as populate_police
+
+    drop = directory / "police_drop"
+    marker = directory / "police_drop.json"
+    wanted = {"seed": seed, "scale": float(scale), "days": max(days, 3)}
+    try:
+        written = json.loads(marker.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        # A drop from before the marker existed was written with the demo's length.
+        written = {"seed": seed, "scale": float(scale), "days": 3} if any(drop.glob("*.ok")) else None
+    if written != wanted:
+        if drop.is_dir():
+            for path in drop.iterdir():
+                if path.is_file():
+                    path.unlink()
+        populate_police(drop, seed=seed, scale=scale, days=wanted["days"], progress=_progress)
+        _progress(f"police: {wanted['days']} days of exports in {drop}")
+    marker.write_text(json.dumps(wanted), encoding="utf-8")
+    return drop

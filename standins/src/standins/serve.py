@@ -4,9 +4,15 @@ The platform's ``edp sandbox up`` starts this as a background process
 (``edp/sandbox/control.py``) and waits for the state file it writes; that file
 and the process are the whole contract between the two:
 
-    sandbox/sandbox.json   {"pid", "weather_url", "anshan_url", "<dept>_url", "seed", "scale", ...}
+    sandbox/sandbox.json   {"pid", "weather_url", "anshan_url", "<dept>_url", "seed", "scale", "days", ...}
     sandbox/sandbox.log    the process's output
     sandbox/anshan/        the exchange stand-in's SQLite state
+
+``days`` is the history length: every dated series holds at least that many
+days before now (the demo lengths are the minimum: 3 days of water and police
+data, 14 of waybills, 60 of road events). Filling a long history takes a
+while (a year of water data: minutes); progress lines go to the log, which the
+launcher watches, and ``sandbox.json`` is written only once everything is ready.
 
 Credentials arrive in the environment (never the command line, which other users
 can read in ``ps``) and are not written to ``sandbox.json``; the launcher's
@@ -29,6 +35,7 @@ ENV_WEATHER_API_KEY = "EDP_SANDBOX_WEATHER_API_KEY"
 ENV_ANSHAN_APP_KEY = "EDP_SANDBOX_ANSHAN_APP_KEY"
 ENV_ANSHAN_APP_SECRET = "EDP_SANDBOX_ANSHAN_APP_SECRET"
 ENV_FINGERPRINT = "EDP_SANDBOX_FINGERPRINT"
+DEMO_DAYS = 3
 
 
 def sandbox_dir(home: Path | str) -> Path:
@@ -51,6 +58,7 @@ def serve(
     anshan_app_secret: str,
     seed: int = 42,
     scale: float = 1.0,
+    days: int = DEMO_DAYS,
     weather_port: int = 0,
     anshan_port: int = 0,
     host: str = "127.0.0.1",
@@ -60,6 +68,8 @@ def serve(
     from standins.server import run_in_thread
     from standins.weather import create_app as create_weather
 
+    if days < 1:
+        raise ValueError(f"days must be at least 1, not {days}")
     directory = sandbox_dir(home)
     directory.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -88,7 +98,9 @@ def serve(
 
     stops: list[Any] = []
     try:
-        department_urls, stops = start_departments(directory, departments_from_env(), seed=seed, scale=scale, host=host)
+        department_urls, stops = start_departments(
+            directory, departments_from_env(), seed=seed, scale=scale, days=days, host=host
+        )
         _write_info(
             home,
             {
@@ -98,6 +110,7 @@ def serve(
                 **department_urls,
                 "seed": seed,
                 "scale": float(scale),
+                "days": days,
                 "fingerprint": os.environ.get(ENV_FINGERPRINT, ""),
                 "state_dir": str(directory / "anshan"),
                 "log_file": str(log_file(home)),

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import mssql, mysql, oracle, postgresql
 from connectors.context import SourceContext
 from connectors.schema import type_record
 from connectors.water.source import (
+    MAX_PAGE_SIZE,
     RAINFALL,
     RESERVOIR_FLOOD_LIMITS,
     STATIONS,
@@ -212,6 +213,43 @@ def test_keyset_pages_read_every_row_once_and_cursor_is_max_tm(tmp_path) -> None
     assert body["table"] == "ST_PPTN_R" and body["columns"][:2] == ["STCD", "TM"]
     assert body["query"]["from"] == "2026-07-26T10:30:00" and body["query"]["to"] == "2026-07-29T10:30:00"
     assert any(r["STCD"] == "411004  " for p in pages for r in json.loads(p.body)["rows"])  # the original, padded
+
+
+def test_pages_never_exceed_their_limit_when_the_source_holds_more(tmp_path) -> None:
+    # 8 gauges x 5 days of 5-minute periods: 11 520 rows, read in pages of 1000.
+    start = datetime(2026, 7, 24, 10, 35)
+    rows = [
+        (f"2141{2000 + g:04d}", (start + timedelta(minutes=5 * k)).isoformat(sep=" "), 0.0, "9")
+        for k in range(5 * 288)
+        for g in range(8)
+    ]
+    src = WaterSource(_sqlite(tmp_path, rows), page_size=1000, initial_days=5)
+    sizes, keys, afters = [], [], []
+    try:
+        for page in src.read("rainfall", None, datetime(2026, 7, 29, 2, 30, tzinfo=UTC)):
+            sizes.append(len(page.records))
+            keys.extend((r["tm"], r["stcd"]) for r in page.records)
+            afters.append(json.loads(page.body)["query"]["after"])
+    finally:
+        src.close()
+    assert len(sizes) == 12 and max(sizes) == 1000 and sizes[-1] == 520
+    assert keys == sorted(set(keys)) and len(keys) == len(rows)  # each row once, in keyset order
+    assert afters[0] is None and all(a is not None for a in afters[1:])
+
+
+def test_a_page_size_is_bounded() -> None:
+    assert WaterSource("sqlite://", page_size=MAX_PAGE_SIZE).page_size == 50_000
+    for size in (0, MAX_PAGE_SIZE + 1):
+        with pytest.raises(ValueError, match="page_size must be between 1 and 50000"):
+            WaterSource("sqlite://", page_size=size)
+
+
+def test_a_later_page_starts_its_index_range_at_the_last_row_read() -> None:
+    # Without the explicit bound a DBMS scans (and discards) every row of the earlier pages again.
+    after = (datetime(2026, 7, 29, 8, 0), "411004  ")
+    stmt = _source()._statement(TABLES["rainfall"], datetime(2026, 7, 1), datetime(2026, 7, 29, 10, 30), after)
+    sql = str(stmt.compile(dialect=postgresql.dialect()))
+    assert sql.count('"ST_PPTN_R"."TM" >=') == 2 and sql.count('"ST_PPTN_R"."TM" >') == 3
 
 
 def test_lookback_rereads_and_cursor_never_moves_back(tmp_path) -> None:

@@ -125,3 +125,60 @@ def test_the_platform_never_imports_the_standins():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == "[]"
+
+
+def test_days_is_passed_recorded_and_part_of_the_sandbox_identity(home):
+    info = control.up(home, seed=7, scale=0.2, days=5, departments={"police": {}}, **CREDENTIALS)
+    assert info["days"] == 5
+    days = {p.name.rsplit("_", 1)[1][:8] for p in Path(info["police_url"]).glob("JJXX_*.csv")}
+    assert len(days) == 5
+    assert control.up(home, seed=7, scale=0.2, days=5, departments={"police": {}}, **CREDENTIALS) == info
+    with pytest.raises(control.SandboxError, match="days"):
+        control.up(home, seed=7, scale=0.2, days=6, departments={"police": {}}, **CREDENTIALS)
+    control.down(home)
+    # Started again with another length, the police drop is written again for it.
+    again = control.up(home, seed=7, scale=0.2, days=4, departments={"police": {}}, **CREDENTIALS)
+    assert again["days"] == 4 and len(list(Path(again["police_url"]).glob("JJXX_*.csv"))) == 4
+
+
+def _fake_sandbox(home: Path, lines: int, every: float) -> list[str]:
+    """A process that logs ``lines`` progress lines ``every`` seconds apart, then writes its state file."""
+    import sys
+
+    state = control.state_file(home)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import json, os, sys, time\n"
+        f"for i in range({lines}):\n"
+        f"    print('step', i, flush=True); time.sleep({every})\n"
+        f"open({str(state)!r}, 'w').write(json.dumps({{'pid': os.getpid()}}))\n"
+        "time.sleep(30)\n"
+    )
+    return [sys.executable, "-c", code]
+
+
+def _start(home: Path, command: list[str], timeout: float) -> dict:
+    import subprocess
+
+    log_path = control.log_file(home)
+    with open(log_path, "ab") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        return control._await_start(home, process, log_path, 0, timeout)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_start_that_keeps_making_progress_may_take_longer_than_the_timeout(home, caplog):
+    caplog.set_level("INFO", logger=control.__name__)
+    started = __import__("time").monotonic()
+    info = _start(home, _fake_sandbox(home, lines=8, every=0.3), timeout=1.0)
+    assert __import__("time").monotonic() - started > 2.0  # longer than the timeout, never silent for it
+    assert info["pid"] > 0
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records][:8] == [f"step {i}" for i in range(8)]
+
+
+def test_a_silent_start_fails_after_the_timeout(home):
+    with pytest.raises(control.SandboxError, match="no progress for 1 s"):
+        _start(home, _fake_sandbox(home, lines=1, every=5.0), timeout=1.0)

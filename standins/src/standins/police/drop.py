@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from standins.common.faults import FaultSwitches
 from standins.common.timefmt import CST
 from standins.police import accidents, alarms, units
 from standins.police.rows import Row
+
+PROGRESS_EVERY = 5.0  # seconds between progress lines of a long populate()
 
 KINDS = ("JJXX", "JTSG", "ZDDW")
 ENCODING = "gb18030"
@@ -224,8 +227,11 @@ def populate(
     days: int = 3,
     end_date: date | None = None,
     faults: PoliceFaults | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Fill ``drop_dir`` with ``days`` days of exports ending ``end_date`` (default: yesterday, CST).
+
+    ``progress`` hears how far a long fill has got, at most every few seconds.
 
     With ``faults.late_rate`` some files are held back (``held_back``: [day, kind]);
     deliver them later with ``drop_day(drop_dir, day, kinds=[kind])``.
@@ -241,8 +247,12 @@ def populate(
         "hazmat_plates": set(),
         "per_day": {},
     }
+    reported = time.monotonic()
     for offset in range(days - 1, -1, -1):
         day = end - timedelta(days=offset)
+        if progress and time.monotonic() - reported > PROGRESS_EVERY:
+            progress(f"police: exports up to {day.isoformat()}, {days - 1 - offset} of {days} days")
+            reported = time.monotonic()
         kinds = [k for k in KINDS if unit(seed, "police-late", k, day.isoformat()) >= faults.late_rate]
         result["held_back"].extend([day.isoformat(), k] for k in KINDS if k not in kinds)
         info = drop_day(drop_dir, day, seed=seed, scale=scale, kinds=kinds, faults=faults)

@@ -97,6 +97,7 @@ class TransportService:
         faults: TransportFaults,
         anchor: datetime | None,
         rate_limit_per_second: int | None,
+        history_days: int = 0,
     ) -> None:
         self.tokens = TokenIssuer(client_id, client_secret)
         self.seed = seed
@@ -104,6 +105,8 @@ class TransportService:
         self.clock = clock
         self.faults = faults
         self._anchor = anchor
+        self.event_days = max(EVENT_HISTORY_DAYS, history_days)
+        self.waybill_days = max(WAYBILL_HISTORY_DAYS, history_days)
         self._feeds: dict[str, Feed] | None = None
         self.origin: datetime | None = None
         self.dice = FaultDice(seed)
@@ -119,7 +122,7 @@ class TransportService:
         if self._feeds is None:
             anchor = self._anchor or self.clock()
             day = anchor.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-            self.origin = day - timedelta(days=EVENT_HISTORY_DAYS)
+            self.origin = day - timedelta(days=self.event_days)
             bridge_import = self.origin + timedelta(hours=2)
             carrier_import = self.origin + timedelta(hours=2, minutes=30)
             local = local_carriers(self.seed, self.scale, carrier_import)
@@ -137,7 +140,7 @@ class TransportService:
                     carriers.RESOURCE, master=carriers.generate_carriers(self.seed, self.scale, carrier_import)
                 ),
                 "hazmat/waybills": Feed(
-                    waybills.RESOURCE, hourly=factory.in_hour, hourly_from=day - timedelta(days=WAYBILL_HISTORY_DAYS)
+                    waybills.RESOURCE, hourly=factory.in_hour, hourly_from=day - timedelta(days=self.waybill_days)
                 ),
             }
         return self._feeds
@@ -330,14 +333,17 @@ def create_app(
     faults: TransportFaults | Mapping[str, Any] | None = None,
     anchor: datetime | None = None,
     rate_limit_per_second: int | None = RATE_LIMIT_PER_SECOND,
+    history_days: int = 0,
 ) -> Starlette:
     """The transport stand-in. ``app.state.service`` is the :class:`TransportService`.
 
     ``clock`` returns an aware datetime (default: real time); it is wrapped in a
     :class:`SandboxClock` (``app.state.clock``) that ``/__admin/clock`` can move.
     History (60 days of road events, 14 of waybills, the bridge and carrier
-    registers imported 60 days back) lies before ``anchor``, by default the
-    clock at the first request; later changes appear as the clock moves on.
+    registers imported 60 days back; ``history_days`` lengthens the first two, as
+    ``serve --days`` does) lies before ``anchor``, by default the clock at the
+    first request; later changes appear as the clock moves on. Rows are computed
+    per hour on request, so a long history costs nothing until it is read.
     ``token_ttl_seconds`` (a fault switch, default 600) is the tokens' lifetime.
     """
     switches = faults if isinstance(faults, TransportFaults) else TransportFaults()
@@ -353,6 +359,7 @@ def create_app(
         faults=switches,
         anchor=anchor,
         rate_limit_per_second=rate_limit_per_second,
+        history_days=history_days,
     )
     routes = [
         Route("/oauth/token", service.token_endpoint, methods=["POST"]),

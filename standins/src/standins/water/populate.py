@@ -1,7 +1,10 @@
 """Fill, extend and damage an SL 323 database: what the water tests and the demo drive.
 
 ``populate`` writes the last ``days`` days (3 by default, so the demo stays
-quick: about 69 000 rainfall rows at scale 1) ending at ``now``; one rain
+quick: about 69 000 rainfall rows at scale 1) ending at ``now``; the last three
+(the demo window, with its storm) row by row from :mod:`standins.water.series`,
+anything older set-based inside PostgreSQL (:mod:`standins.water.history`: a
+year is about 8.3 million rainfall rows at scale 1); one rain
 gauge has been offline for the last 6 hours and uploads that backlog on the
 next ``append``, which also continues every series up to ``until`` and
 corrects two existing rows in place (a re-checked DRP, a re-read Z), as the
@@ -13,6 +16,7 @@ transactional DDL, the table creation too).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,6 +27,7 @@ from sqlalchemy.engine import Connection
 from standins.common.determinism import unit
 from standins.common.timefmt import CST
 from standins.water import series
+from standins.water.history import Progress, indexes_deferred, mend_seam, write_history
 from standins.water.network import (
     Network,
     Station,
@@ -36,6 +41,7 @@ from standins.water.tables import ALL_TABLES, PPTN, RIVER, RSVR, RSVRFSR, RVFCCH
 
 OFFLINE_FOR = timedelta(hours=6)
 CHUNK = 2000
+DEMO_DAYS = 3  # written from Python; days before these come from standins.water.history
 
 
 def local_naive(moment: datetime | None) -> datetime:
@@ -72,20 +78,32 @@ def offline_gauge(seed: int, net: Network) -> Station:
 
 
 def populate(
-    url: str, *, seed: int = 42, scale: float = 1.0, now: datetime | None = None, days: int = 3, malformed: bool = False
+    url: str,
+    *,
+    seed: int = 42,
+    scale: float = 1.0,
+    now: datetime | None = None,
+    days: int = DEMO_DAYS,
+    malformed: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """(Re)create the SL 323 tables in the database at ``url`` and fill them.
 
     ``now`` (aware, or naive local time) is the moment the data ends at;
-    returns what was written and where the notable events are.
+    ``days`` beyond the demo window's three need PostgreSQL and are reported
+    to ``progress`` (one line for every 15 days) as they are written.
+    Returns what was written and where the notable events are.
     """
+    if days < 1:
+        raise ValueError(f"days must be at least 1, not {days}")
     now_local = local_naive(now)
     net = build_network(seed, counts_for_scale(scale))
     storm = series.make_storm(net, now_local)
+    recent = min(days, DEMO_DAYS)
     last_slot = series.floor_slot(now_local)
-    first_slot = last_slot - timedelta(days=days) + series.SLOT
+    first_slot = last_slot - timedelta(days=recent) + series.SLOT
     last_hour = series.floor_hour(now_local)
-    first_hour = last_hour - timedelta(days=days) + series.HOUR
+    first_hour = last_hour - timedelta(days=recent) + series.HOUR
     offline = offline_gauge(seed, net)
     counts: dict[str, int] = {}
     engine = _engine(url)
@@ -96,17 +114,29 @@ def populate(
             counts["stations"] = _insert(conn, STBPRP, (s.row() for s in net.all))
             counts["river_thresholds"] = _insert(conn, RVFCCH, threshold_rows(net))
             counts["reservoir_flood_limits"] = _insert(conn, RSVRFSR, flood_limit_rows(net))
-            counts["rainfall"] = _insert(
-                conn,
-                PPTN,
-                (
-                    row
-                    for g in net.active_gauges
-                    for row in series.rainfall_rows(
-                        seed, g, first_slot, last_slot - OFFLINE_FOR if g is offline else last_slot, storm
-                    )
-                ),
-            )
+            with indexes_deferred(conn, PPTN.name, progress) if days > recent else nullcontext():
+                older = write_history(
+                    conn,
+                    net,
+                    seed=seed,
+                    first_slot=last_slot - timedelta(days=days) + series.SLOT,
+                    stop_slot=first_slot,
+                    first_hour=last_hour - timedelta(days=days) + series.HOUR,
+                    stop_hour=first_hour,
+                    limit_day=storm.mmdd,
+                    progress=progress,
+                )
+                counts["rainfall"] = _insert(
+                    conn,
+                    PPTN,
+                    (
+                        row
+                        for g in net.active_gauges
+                        for row in series.rainfall_rows(
+                            seed, g, first_slot, last_slot - OFFLINE_FOR if g is offline else last_slot, storm
+                        )
+                    ),
+                )
             counts["river"] = _insert(
                 conn,
                 RIVER,
@@ -125,6 +155,10 @@ def populate(
                     for row in series.reservoir_rows(seed, s, first_hour, last_hour, storm, flagship=i == 0)
                 ),
             )
+            if older["rainfall"]:
+                mend_seam(conn, first_slot)
+            for name, n in older.items():
+                counts[name] += n
     finally:
         engine.dispose()
     heavy = series.heavy_gauge(net)
@@ -133,7 +167,8 @@ def populate(
     limit, fstp = flood_limit(reservoir, storm.mmdd)
     info: dict[str, Any] = {
         "rows": counts,
-        "first_tm": first_slot.isoformat(),
+        "days": days,
+        "first_tm": (last_slot - timedelta(days=days) + series.SLOT).isoformat(),
         "last_tm": last_slot.isoformat(),
         "storm_start": storm.start.isoformat(),
         "offline_gauge": offline.stcd,
