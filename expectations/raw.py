@@ -227,12 +227,20 @@ def reconciliation_sql(ds: Dataset) -> str:
     only for a batch that is not the latest.
     """
     replaced_ok = "superseded and rows_in_raw < inserted_count" if ds.extra.get("replace_by") else "false"
+    # Per batch in one pass each (group by, not a subquery per batch): raw has no index on _batch_id
+    # (every index costs every load), and a year holds tens of thousands of batches.
+    in_raw = (
+        f'left join (select r._batch_id, count(*) as n from raw."{ds.table}" r group by r._batch_id) as in_raw '
+        "on in_raw._batch_id = b.batch_id "
+        "left join (select o.batch_id, count(*) as n from ops.quarantine o group by o.batch_id) as held "
+        "on held.batch_id = b.batch_id "
+        "left join (select o.replay_batch_id, count(*) as n from ops.quarantine o "
+        "where o.replay_batch_id is not null group by o.replay_batch_id) as replayed "
+        "on replayed.replay_batch_id = b.batch_id"
+    )
     counts = (
-        f'(select count(*) from raw."{ds.table}" r where r._batch_id = b.batch_id) as rows_in_raw, '
-        "(select count(*) from ops.quarantine o where o.batch_id = b.batch_id) as rows_in_quarantine, "
-        "(select count(*) from ops.quarantine o where o.replay_batch_id = b.batch_id) as rows_replayed, "
-        "exists (select 1 from ops.batches l where l.source = b.source and l.dataset = b.dataset "
-        "and l.status = 'loaded' and l.extracted_at > b.extracted_at) as superseded"
+        "coalesce(in_raw.n, 0) as rows_in_raw, coalesce(held.n, 0) as rows_in_quarantine, "
+        "coalesce(replayed.n, 0) as rows_replayed, b.extracted_at < max(b.extracted_at) over () as superseded"
     )
     problems = (
         "concat_ws('; ', "
@@ -252,7 +260,8 @@ def reconciliation_sql(ds: Dataset) -> str:
     return (
         f"select _batch_id, problem, source_rows, row_count, quarantined_count, duplicate_count, inserted_count, "
         f"unchanged_count, rows_in_raw from (select batch_id as _batch_id, {problems} as problem, * from "
-        f"(select b.*, {counts} from ops.batches b where {_batches(ds)}) as checked) as judged where problem <> '' "
+        f"(select b.*, {counts} from ops.batches b {in_raw} where {_batches(ds)}) as checked) as judged "
+        "where problem <> '' "
         f"union all select _batch_id, 'rows in raw from a batch not loaded by the loader (ops.batches)', "
         f"null, null, null, null, null, null, count(*) from {{batch}} "
         f"where _batch_id not in (select b.batch_id from ops.batches b where {_batches(ds)}) group by _batch_id"
