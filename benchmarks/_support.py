@@ -436,3 +436,123 @@ def human(n: int) -> str:
     if n >= 1_000 and n % 1_000 == 0:
         return f"{n // 1_000}k"
     return str(n)
+
+
+# ── the pipeline on the sandbox stand-ins ───────────────────────────────────────────────────────
+
+STAGES = ("extract", "load", "transform", "check")
+
+
+def sandbox_days_supported() -> bool:
+    """Whether this checkout has the EDP_SANDBOX_DAYS setting (history length of the stand-ins)."""
+    from edp.settings import Settings
+
+    return "sandbox_days" in Settings.model_fields
+
+
+@contextlib.contextmanager
+def sandbox_platform(scale: float, days: int | None = None) -> Iterator[tuple[Path, str, dict[str, str]]]:
+    """An isolated platform (home, database) with the stand-ins of every source running at ``scale``.
+
+    Yields (home, warehouse URL, environment for stage processes). Stops the stand-ins and drops
+    the water stand-in's SL 323 database and role (named per home) as well as the warehouse.
+    """
+    from edp.sandbox.control import departments, sandbox_down, sandbox_up
+
+    extra = {"EDP_SANDBOX_SCALE": str(scale)}
+    if days is not None and sandbox_days_supported():
+        extra["EDP_SANDBOX_DAYS"] = str(days)
+    with throwaway_home() as home, throwaway_database() as url:
+        env = platform_env(home, url, **extra)
+        settings = bench_settings(home, url, sandbox_scale=scale, **_days_field(days))
+        water = departments(settings).get("water")
+        try:
+            sandbox_up(settings)
+            yield home, url, env
+        finally:
+            sandbox_down(settings)
+            if water:
+                _drop_standin_database(water["database"], water["reader_user"])
+
+
+def _days_field(days: int | None) -> dict[str, Any]:
+    return {"sandbox_days": days} if days is not None and sandbox_days_supported() else {}
+
+
+def _drop_standin_database(database: str, role: str) -> None:
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with admin.connect() as c:
+            c.execute(sa.text(f'drop database if exists "{database}" with (force)'))
+            c.execute(sa.text(f'drop role if exists "{role}"'))
+    finally:
+        admin.dispose()
+
+
+def _stage_settings() -> Any:
+    from edp.settings import get_settings, reset_settings
+
+    reset_settings()
+    return get_settings()
+
+
+def stage_in_child(stage: str, until_iso: str | None = None) -> dict[str, Any]:
+    """Child-process body: one pipeline stage as the CLI and the DAGs run it, timed after its imports."""
+    settings = _stage_settings()
+    if stage == "extract":
+        from connectors.registry import SOURCES
+        from edp.ingest.extract import DatasetErrors, extract
+
+        until = datetime.fromisoformat(until_iso) if until_iso else None
+        started = time.perf_counter()
+        rows, failed = 0, []
+        for source in SOURCES:
+            try:
+                rows += sum(m.row_count for m in extract(settings, source, until=until))
+            except DatasetErrors as exc:
+                rows += sum(m.row_count for m in exc.manifests)
+                failed.append(f"{source}: {', '.join(exc.errors)}")
+        return {"seconds": time.perf_counter() - started, "rows": rows, "note": "; ".join(failed)}
+    if stage == "load":
+        from edp.ingest.loader import load_pending
+
+        warm_up(settings)
+        started = time.perf_counter()
+        loaded = load_pending(settings)
+        return {"seconds": time.perf_counter() - started, "rows": sum(int(r["rows"]) for r in loaded)}
+    if stage == "transform":
+        from edp.orchestration import pipeline
+
+        started = time.perf_counter()
+        result = pipeline.transform(settings)
+        note = "" if result["success"] else "dbt build failed"
+        return {"seconds": time.perf_counter() - started, "rows": None, "note": note}
+    if stage == "check":
+        import great_expectations  # noqa: F401
+
+        from edp.orchestration import pipeline
+
+        started = time.perf_counter()
+        run = pipeline.check(settings)
+        return {"seconds": time.perf_counter() - started, "rows": None, "note": f"pass rate {run['pass_rate']:.2f}"}
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def layer_rows(url: str) -> dict[str, int]:
+    """Rows per warehouse layer (raw, staging, intermediate, marts), counted exactly."""
+    eng = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.NullPool)
+    out: dict[str, int] = {}
+    try:
+        with eng.connect() as c:
+            tables = c.execute(
+                sa.text(
+                    "select table_schema, table_name from information_schema.tables where table_type='BASE TABLE' "
+                    "and table_schema in ('raw', 'staging', 'intermediate', 'marts')"
+                )
+            ).all()
+            for schema, table in tables:
+                n = c.execute(sa.text(f'select count(*) from "{schema}"."{table}"')).scalar() or 0
+                out[schema] = out.get(schema, 0) + int(n)
+    finally:
+        eng.dispose()
+    return out
