@@ -538,6 +538,19 @@ def stage_in_child(stage: str, until_iso: str | None = None) -> dict[str, Any]:
     raise ValueError(f"unknown stage {stage!r}")
 
 
+def raw_table_rows(url: str) -> dict[str, int]:
+    """Rows per raw table."""
+    eng = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.NullPool)
+    try:
+        with eng.connect() as c:
+            names = c.execute(
+                sa.text("select table_name from information_schema.tables where table_schema='raw' order by 1")
+            ).scalars()
+            return {n: int(c.execute(sa.text(f'select count(*) from raw."{n}"')).scalar() or 0) for n in list(names)}
+    finally:
+        eng.dispose()
+
+
 def layer_rows(url: str) -> dict[str, int]:
     """Rows per warehouse layer (raw, staging, intermediate, marts), counted exactly."""
     eng = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.NullPool)

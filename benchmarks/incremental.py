@@ -23,6 +23,33 @@ from datetime import UTC, datetime, timedelta
 import _support as S
 
 
+def run_all(
+    scale: float,
+    days: int | None,
+    stages: list[str],
+    runs: tuple[tuple[str, datetime], ...],
+    budget: float,
+    notes: list[str],
+) -> tuple[dict[str, dict[str, S.Outcome]], dict[str, int]]:
+    """The three runs on one platform; what went wrong is appended to ``notes``."""
+    results: dict[str, dict[str, S.Outcome]] = {}
+    with S.sandbox_platform(scale, days) as (_home, url, env):
+        for label, until in runs:
+            before = S.raw_table_rows(url)
+            results[label] = {}
+            for stage in stages:
+                out = S.run_case(S.stage_in_child, stage, until.isoformat(), budget=budget, env=env)
+                results[label][stage] = out
+                if not out.ok:
+                    notes.append(f"{label} / {stage}: {out.error}")
+            if label == "nothing new":
+                grew = {t: n - before.get(t, 0) for t, n in S.raw_table_rows(url).items() if n > before.get(t, 0)}
+                if grew:
+                    notes.append("nothing new, yet raw grew: " + ", ".join(f"{t} +{n:,}" for t, n in grew.items()))
+        layers = S.layer_rows(url)
+    return results, layers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="sandbox scale (EDP_SANDBOX_SCALE)")
@@ -44,16 +71,7 @@ def main() -> None:
     notes = []
     if args.days is not None and not S.sandbox_days_supported():
         notes.append(f"--days {args.days}: this checkout has no EDP_SANDBOX_DAYS setting; the default history ran")
-    results: dict[str, dict[str, S.Outcome]] = {}
-    with S.sandbox_platform(args.scale, args.days) as (_home, url, env):
-        for label, until in runs:
-            results[label] = {}
-            for stage in stages:
-                out = S.run_case(S.stage_in_child, stage, until.isoformat(), budget=args.budget, env=env)
-                results[label][stage] = out
-                if not out.ok:
-                    notes.append(f"{label} / {stage}: {out.error}")
-        layers = S.layer_rows(url)
+    results, layers = run_all(args.scale, args.days, stages, runs, args.budget, notes)
 
     def cell(label: str, stage: str) -> tuple[float | None, int | None]:
         out = results[label].get(stage)
