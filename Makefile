@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
 
-.PHONY: help install superset-env demo test test-fast lint lint-sql format clean down
+.PHONY: help install superset-env demo test test-fast bench lint lint-sql format clean down
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,13 @@ test: install ## the lint, then the whole test suite (what CI runs)
 
 test-fast: ## unit tests only
 	$(RUN) pytest -m "not integration"
+
+bench: install ## the benchmarks at full size (benchmarks/README.md); ratios to baselines of the same run
+	$(RUN) python benchmarks/load_throughput.py
+	$(RUN) python benchmarks/load_scaling.py
+	$(RUN) python benchmarks/pipeline_scale.py
+	$(RUN) python benchmarks/incremental.py
+	$(RUN) python benchmarks/sync_throughput.py
 
 lint: ## ruff, the type checker (mypy on edp, connectors, dags) and sqlfluff on the dbt models
 	$(RUN) ruff check .

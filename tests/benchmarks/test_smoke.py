@@ -1,0 +1,110 @@
+"""Each benchmark at its ``--tiny`` size, so none can rot: it exits 0 and prints its table with ratios.
+
+The full sizes run with ``make bench``; the figures are read, not asserted. What is asserted
+here is the shape of the output: the expected rows are there and their ratio columns parse
+as positive numbers (a crash, an empty table or a "-" where a ratio belongs fails).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
+
+def run_tiny(script: str, pg_admin: sa.Engine | None) -> str:
+    if pg_admin is None:
+        pytest.skip("the benchmarks need the PostgreSQL server of EDP_TEST_PG_URL (none answers)")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), "--tiny"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def table(output: str, title: str) -> list[dict[str, str]]:
+    """The rows of the table whose title starts with ``title``, as {header: cell}."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"## {title}"))
+    headers = re.split(r"\s{2,}", lines[start + 1].strip())
+    rows = []
+    for line in lines[start + 3 :]:
+        if not line.strip() or line.startswith(("   ", "#")):
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows.append(dict(zip(headers, cells, strict=False)))
+    return rows
+
+
+def row(rows: list[dict[str, str]], first: str) -> dict[str, str]:
+    return next(r for r in rows if next(iter(r.values())).startswith(first))
+
+
+def positive(cell: str) -> float:
+    value = float(cell.replace(",", ""))
+    assert value > 0, cell
+    return value
+
+
+def test_load_throughput_compares_the_load_path_adbc_and_dlt_with_server_copy(pg_admin: sa.Engine | None) -> None:
+    rows = table(run_tiny("load_throughput.py", pg_admin), "load throughput")
+    assert positive(row(rows, "server COPY")["x COPY"]) == 1.0
+    assert positive(row(rows, "platform load_batch")["rows"]) == 5000
+    positive(row(rows, "platform load_batch")["x COPY"])
+    positive(row(rows, "platform load_batch")["peak RSS MB"])
+    positive(row(rows, "ADBC")["x COPY"])
+    dlt = row(rows, "dlt")
+    assert dlt.get("note", "").startswith("dlt: not installable") or positive(dlt["x COPY"])
+
+
+def test_load_scaling_by_batch_size_and_raw_size(pg_admin: sa.Engine | None) -> None:
+    output = run_tiny("load_scaling.py", pg_admin)
+    sizes = table(output, "batch size")
+    assert [r["batch rows"] for r in sizes] == ["1k", "5k"]
+    for r in sizes:
+        positive(r["x COPY"])
+        positive(r["per-row x first"])
+    held = table(output, "raw size")
+    assert [r["raw holds"] for r in held] == ["0", "10k"]
+    for r in held:
+        assert r["added"] == "1,000"
+        assert r["again added"] == "0", "the same rows loaded again must add nothing"
+        positive(r["x holding 0"])
+
+
+def test_pipeline_scale_gives_time_and_rss_ratios_per_stage(pg_admin: sa.Engine | None) -> None:
+    rows = table(run_tiny("pipeline_scale.py", pg_admin), "pipeline stages")
+    assert [r["stage"] for r in rows] == ["extract", "load"]
+    for r in rows:
+        positive(r["rows@0.02"])
+        positive(r["rows@0.2"])
+        positive(r["time x"])
+        positive(r["RSS x"])
+
+
+def test_incremental_rerun_adds_nothing_and_gives_shares_of_the_full_run(pg_admin: sa.Engine | None) -> None:
+    rows = table(run_tiny("incremental.py", pg_admin), "incremental runs")
+    load = row(rows, "load")
+    positive(load["full rows"])
+    # Not asserted 0: the stand-ins run on the real clock and some sources read past ``until``
+    # (the output names the raw tables that grew); the target is read from the full run.
+    assert int(load["nothing new rows"].replace(",", "")) >= 0
+    positive(load["nothing new share"])
+    positive(load["new data share"])
+
+
+def test_sync_throughput_compares_faults_on_with_off(pg_admin: sa.Engine | None) -> None:
+    rows = table(run_tiny("sync_throughput.py", pg_admin), "sync throughput")
+    assert positive(row(rows, "faults off")["records"]) == 300
+    positive(row(rows, "faults on")["x faults off"])
