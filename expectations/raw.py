@@ -263,7 +263,8 @@ def reconciliation_sql(ds: Dataset) -> str:
         f"(select b.*, {counts} from ops.batches b {in_raw} where {_batches(ds)}) as checked) as judged "
         "where problem <> '' "
         f"union all select _batch_id, 'rows in raw from a batch not loaded by the loader (ops.batches)', "
-        f"null, null, null, null, null, null, count(*) from {{batch}} "
+        # GX leaves {batch} unaliased in a query with a JOIN: the alias is ours.
+        f"null, null, null, null, null, null, count(*) from {{batch}} z "
         f"where _batch_id not in (select b.batch_id from ops.batches b where {_batches(ds)}) group by _batch_id"
     )
 

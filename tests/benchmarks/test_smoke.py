@@ -19,16 +19,40 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
-def run_tiny(script: str, pg_admin: sa.Engine | None) -> str:
+Runs = dict[str, subprocess.CompletedProcess[str]]
+SCRIPTS = ("load_throughput.py", "load_scaling.py", "pipeline_scale.py", "incremental.py", "sync_throughput.py")
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(pg_admin: sa.Engine | None) -> Runs:
+    """Every script at ``--tiny``, all at once: they mostly wait on the server, so together they take one's time."""
     if pg_admin is None:
         pytest.skip("the benchmarks need the PostgreSQL server of EDP_TEST_PG_URL (none answers)")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / script), "--tiny"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    running = {
+        script: subprocess.Popen(
+            [sys.executable, str(REPO / "benchmarks" / script), "--tiny"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for script in SCRIPTS
+    }
+    done = {}
+    try:
+        for script, proc in running.items():
+            out, err = proc.communicate(timeout=900)
+            done[script] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        for proc in running.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return done
+
+
+def run_tiny(script: str, tiny_runs: Runs) -> str:
+    proc = tiny_runs[script]
     assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -57,8 +81,10 @@ def positive(cell: str) -> float:
     return value
 
 
-def test_load_throughput_compares_the_load_path_adbc_and_dlt_with_server_copy(pg_admin: sa.Engine | None) -> None:
-    rows = table(run_tiny("load_throughput.py", pg_admin), "load throughput")
+def test_load_throughput_compares_the_load_path_adbc_and_dlt_with_server_copy(
+    tiny_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = table(run_tiny("load_throughput.py", tiny_runs), "load throughput")
     assert positive(row(rows, "server COPY")["x COPY"]) == 1.0
     assert positive(row(rows, "platform load_batch")["rows"]) == 5000
     positive(row(rows, "platform load_batch")["x COPY"])
@@ -68,8 +94,8 @@ def test_load_throughput_compares_the_load_path_adbc_and_dlt_with_server_copy(pg
     assert dlt.get("note", "").startswith("dlt: not installable") or positive(dlt["x COPY"])
 
 
-def test_load_scaling_by_batch_size_and_raw_size(pg_admin: sa.Engine | None) -> None:
-    output = run_tiny("load_scaling.py", pg_admin)
+def test_load_scaling_by_batch_size_and_raw_size(tiny_runs: Runs) -> None:
+    output = run_tiny("load_scaling.py", tiny_runs)
     sizes = table(output, "batch size")
     assert [r["batch rows"] for r in sizes] == ["1k", "5k"]
     for r in sizes:
@@ -83,8 +109,10 @@ def test_load_scaling_by_batch_size_and_raw_size(pg_admin: sa.Engine | None) -> 
         positive(r["x holding 0"])
 
 
-def test_pipeline_scale_gives_time_and_rss_ratios_per_stage(pg_admin: sa.Engine | None) -> None:
-    rows = table(run_tiny("pipeline_scale.py", pg_admin), "pipeline stages")
+def test_pipeline_scale_gives_time_and_rss_ratios_per_stage(
+    tiny_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = table(run_tiny("pipeline_scale.py", tiny_runs), "pipeline stages")
     assert [r["stage"] for r in rows] == ["extract", "load"]
     for r in rows:
         positive(r["rows@0.02"])
@@ -93,8 +121,10 @@ def test_pipeline_scale_gives_time_and_rss_ratios_per_stage(pg_admin: sa.Engine 
         positive(r["RSS x"])
 
 
-def test_incremental_rerun_adds_nothing_and_gives_shares_of_the_full_run(pg_admin: sa.Engine | None) -> None:
-    rows = table(run_tiny("incremental.py", pg_admin), "incremental runs")
+def test_incremental_rerun_adds_nothing_and_gives_shares_of_the_full_run(
+    tiny_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    rows = table(run_tiny("incremental.py", tiny_runs), "incremental runs")
     load = row(rows, "load")
     positive(load["full rows"])
     # Not asserted 0: the stand-ins run on the real clock and some sources read past ``until``
@@ -104,7 +134,7 @@ def test_incremental_rerun_adds_nothing_and_gives_shares_of_the_full_run(pg_admi
     positive(load["new data share"])
 
 
-def test_sync_throughput_compares_faults_on_with_off(pg_admin: sa.Engine | None) -> None:
-    rows = table(run_tiny("sync_throughput.py", pg_admin), "sync throughput")
+def test_sync_throughput_compares_faults_on_with_off(tiny_runs: Runs) -> None:
+    rows = table(run_tiny("sync_throughput.py", tiny_runs), "sync throughput")
     assert positive(row(rows, "faults off")["records"]) == 300
     positive(row(rows, "faults on")["x faults off"])
