@@ -17,14 +17,13 @@ with
 
 source as (
     select * from {{ source('transport', 'hazmat_waybills') }}
-    where
-        waybill_no is not null
-        {% if is_incremental() -%}
-        and {{ touched_since_watermark(
-            ['waybill_no'], source('transport', 'hazmat_waybills'),
-            '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
-        ) }}
-        {%- endif %}
+    where waybill_no is not null
+    {% if is_incremental() -%}
+    and {{ touched_since_watermark(
+        ['waybill_no'], source('transport', 'hazmat_waybills'),
+        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 versions as (

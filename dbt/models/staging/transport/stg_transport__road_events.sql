@@ -19,14 +19,13 @@ with
 
 source as (
     select * from {{ source('transport', 'road_events') }}
-    where
-        event_id is not null
-        {% if is_incremental() -%}
-        and {{ touched_since_watermark(
-            ['event_id'], source('transport', 'road_events'),
-            '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
-        ) }}
-        {%- endif %}
+    where event_id is not null
+    {% if is_incremental() -%}
+    and {{ touched_since_watermark(
+        ['event_id'], source('transport', 'road_events'),
+        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 versions as (
