@@ -3,14 +3,30 @@
     the rows whose `keys` a row of `relation` extracted after this model's
     watermark (the newest `watermark` in {{ this }}) less `lookback_hours`
     touched, so corrections and backlog uploads recompute old groups in
-    full. Use inside {% if is_incremental() %}.
+    full. `relation_keys` name the same keys in `relation` when they are
+    spelt differently there (default: `keys`). Use inside
+    {% if is_incremental() %}.
 -#}
-{% macro touched_since_watermark(keys, relation, extracted_at, watermark, lookback_hours) -%}
+{% macro touched_since_watermark(keys, relation, extracted_at, watermark, lookback_hours, relation_keys=none) -%}
 ({{ keys | join(', ') }}) in (
-    select {{ keys | join(', ') }}
+    select {{ (relation_keys or keys) | join(', ') }}
     from {{ relation }}
     where {{ extracted_at }} > (
         select coalesce(max({{ watermark }}), '-infinity') from {{ this }}
     ) - interval '{{ lookback_hours }} hours'
 )
+{%- endmacro %}
+
+{#-
+    A pre_hook for incremental models whose groups can vanish (a record
+    whose newest version is a tombstone): delete the groups touched since
+    the watermark (touched_since_watermark) before the model inserts what
+    is left of them; delete+insert alone only replaces groups that still
+    have rows. Renders nothing on a first build or a --full-refresh.
+-#}
+{% macro delete_touched(keys, relation, extracted_at, watermark, lookback_hours, relation_keys=none) -%}
+{%- if is_incremental() -%}
+delete from {{ this }}
+where {{ touched_since_watermark(keys, relation, extracted_at, watermark, lookback_hours, relation_keys) }}
+{%- endif -%}
 {%- endmacro %}

@@ -91,7 +91,10 @@ where {{ in_latest_batch(relation) }} and nullif(trim(stcd), '') is not null
     SL 323 readings (ST_PPTN_R, ST_RIVER_R, ST_RSVR_R): one row per station
     (STCD trimmed) and TM, the latest extraction winning, with reading_id
     (station@TM in UTC), when any version of the reading was first and last
-    extracted, and how many versions there are.
+    extracted, and how many versions there are. The staging models are
+    incremental: in an incremental run `relation` holds only the versions
+    of the readings touched since the watermark (touched_since_watermark),
+    so the window covers those, not all of raw's history.
 -#}
 {% macro sl323_latest_readings(relation) -%}
 select distinct on (trim(stcd), tm)

@@ -3,9 +3,50 @@
 -- inbound 流入 (from outside to inside), outbound 流出, within 境内, and
 -- through 过境 (both ends outside: the waybill reaches the Haicheng feed
 -- because the route crosses the city).
+-- Incremental (var incremental_lookback_hours): see the model's YAML.
 {%- set home = var('enterprise_home_county_code') %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='waybill_id',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where waybill_id not in
+            (select waybill_id from {{ ref('stg_transport__hazmat_waybills') }}){% endif %}",
+    )
+}}
+
 with
 
+enterprises as (
+    select * from {{ ref('dim_enterprise') }}
+),
+
+{% if is_incremental() -%}
+-- Waybills built before whose carrier or consignor columns no longer match dim_enterprise.
+enterprise_changed as (
+    select built.waybill_id
+    from {{ this }} as built
+    left join enterprises as carrier
+        on {{ enterprise_normalize_credit_code('built.carrier_credit_code') }} = carrier.enterprise_id
+    left join enterprises as consignor
+        on {{ enterprise_normalize_credit_code('built.consignor_credit_code') }} = consignor.enterprise_id
+    where
+        (
+            built.carrier_enterprise_id, built.carrier_name, built.is_carrier_licensed_in_haicheng,
+            built.carrier_licence_valid_to_date, built.is_class_in_carrier_scope,
+            built.consignor_enterprise_id, built.consignor_name
+        ) is distinct from (
+            carrier.enterprise_id, carrier.enterprise_name, coalesce(carrier.is_licensed_carrier, false),
+            carrier.carrier_licence_valid_to_date,
+            case
+                when carrier.is_licensed_carrier
+                    then built.hazard_class_code = any(string_to_array(carrier.carrier_scope, ','))
+            end,
+            consignor.enterprise_id, consignor.enterprise_name
+        )
+),
+
+{% endif -%}
 waybills as (
     select
         *,
@@ -14,6 +55,14 @@ waybills as (
         coalesce(origin_division_code like '{{ home }}%', false) as is_origin_in_haicheng,
         coalesce(destination_division_code like '{{ home }}%', false) as is_destination_in_haicheng
     from {{ ref('stg_transport__hazmat_waybills') }}
+    {% if is_incremental() -%}
+    where
+        {{ touched_since_watermark(
+            ['waybill_id'], ref('stg_transport__hazmat_waybills'),
+            'last_extracted_at', 'source_extracted_at', var('incremental_lookback_hours')
+        ) }}
+        or waybill_id in (select enterprise_changed.waybill_id from enterprise_changed)
+    {%- endif %}
 ),
 
 flows as (
@@ -26,10 +75,6 @@ flows as (
             else 'through'
         end as flow_direction
     from waybills
-),
-
-enterprises as (
-    select * from {{ ref('dim_enterprise') }}
 )
 
 select
@@ -73,7 +118,8 @@ select
     w.arrived_at,
     cast(extract(epoch from w.arrived_at - w.departed_at) / 60 as integer) as transit_minutes,
     w.status,
-    w.updated_at
+    w.updated_at,
+    w.last_extracted_at as source_extracted_at
 from flows as w
 left join enterprises as carrier on w.carrier_code = carrier.enterprise_id
 left join enterprises as consignor on w.consignor_code = consignor.enterprise_id

@@ -3,18 +3,37 @@
 -- updated_at wins (ties: latest extraction); events whose latest version is
 -- a tombstone (deleted) are removed. first_reported_at is the earliest
 -- updated_at of any version: when the bureau first recorded the event.
+-- Incremental (var incremental_lookback_hours): see the model's YAML.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='road_event_id',
+        indexes=[{'columns': ['road_event_id'], 'unique': true}],
+        pre_hook="{{ delete_touched(['road_event_id'], source('transport', 'road_events'), '_extracted_at',
+            'last_extracted_at', var('incremental_lookback_hours'), ['event_id']) }}",
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('transport', 'road_events') }}
     where event_id is not null
+    {% if is_incremental() -%}
+    and {{ touched_since_watermark(
+        ['event_id'], source('transport', 'road_events'),
+        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 versions as (
     select
         *,
         min(updated_at) over (partition by event_id) as first_reported_at,
-        count(*) over (partition by event_id) as version_count
+        count(*) over (partition by event_id) as version_count,
+        max(_extracted_at) over (partition by event_id) as last_extracted_at
     from source
 ),
 
@@ -42,7 +61,8 @@ renamed as (
         first_reported_at,
         cast(version_count as integer) as version_count,
         _batch_id as batch_id,
-        _extracted_at as extracted_at
+        _extracted_at as extracted_at,
+        last_extracted_at
     from latest
 )
 

@@ -3,10 +3,26 @@
 -- row as a new version; the latest extraction wins. TM is the END of the
 -- period; rain_hour is the local clock hour the period ends in (a 5-minute
 -- period ending 02:00 belongs to 01:00–02:00).
+-- Incremental (var incremental_lookback_hours): see the model's YAML.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='rain_reading_id',
+        indexes=[{'columns': ['rain_reading_id'], 'unique': true}],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('water', 'rainfall') }}
+    {% if is_incremental() -%}
+    where {{ touched_since_watermark(
+        ['trim(stcd)', 'tm'], source('water', 'rainfall'),
+        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 latest as (

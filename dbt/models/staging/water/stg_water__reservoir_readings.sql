@@ -1,9 +1,25 @@
 -- SL 323 ST_RSVR_R reservoir levels, one row per (station, TM): the latest
 -- extraction wins. Storage W is in 10^6 m³; RWCHRCD blank means "normal".
+-- Incremental (var incremental_lookback_hours): see the model's YAML.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='reservoir_reading_id',
+        indexes=[{'columns': ['reservoir_reading_id'], 'unique': true}],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('water', 'reservoir') }}
+    {% if is_incremental() -%}
+    where {{ touched_since_watermark(
+        ['trim(stcd)', 'tm'], source('water', 'reservoir'),
+        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 latest as (

@@ -1,10 +1,26 @@
 -- SL 323 ST_RIVER_R river stage, one row per (station, TM): the latest
 -- extraction wins (rows are corrected in place at the bureau). FLWCHRCD blank
 -- means "normal" and becomes NULL.
+-- Incremental (var incremental_lookback_hours): see the model's YAML.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='river_reading_id',
+        indexes=[{'columns': ['river_reading_id'], 'unique': true}],
+    )
+}}
+
 with
 
 source as (
     select * from {{ source('water', 'river') }}
+    {% if is_incremental() -%}
+    where {{ touched_since_watermark(
+        ['trim(stcd)', 'tm'], source('water', 'river'),
+        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 latest as (

@@ -1,10 +1,26 @@
 -- One row per station and hour: the newest updated_at wins, ties go to the
 -- latest extraction. last_extracted_at (newest extraction of any version)
 -- tells incremental marts which hours a new batch touched.
+-- Incremental (var incremental_lookback_hours): see the model's YAML.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='observation_id',
+        indexes=[{'columns': ['observation_id'], 'unique': true}],
+    )
+}}
+
 with
 
 versions as (
     select * from {{ ref('base_weather__observation_versions') }}
+    {% if is_incremental() -%}
+    where {{ touched_since_watermark(
+        ['observation_id'], ref('base_weather__observation_versions'),
+        'extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    ) }}
+    {%- endif %}
 ),
 
 latest as (
