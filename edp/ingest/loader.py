@@ -112,7 +112,8 @@ def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
     # BRIN: raw is appended in extraction order, so ranges of _extracted_at cost almost nothing to keep.
     brin = f"{ds.table}__extracted_at"
     if not _index_exists(conn, brin):
-        conn.execute(sa.text(f"create index {q(brin)} on {table} using brin (_extracted_at)"))
+        # autosummarize: a filled range is summarised at once, not left for a scan to read whole.
+        conn.execute(sa.text(f"create index {q(brin)} on {table} using brin (_extracted_at) with (autosummarize = on)"))
 
 
 def _stage(conn: Connection, ds: Dataset, path: Path, chunks: int) -> int:
@@ -322,11 +323,14 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
             # JIT compiles for a second or more: more than a typical batch's whole insert.
             conn.execute(sa.text("set local jit to off"))
             ensure_raw_table(conn, ds)
-            # A batch loaded before (a reload) replaces its rows; BRIN finds them by their extraction time.
-            conn.execute(
-                sa.text(f"delete from raw.{q(ds.table)} where _extracted_at = :e and _batch_id = :b"),
-                {"b": m.batch_id, "e": datetime.fromisoformat(m.extracted_at)},
-            )
+            loaded_before = conn.execute(
+                sa.text("select status = 'loaded' from ops.batches where batch_id = :b"), {"b": m.batch_id}
+            ).scalar()
+            if loaded_before:  # a reload replaces the batch's rows; BRIN finds them by their extraction time
+                conn.execute(
+                    sa.text(f"delete from raw.{q(ds.table)} where _extracted_at = :e and _batch_id = :b"),
+                    {"b": m.batch_id, "e": datetime.fromisoformat(m.extracted_at)},
+                )
             landed, rows, digest = _copy_rows(conn, ds, m, path) if path else (0, 0, None)
             quarantined = _write_quarantine(conn, m, lake)
             conn.execute(
