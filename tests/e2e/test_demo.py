@@ -48,6 +48,8 @@ def _pin_department_clocks(home: Path) -> dict[str, str]:
     return pinned
 
 
+# Two whole demo runs (six DAGs each, dbt, GX, Superset): past the suite's 900 s on a quiet 2-core machine.
+@pytest.mark.timeout(2400)
 def test_demo_runs_end_to_end_and_reruns_safely(tmp_path: Path) -> None:
     home = tmp_path / "home"
     port = _free_port()
