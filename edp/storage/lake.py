@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from edp.settings import Settings
@@ -48,14 +48,18 @@ class LocalLake:
         return path
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
+        return self._write(key, io.BytesIO(data))
+
+    def _write(self, key: str, src: BinaryIO) -> str:
+        """Copy ``src`` to ``key`` through a temp file and a rename: a reader never sees half a file."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -67,19 +71,8 @@ class LocalLake:
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
         """Store a (large) file without reading it into memory; atomic like :meth:`put_bytes`."""
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return f"{self.uri}/{key}"
+        with open(path, "rb") as src:
+            return self._write(key, src)
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
