@@ -126,11 +126,20 @@ def transform() -> None:
 
 
 @app.command("check")
-def check() -> None:
+def check(
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Validate every current row of raw, not only the batches loaded since the last check "
+            "(a full check also runs by itself every EDP_CHECK_FULL_EVERY_HOURS, default 24).",
+        ),
+    ] = False,
+) -> None:
     """Run the Great Expectations suites; results go to schema audit, Data Docs to the lake."""
     from edp.quality.runner import run_checks
 
-    run = run_checks(get_settings())
+    run = run_checks(get_settings(), full=full)
     for line in run.summary_lines():
         typer.echo(line)
     raise typer.Exit(0 if run.success else 1)

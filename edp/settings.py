@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     weather_lookback_hours: int = 6
     # First pull of an empty cursor starts this far back.
     weather_initial_days: int = 3
+    # Raw incremental datasets are checked in their new batches between full checks this far apart.
+    check_full_every_hours: float = Field(default=24.0, gt=0)
     superset_port: int = 8088
     log_level: str = "INFO"
 

@@ -20,7 +20,7 @@ connector at typing (a record that fails is quarantined with its reason, see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from connectors.schema import LINEAGE_COLUMNS, Dataset
 from expectations.dimensions import Dimension, rule
-from expectations.rules import BLOCKING, WARNING, not_empty, q, unexpected_rows
-from expectations.spec import Suite
+from expectations.rules import BLOCKING, WARNING, q, unexpected_rows
+from expectations.spec import LoadedBatch, Suite
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -88,9 +88,12 @@ def raw_suites(source: str, declared: Mapping[str, Dataset], specs: Mapping[str,
     return {dataset_name(ds): _entry(ds, specs[name]) for name, ds in declared.items()}
 
 
-def _entry(ds: Dataset, spec: RawSpec) -> Suite:
+def _entry(ds: Dataset, spec: RawSpec, batches: Sequence[LoadedBatch] | None = None) -> Suite:
     def build(schedule: str | None) -> ExpectationSuite:
-        return raw_suite(ds, spec, schedule)
+        return raw_suite(ds, spec, schedule, batches)
+
+    def narrow(chosen: Sequence[LoadedBatch]) -> Suite:
+        return _entry(ds, spec, tuple(chosen))
 
     return Suite(
         dataset=dataset_name(ds),
@@ -99,15 +102,18 @@ def _entry(ds: Dataset, spec: RawSpec) -> Suite:
         title=ds.title,
         builder=build,
         source=ds.source,
-        query=current_rows_query(ds),
+        query=current_rows_query(ds) if batches is None else batch_rows_query(ds, batches),
         index_columns=(*ds.primary_key, "_batch_id"),
         pii_columns=frozenset(f.name for f in ds.fields if f.pii),
         credit_code_columns=spec.credit_code_columns,
-        reconciliation_query=reconciliation_sql(ds),
+        reconciliation_query=reconciliation_sql(ds, batches),
+        narrow=narrow if ds.mode == "incremental" else None,
     )
 
 
-def raw_suite(ds: Dataset, spec: RawSpec, schedule: str | None) -> ExpectationSuite:
+def raw_suite(
+    ds: Dataset, spec: RawSpec, schedule: str | None, batches: Sequence[LoadedBatch] | None = None
+) -> ExpectationSuite:
     from great_expectations import ExpectationSuite
 
     if schedule is None:
@@ -119,10 +125,10 @@ def raw_suite(ds: Dataset, spec: RawSpec, schedule: str | None) -> ExpectationSu
             *keys_not_null(ds),
             unique_per_batch(ds),
             *spec.rules(ds),
-            reconciled(ds),
+            reconciled(ds, batches),
             volume_in_line(ds, spec.volume),
             fresh(ds, schedule),
-            not_empty(),
+            has_rows(ds),
         ],
         notes=[f"{ds.title}（原始层当前数据，{_MODE_ZH[ds.mode]}）", f"{ds.title} (raw, current rows, {ds.mode})"],
     )
@@ -143,6 +149,34 @@ def current_rows_query(ds: Dataset) -> str:
         f"select * from (select r.*, max(r._extracted_at) over ({partition}) as {CURRENT_AT} "
         f'from raw."{ds.table}" r) as versions where _extracted_at = {CURRENT_AT}'
     )
+
+
+def batch_rows_query(ds: Dataset, batches: Sequence[LoadedBatch]) -> str:
+    """The current rows of ``batches`` only: what an incremental check run validates.
+
+    A row is current when no later version of its key exists: one probe of
+    raw's ``(_row_key, _extracted_at)`` index per row of the batches (the key
+    columns are compared too, so a hash collision cannot hide a row). The
+    batches' ``_extracted_at`` bounds the scan through raw's BRIN. No
+    batches: no rows, and no scan.
+    """
+    table = f'raw."{ds.table}"'
+    if not batches:
+        return f"select * from {table} where false"
+    ids = ", ".join(literal(b.batch_id) for b in batches)
+    since = min(b.extracted_at for b in batches)
+    newer = " and ".join(f"n.{q(k)} is not distinct from r.{q(k)}" for k in ds.primary_key)
+    return (
+        f"select * from {table} r where r._batch_id in ({ids}) "
+        f"and r._extracted_at >= cast({literal(since.isoformat())} as timestamptz) "
+        f"and not exists (select 1 from {table} n where n._row_key = r._row_key "
+        f"and n._extracted_at > r._extracted_at and {newer})"
+    )
+
+
+def literal(value: str) -> str:
+    """A SQL string literal (batch ids are ours, but nothing is pasted into SQL unquoted)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def columns_exist(ds: Dataset) -> Expectation:
@@ -196,15 +230,16 @@ def unique_per_batch(ds: Dataset) -> Expectation:
     )
 
 
-def _batches(ds: Dataset) -> str:
-    return f"b.source = '{ds.source}' and b.dataset = '{ds.name}' and b.status = 'loaded'"
+def _batches(ds: Dataset, alias: str = "b") -> str:
+    b = alias
+    return f"{b}.source = '{ds.source}' and {b}.dataset = '{ds.name}' and {b}.status = 'loaded'"
 
 
-def reconciled(ds: Dataset) -> Expectation:
+def reconciled(ds: Dataset, batches: Sequence[LoadedBatch] | None = None) -> Expectation:
     """Every loaded batch adds up, and every current row belongs to a loaded batch (blocking, names the batch)."""
     return unexpected_rows(
         "batches_reconciled",
-        reconciliation_sql(ds),
+        reconciliation_sql(ds, batches),
         BLOCKING,
         Dimension.COMPLETENESS,
         "逐批对账：源端行数 = 落地行数 + 隔离行数 + 去重行数；落地行数 = 新增行数 + 未变行数；"
@@ -214,7 +249,7 @@ def reconciled(ds: Dataset) -> Expectation:
     )
 
 
-def reconciliation_sql(ds: Dataset) -> str:
+def reconciliation_sql(ds: Dataset, batches: Sequence[LoadedBatch] | None = None) -> str:
     """The batches of ``ds`` that do not reconcile, one row each with its figures and what differs.
 
     Per batch of ``ops.batches``: rows in the source answer = rows landed in
@@ -224,23 +259,33 @@ def reconciliation_sql(ds: Dataset) -> str:
     rows of the batch; ``ops.quarantine`` holds ``quarantined`` records of it.
     A dataset loaded with ``replace_by`` (a re-sent day replaces the day) may
     hold fewer rows of a batch once a later batch replaced some: allowed
-    only for a batch that is not the latest.
+    only for a batch that is not the latest. ``batches``: those batches only
+    (an incremental check run), their rows found through raw's BRIN.
     """
     replaced_ok = "superseded and rows_in_raw < inserted_count" if ds.extra.get("replace_by") else "false"
     # Per batch in one pass each (group by, not a subquery per batch): raw has no index on _batch_id
     # (every index costs every load), and a year holds tens of thousands of batches.
+    chosen = only_raw = only_held = ""
+    if batches is not None:
+        ids = ", ".join(literal(b.batch_id) for b in batches) or "null"
+        since = min((b.extracted_at for b in batches), default=datetime.max.replace(tzinfo=UTC))
+        chosen = f" and b.batch_id in ({ids})"
+        since_sql = f"cast({literal(since.isoformat())} as timestamptz)"
+        only_raw = f" where r._batch_id in ({ids}) and r._extracted_at >= {since_sql}"
+        only_held = f" and o.batch_id in ({ids})"
     in_raw = (
-        f'left join (select r._batch_id, count(*) as n from raw."{ds.table}" r group by r._batch_id) as in_raw '
-        "on in_raw._batch_id = b.batch_id "
-        "left join (select o.batch_id, count(*) as n from ops.quarantine o group by o.batch_id) as held "
-        "on held.batch_id = b.batch_id "
+        f'left join (select r._batch_id, count(*) as n from raw."{ds.table}" r{only_raw} group by r._batch_id) '
+        "as in_raw on in_raw._batch_id = b.batch_id "
+        "left join (select o.batch_id, count(*) as n from ops.quarantine o "
+        f"where o.batch_id is not null{only_held} group by o.batch_id) as held on held.batch_id = b.batch_id "
         "left join (select o.replay_batch_id, count(*) as n from ops.quarantine o "
-        "where o.replay_batch_id is not null group by o.replay_batch_id) as replayed "
-        "on replayed.replay_batch_id = b.batch_id"
+        f"where o.replay_batch_id is not null{only_held.replace('o.batch_id', 'o.replay_batch_id')} "
+        "group by o.replay_batch_id) as replayed on replayed.replay_batch_id = b.batch_id"
     )
+    latest = f"(select max(x.extracted_at) from ops.batches x where {_batches(ds, 'x')})"
     counts = (
         "coalesce(in_raw.n, 0) as rows_in_raw, coalesce(held.n, 0) as rows_in_quarantine, "
-        "coalesce(replayed.n, 0) as rows_replayed, b.extracted_at < max(b.extracted_at) over () as superseded"
+        f"coalesce(replayed.n, 0) as rows_replayed, b.extracted_at < {latest} as superseded"
     )
     problems = (
         "concat_ws('; ', "
@@ -260,13 +305,23 @@ def reconciliation_sql(ds: Dataset) -> str:
     return (
         f"select _batch_id, problem, source_rows, row_count, quarantined_count, duplicate_count, inserted_count, "
         f"unchanged_count, rows_in_raw from (select batch_id as _batch_id, {problems} as problem, * from "
-        f"(select b.*, {counts} from ops.batches b {in_raw} where {_batches(ds)}) as checked) as judged "
+        f"(select b.*, {counts} from ops.batches b {in_raw} where {_batches(ds)}{chosen}) as checked) as judged "
         "where problem <> '' "
         f"union all select _batch_id, 'rows in raw from a batch not loaded by the loader (ops.batches)', "
         # GX leaves {batch} unaliased in a query with a JOIN: the alias is ours.
         f"null, null, null, null, null, null, count(*) from {{batch}} z "
         f"where _batch_id not in (select b.batch_id from ops.batches b where {_batches(ds)}) group by _batch_id"
     )
+
+
+def has_rows(ds: Dataset) -> Expectation:
+    """Raw holds rows (warning): asked of the table, so a run that checks only new batches, and
+    finds none, does not call the dataset empty."""
+    query = (
+        f'select 0 as rows_in_raw where not exists (select 1 from raw."{ds.table}") '
+        "and not exists (select 1 from {batch})"
+    )
+    return unexpected_rows("not_empty", query, WARNING, Dimension.COMPLETENESS, "表中有数据", "the table has rows")
 
 
 def volume_in_line(ds: Dataset, volume: Volume) -> Expectation:

@@ -5,12 +5,21 @@ Imports no GX: the registry stays cheap to import (the CLI, the sync gate).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
+
+
+class LoadedBatch(NamedTuple):
+    """A load batch as ``ops.batches`` records it: raw's rows of it carry both values."""
+
+    batch_id: str
+    extracted_at: datetime
+    loaded_at: datetime | None = None  # a reload sets it anew: the batch is checked again
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,9 @@ class Suite:
     credit_code_columns: tuple[str, ...] = ()
     # Raw: the batches that do not reconcile (the reconciliation rule's query; the report reuses it).
     reconciliation_query: str | None = None
+    # Raw incremental datasets: the same suite over the current rows of the given batches only
+    # (an incremental check run, see edp.quality.scope); None where only the whole dataset is checked.
+    narrow: Callable[[Sequence[LoadedBatch]], Suite] | None = None
 
     @property
     def schema_table(self) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from edp.quality import scope as check_scope
 from edp.settings import Settings
 from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
 
@@ -126,7 +127,7 @@ _INSERT_RESULT = sa.text(
 
 def ensure_audit(settings: Settings) -> None:
     ensure_schemas(settings)
-    apply_ddl(settings, DDL, lock=2103810002)
+    apply_ddl(settings, (*DDL, *check_scope.DDL), lock=2103810002)
 
 
 def record(settings: Settings, run: CheckRun) -> None:
@@ -148,6 +149,7 @@ def record(settings: Settings, run: CheckRun) -> None:
         rows = [_result_row(run, o) for o in run.outcomes]
         if rows:
             c.execute(_INSERT_RESULT, rows)
+        check_scope.record(c, run.run_id, run.started_at, run.scopes, run.outcomes)
 
 
 def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:

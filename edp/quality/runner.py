@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from edp.errors import NotFound
 from edp.quality import audit as quality_audit
 from edp.quality import data_docs as quality_docs
 from edp.quality import samples as quality_samples
+from edp.quality import scope as check_scope
 from edp.quality import uscc as quality_uscc
 from edp.quality.audit import dataset_status
 from edp.settings import Settings
@@ -93,6 +94,7 @@ class DatasetSummary:
     failed_blocking: int
     failed_warning: int
     docs_uri: str | None = None
+    scope: str = "whole table"
 
     @property
     def status(self) -> str:
@@ -107,6 +109,7 @@ class CheckRun:
     datasets: dict[str, DatasetSummary]
     outcomes: tuple[Outcome, ...]
     data_docs_uri: str | None
+    scopes: dict[str, check_scope.Scope] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -133,7 +136,7 @@ class CheckRun:
         for name, s in self.datasets.items():
             lines.append(
                 f"  {name:<{width}}  {s.status:<7}  {s.passed}/{s.evaluated} passed, "
-                f"{s.failed_blocking} blocking, {s.failed_warning} warning"
+                f"{s.failed_blocking} blocking, {s.failed_warning} warning ({s.scope})"
             )
             lines += [f"    ✗ {_describe(o)}" for o in self.outcomes if o.dataset == name and not o.success]
         lines.append(f"data docs: {self.data_docs_uri or 'not published (see log)'}")
@@ -147,15 +150,26 @@ def _describe(o: Outcome) -> str:
     return f"[{o.severity}] {o.rule_id} ({o.dimension_zh} {o.dimension}): {detail}"
 
 
-def run_checks(settings: Settings, datasets: list[str] | None = None) -> CheckRun:
-    """Validate ``datasets`` (default: every dataset in ``expectations.SUITES``) and record the run."""
-    entries = {name: SUITES[name] for name in _selected(datasets)}
-    schedules = {name: cfg.schedule for name, cfg in settings.sources().items()}
-    suites = {name: entry.build(schedules) for name, entry in entries.items()}
+def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: bool = False) -> CheckRun:
+    """Validate ``datasets`` (default: every dataset in ``expectations.SUITES``) and record the run.
+
+    Raw incremental datasets are validated in full or only in their new batches (``edp.quality.scope``);
+    ``full`` validates every current row of each.
+    """
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"  # sorts by time, like audit readers expect
     quality_audit.ensure_audit(settings)
     ops.ensure_ops(settings)  # reconciliation, volume and freshness read ops.batches
+    scopes = check_scope.plan(
+        settings,
+        {name: SUITES[name] for name in _selected(datasets)},
+        full=full,
+        now=started,
+        full_every=timedelta(hours=settings.check_full_every_hours),
+    )
+    entries = {name: scope.apply(SUITES[name]) for name, scope in scopes.items()}
+    schedules = {name: cfg.schedule for name, cfg in settings.sources().items()}
+    suites = {name: entry.build(schedules) for name, entry in entries.items()}
     quality_uscc.refresh(settings, entries.values())
 
     context = _context(settings)
@@ -168,10 +182,12 @@ def run_checks(settings: Settings, datasets: list[str] | None = None) -> CheckRu
     docs_uri, pages = _publish_docs(settings, context, results)
     finished = datetime.now(UTC)
     summaries = {
-        name: _summarise(name, suite.name, outcomes, pages.get(results[name][0]) if name in results else None)
+        name: _summarise(
+            name, suite.name, outcomes, pages.get(results[name][0]) if name in results else None, scopes[name]
+        )
         for name, suite in suites.items()
     }
-    run = CheckRun(run_id, started, finished, summaries, tuple(outcomes), docs_uri)
+    run = CheckRun(run_id, started, finished, summaries, tuple(outcomes), docs_uri, scopes)
     quality_audit.record(settings, run)
     log.info("check run %s: %s", run_id, "ok" if run.success else "blocked")
     return run
@@ -393,7 +409,9 @@ def _publish_docs(
         return None, {}
 
 
-def _summarise(name: str, suite: str, outcomes: list[Outcome], docs_uri: str | None) -> DatasetSummary:
+def _summarise(
+    name: str, suite: str, outcomes: list[Outcome], docs_uri: str | None, scope: check_scope.Scope
+) -> DatasetSummary:
     mine = [o for o in outcomes if o.dataset == name]
     return DatasetSummary(
         dataset=name,
@@ -403,4 +421,5 @@ def _summarise(name: str, suite: str, outcomes: list[Outcome], docs_uri: str | N
         failed_blocking=sum(not o.success and o.blocking for o in mine),
         failed_warning=sum(not o.success and not o.blocking for o in mine),
         docs_uri=docs_uri,
+        scope=scope.describe(),
     )

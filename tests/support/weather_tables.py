@@ -33,7 +33,8 @@ create table raw.weather__observations (station_id text, obs_time timestamptz, t
   precip_1h_mm double precision, wind_speed_ms double precision, wind_gust_ms double precision,
   wind_dir_deg double precision, rh_pct double precision, visibility_m double precision,
   pressure_hpa double precision, qc bigint, updated_at timestamptz, _extra jsonb, _batch_id text not null,
-  _extracted_at timestamptz not null, _source text not null, _row_hash text)
+  _extracted_at timestamptz not null, _source text not null,
+  _row_key bigint generated always as (hash_record_extended(row(station_id, obs_time), 0)) stored)
 """
 STATIONS_DDL = """
 create table raw.weather__stations (station_id text, name text, lon double precision, lat double precision,

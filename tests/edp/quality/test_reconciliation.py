@@ -88,8 +88,9 @@ def test_quarantine_and_replay_reconcile(weather_tables: Settings, sql) -> None:
     assert run_checks(weather_tables, [RAW]).success
 
     # A replay that claims more rows than the quarantine records it took does not reconcile.
+    # (A hand edit of a batch already checked: a full check sees it, an incremental one does not look.)
     sql("update ops.batches set row_count = 2, inserted_count = 2 where batch_id = 'replay-1'")
-    run = run_checks(weather_tables, [RAW])
+    run = run_checks(weather_tables, [RAW], full=True)
     problems = {r["_batch_id"]: r["problem"] for r in _reconciliation(sql, run.run_id).unexpected_sample}
     assert problems == {
         "replay-1": "replayed records 1 <> landed 2 + duplicates 0; raw holds 1 rows of the batch, inserted 2"
@@ -123,6 +124,6 @@ def test_a_resent_day_may_replace_rows_of_an_earlier_batch(weather_tables: Setti
     # Only a batch a later one superseded may hold fewer rows: the latest must hold all of its own.
     with engine(settings).begin() as c:
         c.execute(sa.text("delete from raw.police__alarms where alarm_id = 'J2103812026000000002'"))
-    run = run_checks(settings, [ALARMS_TABLE])
+    run = run_checks(settings, [ALARMS_TABLE], full=True)  # a hand edit under a checked batch: full check
     (row,) = _reconciliation(sql, run.run_id, ALARMS_TABLE).unexpected_sample
     assert (row["_batch_id"], row["problem"]) == ("alarms-2", "raw holds 1 rows of the batch, inserted 2")

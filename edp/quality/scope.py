@@ -1,0 +1,279 @@
+"""What one check run validates of each dataset: every current row, or only what changed.
+
+A raw incremental dataset grows by a batch every few minutes, and a year of
+rainfall is about 12 million rows: validating all its current rows on every
+run costs what the whole history costs. So a run validates, per raw
+incremental dataset, only the current rows of
+
+- the loaded batches no earlier run validated (``audit.checked_batches``), and
+- the batches where the dataset's previous run found failing rows (carried
+  until a run finds their current rows clean, e.g. once the department's
+  correction superseded them).
+
+That gives the verdicts and unexpected counts a full check would give: the
+row rules read one row (and its batch), and every row outside the scope was
+found clean by an earlier run. It cannot see what changes under old rows (a
+rule's reference data, a hand edit of raw or ``ops.batches``), so every such
+dataset is checked in full on its first check, when the last full check is
+older than ``EDP_CHECK_FULL_EVERY_HOURS`` (default 24), when a failure could
+not be traced to its batches, and on ``edp check --full``. Marts and snapshot
+datasets are always validated whole (small, and rebuilt in place).
+
+Every run records each dataset's scope (``audit.check_scopes``), so an
+auditor can see what a verdict covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlalchemy as sa
+
+from edp.quality.samples import MAX_BATCHES
+from edp.settings import Settings
+from edp.storage.warehouse import engine
+from expectations.spec import LoadedBatch, Suite
+
+if TYPE_CHECKING:
+    from edp.quality.runner import Outcome
+
+# Rules about the dataset as a whole, judged afresh by every run: a failure names no rows to re-check.
+DATASET_RULES = frozenset({"columns_exist", "volume_in_line", "fresh_per_schedule", "not_empty", "table_is_readable"})
+# Beyond this many batches (a long outage's backlog, a backfill) one full pass is cheaper than a list.
+MAX_SCOPE_BATCHES = 5000
+
+Mode = Literal["full", "incremental", "whole"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One dataset's scope in one run.
+
+    ``whole``: a mart or snapshot dataset, always validated whole. ``full``:
+    every current row; ``batches`` are the loaded batches it covers.
+    ``incremental``: the current rows of ``batches`` only.
+    """
+
+    mode: Mode
+    reason: str
+    batches: tuple[LoadedBatch, ...] = ()
+    carried: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def tracked(self) -> bool:
+        """Raw incremental: batches covered and failures carried are recorded."""
+        return self.mode != "whole"
+
+    def apply(self, entry: Suite) -> Suite:
+        return entry.narrow(self.batches) if self.mode == "incremental" and entry.narrow else entry
+
+    def describe(self) -> str:
+        if self.mode == "whole":
+            return "whole table"
+        if self.mode == "full":
+            return f"full: every current row ({self.reason})"
+        again = f", {len(self.carried)} re-checked after failures" if self.carried else ""
+        return f"incremental: current rows of {len(self.batches)} new batches{again}"
+
+
+DDL = (
+    # Which loaded batches some run has validated, per dataset, as loaded then (a reload is new again):
+    # an incremental run takes the others.
+    """
+    create table if not exists audit.checked_batches (
+        dataset text not null,
+        batch_id text not null,
+        loaded_at timestamptz,
+        run_id text not null references audit.check_runs (run_id),
+        primary key (dataset, batch_id)
+    )
+    """,
+    # What each run validated of each dataset, and which batches its failures name (the next run re-checks them).
+    """
+    create table if not exists audit.check_scopes (
+        run_id text not null references audit.check_runs (run_id),
+        dataset text not null,
+        mode text not null check (mode in ('whole', 'full', 'incremental')),
+        reason text not null,
+        batches integer not null,
+        batch_ids text[],
+        carry text[] not null default '{}',
+        carry_all boolean not null default false,
+        checked_at timestamptz not null,
+        primary key (run_id, dataset)
+    )
+    """,
+    "create index if not exists check_scopes_dataset on audit.check_scopes (dataset, checked_at)",
+)
+
+
+@dataclass(frozen=True)
+class _Previous:
+    mode: str
+    checked_at: datetime
+    batch_ids: tuple[str, ...]
+    carry: tuple[str, ...]
+    carry_all: bool
+
+
+def plan(
+    settings: Settings, entries: Mapping[str, Suite], *, full: bool, now: datetime, full_every: timedelta
+) -> dict[str, Scope]:
+    """Each dataset's scope for a run starting ``now`` (``full``: every tracked dataset in full)."""
+    scopes: dict[str, Scope] = {}
+    with engine(settings).connect() as c:
+        for name, entry in entries.items():
+            if entry.narrow is None or entry.source is None:
+                scopes[name] = Scope("whole", "whole table")
+                continue
+            scopes[name] = _plan_one(c, name, entry, full=full, now=now, full_every=full_every)
+    return scopes
+
+
+def _plan_one(c: sa.Connection, name: str, entry: Suite, *, full: bool, now: datetime, full_every: timedelta) -> Scope:
+    _, table = entry.schema_table
+    source = entry.source or ""
+    dataset = table.removeprefix(f"{source}__")
+    loaded = c.execute(
+        sa.text(
+            "select b.batch_id, b.extracted_at, b.loaded_at, c.batch_id is not null as checked from ops.batches b "
+            "left join audit.checked_batches c on c.dataset = :name and c.batch_id = b.batch_id "
+            "and c.loaded_at is not distinct from b.loaded_at "
+            "where b.source = :source and b.dataset = :dataset and b.status = 'loaded' "
+            "order by b.extracted_at, b.batch_id"
+        ),
+        {"name": name, "source": source, "dataset": dataset},
+    ).all()
+    every = tuple(LoadedBatch(b.batch_id, b.extracted_at, b.loaded_at) for b in loaded)
+    last_full = c.execute(
+        sa.text("select max(checked_at) from audit.check_scopes where dataset = :name and mode = 'full'"),
+        {"name": name},
+    ).scalar()
+    previous = _previous(c, name)
+
+    def whole(reason: str) -> Scope:
+        return Scope("full", reason, every)
+
+    if full:
+        return whole("asked for")
+    if not _has_row_key(c, table):
+        return whole("raw has no _row_key yet (the next load adds it)")
+    if last_full is None or previous is None:
+        return whole("first check")
+    if now - last_full >= full_every:
+        return whole(f"last full check {_hours(now - last_full)} ago")
+    if previous.carry_all and previous.mode == "full":
+        return whole("the last run's failures could not all be traced to their batches")
+    by_id = {b.batch_id: b for b in every}
+    carried = set(previous.carry)
+    if previous.carry_all:
+        carried |= set(previous.batch_ids)
+    if not carried <= by_id.keys():
+        return whole("a failure names a batch the loader did not load")
+    chosen = {b.batch_id for b in loaded if not b.checked} | carried
+    if len(chosen) > MAX_SCOPE_BATCHES:
+        return whole(f"{len(chosen):,} batches to check")
+    batches = tuple(b for b in every if b.batch_id in chosen)
+    return Scope("incremental", "new batches", batches, frozenset(carried))
+
+
+def _has_row_key(c: sa.Connection, table: str) -> bool:
+    found = c.execute(
+        sa.text(
+            "select 1 from information_schema.columns "
+            "where table_schema = 'raw' and table_name = :t and column_name = '_row_key'"
+        ),
+        {"t": table},
+    ).first()
+    return found is not None
+
+
+def _previous(c: sa.Connection, name: str) -> _Previous | None:
+    row = c.execute(
+        sa.text(
+            "select mode, checked_at, batch_ids, carry, carry_all from audit.check_scopes "
+            "where dataset = :name order by checked_at desc, run_id desc limit 1"
+        ),
+        {"name": name},
+    ).first()
+    if row is None:
+        return None
+    return _Previous(row.mode, row.checked_at, tuple(row.batch_ids or ()), tuple(row.carry or ()), row.carry_all)
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.0f} h"
+
+
+def carry(outcomes: Iterable[Outcome]) -> tuple[frozenset[str], bool]:
+    """The batches the next run must re-check, and whether the failures could not all be traced to batches."""
+    found: set[str] = set()
+    untraced = False
+    for o in outcomes:
+        if o.success or o.rule_id in DATASET_RULES:
+            continue
+        listed = _every_failing_batch(o)
+        if listed is None:
+            untraced = True
+        else:
+            found |= listed
+    return frozenset(found), untraced
+
+
+def _every_failing_batch(o: Outcome) -> set[str] | None:
+    """The batches of all of a failure's rows, when its result names them all."""
+    if o.exception:
+        return None
+    batches = set(o.failed_batches)
+    if o.expectation_type == "unexpected_rows_expectation":
+        # edp.quality.samples lists the distinct batches of all the query's rows, up to MAX_BATCHES.
+        return batches if batches and len(batches) < MAX_BATCHES else None
+    sample = o.unexpected_sample
+    complete = (
+        isinstance(sample, list)
+        and o.unexpected_count is not None
+        and len(sample) >= o.unexpected_count
+        and all(isinstance(r, dict) and r.get("_batch_id") for r in sample)
+    )
+    return batches if complete else None
+
+
+def record(c: sa.Connection, run_id: str, checked_at: datetime, scopes: Mapping[str, Scope], outcomes: Any) -> None:
+    """Write each dataset's scope, and the batches it covered (inside the run's audit transaction)."""
+    by_dataset: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_dataset.setdefault(o.dataset, []).append(o)
+    for name, scope in scopes.items():
+        carried, untraced = carry(by_dataset.get(name, ())) if scope.tracked else (frozenset(), False)
+        ids = [b.batch_id for b in scope.batches]
+        c.execute(
+            sa.text(
+                "insert into audit.check_scopes (run_id, dataset, mode, reason, batches, batch_ids, carry, "
+                "carry_all, checked_at) values (:run_id, :dataset, :mode, :reason, :batches, :batch_ids, :carry, "
+                ":carry_all, :checked_at)"
+            ),
+            {
+                "run_id": run_id,
+                "dataset": name,
+                "mode": scope.mode,
+                "reason": scope.reason,
+                "batches": len(ids),
+                "batch_ids": ids if scope.mode == "incremental" else None,
+                "carry": sorted(carried),
+                "carry_all": untraced,
+                "checked_at": checked_at,
+            },
+        )
+        if scope.tracked and ids:
+            c.execute(
+                sa.text(
+                    "insert into audit.checked_batches (dataset, batch_id, loaded_at, run_id) "
+                    "select :dataset, b, l, :run_id from unnest(cast(:ids as text[]), cast(:loaded as timestamptz[])) "
+                    "as t(b, l) on conflict (dataset, batch_id) do update "
+                    "set loaded_at = excluded.loaded_at, run_id = excluded.run_id"
+                ),
+                {"dataset": name, "ids": ids, "loaded": [b.loaded_at for b in scope.batches], "run_id": run_id},
+            )
