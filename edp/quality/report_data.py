@@ -19,6 +19,7 @@ from connectors.registry import SOURCES
 from edp.quality.samples import MASK, as_text, batch_sql, mask_row
 from expectations import SUITES
 from expectations.dimensions import DIMENSION_LABELS, Dimension
+from expectations.spec import LoadedBatch
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # The plan's target for the report-timeliness KPI (信息报送及时率 100%).
@@ -279,19 +280,24 @@ def reconciliation(conn: Connection, start: datetime, end: datetime) -> dict[str
             {"start": start, "end": end},
         )
     }
-    in_period = {
-        r[0]
-        for r in conn.execute(
-            sa.text("select batch_id from ops.batches where extracted_at >= :start and extracted_at < :end"),
-            {"start": start, "end": end},
-        )
-    }
+    period: dict[tuple[str, str], list[LoadedBatch]] = {}
+    for r in conn.execute(
+        sa.text(
+            "select source, dataset, batch_id, extracted_at from ops.batches "
+            "where extracted_at >= :start and extracted_at < :end and status = 'loaded'"
+        ),
+        {"start": start, "end": end},
+    ):
+        period.setdefault((r.source, r.dataset), []).append(LoadedBatch(r.batch_id, r.extracted_at))
+    in_period = {b.batch_id for batches in period.values() for b in batches}
     differences, by_dataset = [], []
     for entry in SUITES.values():
         if entry.reconciliation_query is None:
             continue
         source, dataset = entry.schema_table[1].split("__", 1)
-        found = _differences(conn, entry, in_period)
+        # An incremental dataset's reconciliation reads the period's batches only, not a year of raw.
+        narrowed = entry.narrow(period.get((source, dataset), [])) if entry.narrow else entry
+        found = _differences(conn, narrowed, in_period)
         differences += found
         c = counts.get((source, dataset))
         loaded = c.loaded if c else 0
