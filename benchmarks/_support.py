@@ -456,6 +456,9 @@ def sandbox_platform(scale: float, days: int | None = None) -> Iterator[tuple[Pa
 
     Yields (home, warehouse URL, environment for stage processes). Stops the stand-ins and drops
     the water stand-in's SL 323 database and role (named per home) as well as the warehouse.
+    With ``days`` beyond the demo's, the first ingest reads that whole history too (water's
+    ``initial_days`` in a copy of sources.yml, ``EDP_WEATHER_INITIAL_DAYS``), as an operator
+    taking on a year of data would set them.
     """
     from edp.sandbox.control import departments, sandbox_down, sandbox_up
 
@@ -463,6 +466,8 @@ def sandbox_platform(scale: float, days: int | None = None) -> Iterator[tuple[Pa
     if days is not None and sandbox_days_supported():
         extra["EDP_SANDBOX_DAYS"] = str(days)
     with throwaway_home() as home, throwaway_database() as url:
+        if days is not None and days > DEMO_DAYS:
+            extra.update(EDP_SOURCES_FILE=str(_sources_reading(home, days)), EDP_WEATHER_INITIAL_DAYS=str(days))
         env = platform_env(home, url, **extra)
         settings = bench_settings(home, url, sandbox_scale=scale, **_days_field(days))
         water = departments(settings).get("water")
@@ -473,6 +478,22 @@ def sandbox_platform(scale: float, days: int | None = None) -> Iterator[tuple[Pa
             sandbox_down(settings)
             if water:
                 _drop_standin_database(water["database"], water["reader_user"])
+
+
+DEMO_DAYS = 3
+
+
+def _sources_reading(home: Path, days: int) -> Path:
+    """sources.yml with water's first ingest reading ``days`` back."""
+    import yaml
+
+    from edp.settings import Settings
+
+    config = yaml.safe_load(Settings().sources_file.read_text(encoding="utf-8"))
+    config["sources"]["water"].setdefault("options", {})["initial_days"] = days
+    path = home / "sources.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def _days_field(days: int | None) -> dict[str, Any]:
