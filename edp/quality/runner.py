@@ -18,6 +18,7 @@ results and the Data Docs site persist under ``$EDP_HOME/gx/``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"  # sorts by time, like audit readers expect
     quality_audit.ensure_audit(settings)
     ops.ensure_ops(settings)  # reconciliation, volume and freshness read ops.batches
+    check_scope.drop_stale_work(settings, started)
     scopes = check_scope.plan(
         settings,
         {name: SUITES[name] for name in _selected(datasets)},
@@ -175,7 +177,7 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
     context = _context(settings)
     source = context.data_sources.add_or_update_sql(DATASOURCE, connection_string=_connection_string(settings))
     try:
-        outcomes, results = _validate(settings, context, source, entries, suites, run_id, started)
+        outcomes, results = _validate(settings, context, source, entries, suites, scopes, run_id, started)
     finally:
         source.get_engine().dispose()  # the next run builds a new context and engine
 
@@ -241,6 +243,7 @@ def _validate(
     source: SQLDatasource,
     entries: dict[str, Suite],
     suites: dict[str, ExpectationSuite],
+    scopes: dict[str, check_scope.Scope],
     run_id: str,
     started: datetime,
 ) -> tuple[list[Outcome], dict[str, tuple[Any, ExpectationSuiteValidationResult]]]:
@@ -254,21 +257,23 @@ def _validate(
     outcomes: list[Outcome] = []
     results: dict[str, tuple[Any, ExpectationSuiteValidationResult]] = {}
     for number, (name, suite) in enumerate(suites.items(), start=1):
-        entry = entries[name]
-        problem = _unreadable_reason(settings, entry)
-        if problem is None:
-            try:
-                checkpoint = _checkpoint(context, source, entry, suite, f"edp_check_{run_id}_{number:03d}")
-                result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
-            except Exception as exc:  # one dataset GX cannot read must not cost the others their results
-                log.warning("%s: not validated", name, exc_info=True)
-                problem = f"GX could not validate {name}: {type(exc).__name__}: {exc}"
-        outcomes.append(_readability(entry, suite.name, problem))
-        if problem:
-            continue
-        for identifier, suite_result in result.run_results.items():
-            results[name] = (identifier, suite_result)
-            outcomes += _outcomes(settings, entry, suite, suite_result)
+        problem = _unreadable_reason(settings, entries[name])
+        with contextlib.ExitStack() as stack:
+            entry = entries[name]
+            if problem is None:
+                try:
+                    entry = stack.enter_context(check_scope.current_rows_table(settings, entry, scopes[name], run_id))
+                    checkpoint = _checkpoint(context, source, entry, suite, f"edp_check_{run_id}_{number:03d}")
+                    result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=started))
+                except Exception as exc:  # one dataset GX cannot read must not cost the others their results
+                    log.warning("%s: not validated", name, exc_info=True)
+                    problem = f"GX could not validate {name}: {type(exc).__name__}: {exc}"
+            outcomes.append(_readability(entry, suite.name, problem))
+            if problem:
+                continue
+            for identifier, suite_result in result.run_results.items():
+                results[name] = (identifier, suite_result)
+                outcomes += _outcomes(settings, entry, suite, suite_result)  # samples read the work table
     return outcomes, results
 
 

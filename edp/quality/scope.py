@@ -25,9 +25,10 @@ auditor can see what a verdict covered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
 DATASET_RULES = frozenset({"columns_exist", "volume_in_line", "fresh_per_schedule", "not_empty", "table_is_readable"})
 # Beyond this many batches (a long outage's backlog, a backfill) one full pass is cheaper than a list.
 MAX_SCOPE_BATCHES = 5000
+# Where a full check keeps the current rows it validates, for the length of the run.
+WORK_SCHEMA = "audit_work"
+# A table left there by a run that died is dropped by a later run once this old.
+STALE_WORK = timedelta(days=1)
 
 Mode = Literal["full", "incremental", "whole"]
 
@@ -277,3 +282,46 @@ def record(c: sa.Connection, run_id: str, checked_at: datetime, scopes: Mapping[
                 ),
                 {"dataset": name, "ids": ids, "loaded": [b.loaded_at for b in scope.batches], "run_id": run_id},
             )
+
+
+@contextmanager
+def current_rows_table(settings: Settings, entry: Suite, scope: Scope, run_id: str) -> Iterator[Suite]:
+    """A full check of a raw incremental dataset reads its current rows from a table built once.
+
+    The current rows are a window over all of raw, and GX runs a query per
+    metric (two dozen per suite): each would sort a year of raw again. The
+    unlogged table lives for this dataset's validation only (samples
+    included) and is dropped after it, also when the validation fails.
+    """
+    if scope.mode != "full" or entry.query is None:
+        yield entry
+        return
+    _, table = entry.schema_table
+    name = f'{WORK_SCHEMA}."{run_id.replace("-", "_")}_{table}"'
+    with engine(settings).begin() as c:
+        c.execute(sa.text(f"create schema if not exists {WORK_SCHEMA}"))
+        c.execute(sa.text(f"create unlogged table {name} as {entry.query}"))
+        c.execute(sa.text(f"analyze {name}"))
+    try:
+        yield replace(entry, query=f"select * from {name}")
+    finally:
+        with engine(settings).begin() as c:
+            c.execute(sa.text(f"drop table if exists {name}"))
+
+
+def drop_stale_work(settings: Settings, now: datetime) -> list[str]:
+    """Drop the work tables of runs that died more than STALE_WORK ago (their names start with the run id)."""
+    dropped = []
+    with engine(settings).begin() as c:
+        names: list[str] = list(
+            c.execute(sa.text("select tablename from pg_tables where schemaname = :s"), {"s": WORK_SCHEMA}).scalars()
+        )
+        for name in names:
+            try:
+                started = datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            except ValueError:
+                continue  # not ours
+            if now - started > STALE_WORK:
+                c.execute(sa.text(f'drop table if exists {WORK_SCHEMA}."{name}"'))
+                dropped.append(name)
+    return dropped

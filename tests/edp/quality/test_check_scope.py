@@ -188,3 +188,18 @@ def test_a_reloaded_batch_is_checked_again(weather_tables: Settings, sql: Sql) -
 
     assert scope(sql, run).batch_ids == ["batch-2"]
     assert verdicts(sql, run)["qc_known_code"] == (False, 1)
+
+
+def test_a_full_check_reads_a_work_table_it_drops_and_old_ones_are_cleared(weather_tables: Settings, sql: Sql) -> None:
+    # What a run killed two days ago left behind, and what a run of this minute (still going) holds.
+    sql("create schema if not exists audit_work")
+    old = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y%m%dT%H%M%SZ") + "_deadbeef_weather__observations"
+    current = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "_cafebabe_weather__observations"
+    for name in (old, current):
+        sql(f'create table audit_work."{name}" (x int)')
+
+    run = run_checks(weather_tables, [RAW], full=True)
+
+    assert run.success and element_count(sql, run, "qc_known_code") == 10  # the 13 rows less batch-2's 3 re-reads
+    left = {r.tablename for r in sql("select tablename from pg_tables where schemaname = 'audit_work'")}
+    assert left == {current}
