@@ -121,7 +121,7 @@ def rain_rows(n: int, start: int = 0, version: int = 0) -> pa.Table:
         "tm": tm,
         "drp": pa.array(drp, pa.float64()),
         "intv": pa.array([0.05] * n, pa.float64()),
-        "pdr": pa.array(((i % 12) / 12.0), pa.float64()),
+        "pdr": pa.array(((i % 12) / 12.0) * 0.05, pa.float64()),  # within intv (SL 323: pdr ≤ intv)
         "dyp": pa.array([None] * n, pa.float64()),
         "wth": pa.array([("7", "8", "9")[k] for k in (i % 3).tolist()], pa.string()),
         "_extra": pa.array([None] * n, pa.string()),
@@ -196,6 +196,20 @@ def load_in_child(home: str, url: str, manifest_json: bytes) -> dict[str, Any]:
     started = time.perf_counter()
     result = load_batch(settings, manifest, lake)
     return {"seconds": time.perf_counter() - started, "rows": int(result["rows"])}
+
+
+def fill_raw(home: str, url: str, rows: int, chunk: int, budget: float) -> str | None:
+    """Fill raw rainfall with ``rows`` readings through the load path; why it stopped, or None when done."""
+    settings = bench_settings(Path(home), url)
+    done = 0
+    while done < rows:
+        n = min(chunk, rows - done)
+        manifest = write_rain_batch(settings, rain_rows(n, start=done), f"fill{done}")
+        out = run_case(load_in_child, home, url, manifest.to_json(), budget=budget)
+        if not out.ok:
+            return f"filling raw: {out.error} at {human(done)} rows"
+        done += n
+    return None
 
 
 def write_csv(table: pa.Table, path: Path) -> Path:

@@ -17,7 +17,6 @@ loading the same rows again adds 0 rows.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import _support as S
 
@@ -64,26 +63,12 @@ def batch_sizes(sizes: list[int], budget: float) -> None:
     )
 
 
-def prefill(home: str, url: str, rows: int, chunk: int, budget: float) -> str | None:
-    """Fill raw with ``rows`` rows through the load path; why it stopped, or None when done."""
-    settings = S.bench_settings(Path(home), url)
-    done = 0
-    while done < rows:
-        n = min(chunk, rows - done)
-        manifest = S.write_rain_batch(settings, S.rain_rows(n, start=done), f"fill{done}")
-        out = S.run_case(S.load_in_child, home, url, manifest.to_json(), budget=budget)
-        if not out.ok:
-            return f"filling raw: {out.error} at {S.human(done)} rows"
-        done += n
-    return None
-
-
 def raw_size(holding: list[int], new: int, chunk: int, budget: float) -> None:
     lines = []
     base: float | None = None
     for held in holding:
         with S.throwaway_home() as home, S.throwaway_database() as url:
-            stopped = prefill(str(home), url, held, chunk, budget)
+            stopped = S.fill_raw(str(home), url, held, chunk, budget)
             if stopped:
                 lines.append([S.human(held), S.human(new), "-", "-", "-", "-", "-", "-", stopped])
                 continue

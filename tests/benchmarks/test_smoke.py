@@ -20,7 +20,14 @@ pytestmark = pytest.mark.integration
 
 
 Runs = dict[str, subprocess.CompletedProcess[str]]
-SCRIPTS = ("load_throughput.py", "load_scaling.py", "pipeline_scale.py", "incremental.py", "sync_throughput.py")
+SCRIPTS = (
+    "load_throughput.py",
+    "load_scaling.py",
+    "pipeline_scale.py",
+    "incremental.py",
+    "sync_throughput.py",
+    "check_scope.py",
+)
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +138,17 @@ def test_incremental_rerun_adds_nothing_and_gives_shares_of_the_full_run(
     assert load["nothing new rows"] == "0"
     positive(load["nothing new share"])
     positive(load["new data share"])
+
+
+def test_check_scope_validates_only_the_new_rows_after_a_full_check(tiny_runs: Runs) -> None:
+    rows = table(run_tiny("check_scope.py", tiny_runs), "check of raw.water__rainfall")
+    full, window, idle, new = (row(rows, label) for label in ("full", "full, window", "nothing new", "new data"))
+    assert positive(full["rows validated"]) == positive(window["rows validated"]) == 20_000
+    assert idle["rows validated"] == "0" and "incremental" in idle["note"]
+    assert positive(new["rows validated"]) == 1_000 and "1 new batches" in new["note"]
+    for case in (full, window, idle, new):
+        assert "failed" not in case["note"]
+        positive(case["share"])
 
 
 def test_sync_throughput_compares_faults_on_with_off(tiny_runs: Runs) -> None:
