@@ -408,6 +408,7 @@ def test_incremental_build_equals_a_full_refresh(platform: Platform) -> None:
     # Incremental: the staging tables and the facts rewrote only the rows the later loads touched.
     for model, table in (
         ("stg_water__river_readings", "staging.stg_water__river_readings"),
+        ("int_river_stage_runs", "intermediate.int_river_stage_runs"),
         ("fct_hazard_event", "marts.fct_hazard_event"),
         ("fct_division_daily_risk", "marts.fct_division_daily_risk"),
     ):
