@@ -47,22 +47,11 @@ group by station_id
     'infinity' where no stored run bounds it.
 -#}
 {% macro station_run_gaps(readings, stations, lookback_hours) -%}
+{#- Set-based (one pass over the stored runs): correlated subqueries here were evaluated once per reading. -#}
 select
     touched.station_id,
-    coalesce(
-        (
-            select max(runs.ended_at) from {{ this }} as runs
-            where runs.station_id = touched.station_id and runs.ended_at < touched.touched_from
-        ),
-        '-infinity'
-    ) as gap_after,
-    coalesce(
-        (
-            select min(runs.started_at) from {{ this }} as runs
-            where runs.station_id = touched.station_id and runs.started_at > touched.touched_to
-        ),
-        'infinity'
-    ) as gap_before
+    coalesce(max(runs.ended_at) filter (where runs.ended_at < touched.touched_from), '-infinity') as gap_after,
+    coalesce(min(runs.started_at) filter (where runs.started_at > touched.touched_to), 'infinity') as gap_before
 from (
     select station_id, min(touched_from) as touched_from, max(touched_to) as touched_to
     from (
@@ -70,10 +59,12 @@ from (
         union all
         select station_id, cast('infinity' as timestamptz), cast('-infinity' as timestamptz)
         from {{ stations }}
-        where station_id not in (select runs.station_id from {{ this }} as runs)
+        where station_id not in (select stored.station_id from {{ this }} as stored)
     ) as spans
     group by station_id
 ) as touched
+left join {{ this }} as runs on touched.station_id = runs.station_id
+group by touched.station_id
 {%- endmacro %}
 
 {#-
@@ -84,30 +75,28 @@ from (
     that ends before the touched span to the first one that starts after it.
 -#}
 {% macro delete_touched_station_runs(readings, threshold_changed, lookback_hours) -%}
+{#- Two statements: an OR of the two conditions made PostgreSQL run the touched bounds once per stored run. -#}
 {%- if is_incremental() -%}
 delete from {{ this }} as runs
+where {{ threshold_changed }};
+
+delete from {{ this }} as runs
+using (
+    select
+        touched.station_id,
+        coalesce(
+            max(neighbours.started_at) filter (where neighbours.ended_at < touched.touched_from), '-infinity'
+        ) as delete_from,
+        coalesce(
+            min(neighbours.started_at) filter (where neighbours.started_at > touched.touched_to), 'infinity'
+        ) as delete_to
+    from ({{ station_touched_span(readings, lookback_hours) | indent(8) }}) as touched
+    left join {{ this }} as neighbours on touched.station_id = neighbours.station_id
+    group by touched.station_id
+) as bounds
 where
-    {{ threshold_changed }}
-    or exists (
-        select
-        from ({{ station_touched_span(readings, lookback_hours) | indent(8) }}) as touched
-        where
-            touched.station_id = runs.station_id
-            and runs.started_at >= coalesce(
-                (
-                    select max(before.started_at) from {{ this }} as before
-                    where before.station_id = touched.station_id and before.ended_at < touched.touched_from
-                ),
-                '-infinity'
-            )
-            and runs.started_at <= coalesce(
-                (
-                    select min(after.started_at) from {{ this }} as after
-                    where after.station_id = touched.station_id and after.started_at > touched.touched_to
-                ),
-                'infinity'
-            )
-    )
+    bounds.station_id = runs.station_id
+    and runs.started_at between bounds.delete_from and bounds.delete_to
 {%- endif -%}
 {%- endmacro %}
 
