@@ -30,3 +30,23 @@ delete from {{ this }}
 where {{ touched_since_watermark(keys, relation, extracted_at, watermark, lookback_hours, relation_keys) }}
 {%- endif -%}
 {%- endmacro %}
+
+{#-
+    For models incremental by difference (the inputs are cheap to read in
+    full, but rows change for reasons no extraction time shows: as_of, a
+    dimension, a seed): in an incremental run, drop from the model's rows
+    those already stored unchanged, so delete+insert rewrites only new and
+    changed rows. Append after the model's final select; its columns must be
+    in the stored table's order. Rows the model no longer yields at all need
+    a pre_hook delete. Renders nothing on a first build or a --full-refresh.
+-#}
+{% macro except_stored_rows() -%}
+{%- if is_incremental() -%}
+except
+select
+    {%- for column in adapter.get_columns_in_relation(this) %}
+    {{ adapter.quote(column.name) }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+from {{ this }}
+{%- endif -%}
+{%- endmacro %}

@@ -1,7 +1,8 @@
 """Incremental builds equal a full refresh, on the sandbox's data.
 
-The sandbox (seed 42, scale 1) is started once for the module; every source
-is ingested and the three large facts (fct_hazard_event,
+The sandbox (seed 42, scale SCALE: a quarter of the stations, the same storm
+and flagship river station) is started once for the module; every source is
+ingested and the three large facts (fct_hazard_event,
 fct_division_daily_risk, fct_hazmat_waybill) are built with everything
 upstream, ``as_of`` and ``as_of_date`` pinned so nothing depends on the wall
 clock. Then later "loads" are written into raw, as the loader would (a new
@@ -9,6 +10,11 @@ version is a new row; lineage columns only, no ``_row_key``/``_row_hash``):
 
 - late corrections of old rows: a river stage and a rainfall reading of the
   first day, a weather observation, a waybill and a road event;
+- corrections of breach episodes: the flagship river station's peak lowered
+  below its warning stage (splits its episode) and the reading before the
+  episode raised above it (the episode starts earlier, under a new
+  event_id); every period of a rainstorm gauge-hour set to 0 mm and a
+  weather breach set calm (their events must vanish);
 - one batch extracted *before* the last build but loaded after it (a failed
   load retried later), inside var incremental_lookback_hours: only the
   lookback finds it;
@@ -17,9 +23,12 @@ version is a new row; lineage columns only, no ``_row_key``/``_row_hash``):
 
 An incremental build must then hold exactly the rows a ``--full-refresh``
 builds, in the three facts and in every incremental model (staging and
-intermediate included); a rerun without new raw rows must change nothing.
-Built with var incremental_lookback_hours at 0 the comparison fails: the
-batch loaded out of order is missed.
+intermediate included), and rewrite fewer rows than the facts hold; a rerun
+without new raw rows must change nothing. Built with var
+incremental_lookback_hours at 0 the comparison fails: the batch loaded out of
+order is missed. Four builds in all (the first, the rerun, the incremental,
+the full refresh): each costs seconds of dbt start-up, so the module adds no
+others.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ from edp.transform.dbt_runner import DbtResult, run_dbt
 
 pytestmark = pytest.mark.integration
 
-SEED, SCALE = 42, 1.0
+SEED, SCALE = 42, 0.25
 SOURCES = ("weather", "water", "police", "transport", "natural_resources", "bureau")
 FACTS = ("fct_hazard_event", "fct_division_daily_risk", "fct_hazmat_waybill")
 SELECT = " ".join(f"+{fact}" for fact in FACTS)
@@ -211,12 +220,32 @@ RIVER_PEAK = (
     "(trim(stcd), tm) = (select trim(stcd), tm from raw.water__river where trim(stcd) = '21401100'"
     " order by z desc, tm limit 1)"
 )
+# Where the flagship station's stage breaches: its warning stage (the guaranteed one where it has none).
+FLAGSHIP_BREACH = (
+    "z >= (select coalesce(wrz, grz) from raw.water__river_thresholds where trim(stcd) = '21401100'"
+    " order by _extracted_at desc limit 1)"
+)
+# The flagship's reading just before its first episode starts.
+BEFORE_FLAGSHIP_EPISODE = (
+    "(trim(stcd), tm) = (select trim(stcd), max(tm) from raw.water__river where trim(stcd) = '21401100'"
+    f" and tm < (select min(tm) from raw.water__river where trim(stcd) = '21401100' and {FLAGSHIP_BREACH})"
+    " group by trim(stcd))"
+)
 # (raw table, which row, changes, batch, extracted): "later" after the last build, "retried" an hour
 # before it (a batch loaded out of extraction order, inside the lookback).
 LATER_LOADS: list[tuple[str, str, dict[str, str], str, str]] = [
     # Late corrections of old rows: the flood peak lowered below the warning stage (splits its
-    # episode); a first-day river stage, rainfall (a rainstorm where there was none) and reservoir level.
+    # episode); the reading before the episode raised to the peak (the episode starts an hour
+    # earlier: a new event_id, the old one gone); a first-day river stage, rainfall (a rainstorm
+    # where there was none) and reservoir level.
     ("water__river", RIVER_PEAK, {"z": "z - 5"}, "late-river", "later"),
+    (
+        "water__river",
+        BEFORE_FLAGSHIP_EPISODE,
+        {"z": "(select max(z) from raw.water__river where trim(stcd) = '21401100')"},
+        "late-river",
+        "later",
+    ),
     ("water__river", first_day("water__river"), {"z": "z + 0.01"}, "retried-river", "retried"),
     ("water__rainfall", first_day("water__rainfall"), {"drp": "drp + 60"}, "retried-rain", "retried"),
     ("water__reservoir", first_day("water__reservoir"), {"rz": "rz + 0.02"}, "late-reservoir", "later"),
@@ -267,12 +296,95 @@ LATER_LOADS: list[tuple[str, str, dict[str, str], str, str]] = [
 ]
 
 
-def load_later_batches(eng: sa.Engine) -> None:
+# A rainstorm event resting on one gauge-hour (no other gauge of its town reached 50 mm that hour).
+LONE_RAIN_HOUR = """
+    select hours.rain_hour_id, hours.station_id, hours.rain_hour
+    from intermediate.int_rain_hours_totalled as hours
+    inner join intermediate.int_water_stations_located as stations on hours.station_id = stations.station_id
+    where hours.rainfall_mm >= 50 and not exists (
+        select from intermediate.int_rain_hours_totalled as other
+        inner join intermediate.int_water_stations_located as other_station
+            on other.station_id = other_station.station_id
+        where other.rain_hour = hours.rain_hour and other.station_id <> hours.station_id
+            and other_station.division_code = stations.division_code and other.rainfall_mm >= 50
+    )
+    order by hours.rain_hour, hours.station_id
+    limit 1
+"""
+# A weather breach event resting on one observation, and the value that undoes it.
+LONE_WEATHER_BREACH = """
+    select breach_kind, category_code, observation_id, station_id, obs_hour
+    from intermediate.int_weather_breaches_detected as breaches
+    where not exists (
+        select from intermediate.int_weather_breaches_detected as other
+        where other.breach_kind = breaches.breach_kind and other.division_code = breaches.division_code
+            and other.obs_hour = breaches.obs_hour and other.breach_id <> breaches.breach_id
+    )
+    order by obs_hour, breach_id
+    limit 1
+"""
+CALM = {"rainstorm": ("precip_1h_mm", "0"), "gale": ("wind_gust_ms", "3"), "fog": ("visibility_m", "20000")}
+
+
+def remove_breaches(c: sa.Connection, extracted_at: datetime) -> list[str]:
+    """Corrections that undo a breach: every period of a lone rainstorm gauge-hour set to 0 mm, and the value
+    of a lone weather breach set calm. Returns the event_ids that must be gone after the next build."""
+    rain = c.execute(sa.text(LONE_RAIN_HOUR)).one()
+    periods = c.execute(
+        sa.text(
+            "insert into raw.water__rainfall (stcd, tm, drp, intv, pdr, dyp, wth, _batch_id, _extracted_at, _source)"
+            " select stcd, tm, 0, intv, pdr, dyp, wth, 'late-rain-dry', :x, _source from ("
+            "  select distinct on (trim(stcd), tm) * from raw.water__rainfall"
+            "  where trim(stcd) = :s and tm > :h and tm <= :h + interval '1 hour'"
+            "  order by trim(stcd), tm, _extracted_at desc, _batch_id desc) as newest"
+        ),
+        {"s": rain.station_id, "h": rain.rain_hour, "x": extracted_at},
+    )
+    assert periods.rowcount >= 1
+    breach = c.execute(sa.text(LONE_WEATHER_BREACH)).one()
+    column, calm = CALM[breach.breach_kind]
+    add_version(
+        c,
+        "weather__observations",
+        f"station_id = '{breach.station_id}' and obs_time = (select observed_at from"
+        f" staging.stg_weather__observations where observation_id = '{breach.observation_id}')",
+        {column: calm, "updated_at": "updated_at + interval '1 hour'"},
+        "late-obs-calm",
+        extracted_at,
+    )
+    event = "select event_id from intermediate.{} where source_record_id = :r and category_code = :c"
+    return [
+        c.execute(
+            sa.text(event.format("int_rain_breach_events_grouped")), {"r": rain.rain_hour_id, "c": "11B03"}
+        ).scalar_one(),
+        c.execute(
+            sa.text(event.format("int_weather_breach_events_grouped")),
+            {"r": breach.observation_id, "c": breach.category_code},
+        ).scalar_one(),
+    ]
+
+
+def flagship_events(eng: sa.Engine) -> list[tuple[datetime, str]]:
+    """The flagship river station's events: (occurred_at, event_id)."""
+    with eng.connect() as c:
+        found = c.execute(
+            sa.text(
+                "select occurred_at, event_id from marts.fct_hazard_event"
+                " where source_dataset = 'river' and event_id like 'water-river-21401100-%'"
+            )
+        ).all()
+    assert found, "the flagship river station has no episode"
+    return sorted((r.occurred_at, r.event_id) for r in found)
+
+
+def load_later_batches(eng: sa.Engine) -> list[str]:
+    """Write LATER_LOADS and the breach removals into raw; returns the event_ids the removals undo."""
     watermark = scalar(eng, "select max(_extracted_at) from raw.water__river")
     extracted = {"later": watermark + timedelta(hours=1), "retried": watermark - timedelta(hours=1)}
     with eng.begin() as c:
         for table, where, changes, batch, when in LATER_LOADS:
             add_version(c, table, where, changes, batch, extracted[when])
+        return remove_breaches(c, extracted["later"])
 
 
 # ---------------------------------------------------------------- the tests
@@ -288,16 +400,33 @@ def test_rerun_without_new_raw_rows_changes_nothing(platform: Platform) -> None:
 def test_incremental_build_equals_a_full_refresh(platform: Platform) -> None:
     tables = compared_tables(platform)
     snapshot(platform, tables, "before_loads")
-    load_later_batches(platform.eng)
+    flagship_before = flagship_events(platform.eng)
+    removed = load_later_batches(platform.eng)
 
     result = platform.build()
     assert result.success
-    # Incremental: the staging tables rewrote only the records the later loads touched.
-    assert result.node("stg_water__river_readings").rows_affected < scalar(
-        platform.eng, "select count(*) from staging.stg_water__river_readings"
-    )
+    # Incremental: the staging tables and the facts rewrote only the rows the later loads touched.
+    for model, table in (
+        ("stg_water__river_readings", "staging.stg_water__river_readings"),
+        ("int_river_stage_runs", "intermediate.int_river_stage_runs"),
+        ("fct_hazard_event", "marts.fct_hazard_event"),
+        ("fct_division_daily_risk", "marts.fct_division_daily_risk"),
+    ):
+        assert 0 < result.node(model).rows_affected < scalar(platform.eng, f"select count(*) from {table}"), model
     changed = differences(platform, tables, "before_loads")
-    assert {"marts.fct_hazard_event", "marts.fct_hazmat_waybill", "staging.stg_water__river_readings"} <= set(changed)
+    assert {
+        "marts.fct_hazard_event",
+        "marts.fct_division_daily_risk",
+        "marts.fct_hazmat_waybill",
+        "staging.stg_water__river_readings",
+    } <= set(changed)
+    # The corrections took effect: the breaches undone are gone; the flagship's first episode starts earlier,
+    # under a new event_id, the old one gone.
+    gone = scalar(platform.eng, "select count(*) from marts.fct_hazard_event where event_id = any(:ids)", ids=removed)
+    assert gone == 0
+    first_before, first_after = flagship_before[0], flagship_events(platform.eng)[0]
+    assert first_after[0] < first_before[0]
+    assert first_before[1] not in {event_id for _, event_id in flagship_events(platform.eng)}
 
     snapshot(platform, tables, "incremental")
     assert platform.build(full_refresh=True).success

@@ -43,30 +43,55 @@ mentions as (
     where consignor_credit_code is not null
 ),
 
-normalised as (
+-- Normalised and validated once per distinct raw value, then joined back:
+-- NFKC normalisation and the check character cost about 0.25 ms a value,
+-- and waybills name the same few hundred enterprises tens of thousands of
+-- times (a year of waybills: 47 000 mentions, 12 s when done per row).
+codes as (
     select
-        *,
-        {{ enterprise_normalize_credit_code('credit_code_raw') }} as credit_code,
+        credit_code_raw,
+        credit_code,
+        {{ enterprise_credit_code_invalid_reason('credit_code') }} as invalid_reason
+    from (
+        select
+            credit_code_raw,
+            {{ enterprise_normalize_credit_code('credit_code_raw') }} as credit_code
+        from (
+            select distinct credit_code_raw from mentions
+            where credit_code_raw is not null
+        ) as raw_codes
+    ) as normalised_codes
+),
+
+names as (
+    select
+        name_raw,
         {{ enterprise_clean_name('name_raw') }} as enterprise_name,
         {{ enterprise_name_key('name_raw') }} as name_key
-    from mentions
+    from (
+        select distinct name_raw from mentions
+        where name_raw is not null
+    ) as raw_names
 ),
 
 validated as (
     select
-        source || ':' || source_key as mention_id,
-        source,
-        source_priority,
-        source_key,
-        credit_code_raw,
-        credit_code,
-        {{ enterprise_credit_code_invalid_reason('credit_code') }} as invalid_reason,
-        enterprise_name,
-        name_key,
-        division_code,
-        address,
-        seen_at
-    from normalised
+        mentions.source || ':' || mentions.source_key as mention_id,
+        mentions.source,
+        mentions.source_priority,
+        mentions.source_key,
+        mentions.credit_code_raw,
+        codes.credit_code,
+        -- A mention without a code has no row in codes.
+        case when codes.credit_code_raw is null then 'missing' else codes.invalid_reason end as invalid_reason,
+        names.enterprise_name,
+        names.name_key,
+        mentions.division_code,
+        mentions.address,
+        mentions.seen_at
+    from mentions
+    left join codes on mentions.credit_code_raw = codes.credit_code_raw
+    left join names on mentions.name_raw = names.name_raw
 )
 
 select

@@ -3,7 +3,8 @@
 -- no WRZ). Occurred at the first reading of the episode, reported when the
 -- platform first extracted it (SL 323 has no write time); severity by the
 -- peak: moderate, severe from halfway between WRZ and GRZ, extreme at ≥ GRZ.
--- Ongoing while the station's latest reading is still in the episode.
+-- Ongoing while the station's latest reading is still in the episode. The
+-- episodes are the over runs of int_river_stage_runs (incremental).
 {%- set severity -%}
 case
     when episodes.peak_stage_m >= episodes.guaranteed_stage_m then 'extreme'
@@ -14,42 +15,27 @@ end
 
 with
 
-readings as (
-    select
-        readings.*,
-        thresholds.warning_stage_m,
-        thresholds.guaranteed_stage_m,
-        readings.stage_m >= coalesce(thresholds.warning_stage_m, thresholds.guaranteed_stage_m) as is_over,
-        max(readings.observed_at) over (partition by readings.station_id) as latest_observed_at
-    from {{ ref('stg_water__river_readings') }} as readings
-    inner join {{ ref('stg_water__river_thresholds') }} as thresholds
-        on readings.station_id = thresholds.station_id
-    where coalesce(thresholds.warning_stage_m, thresholds.guaranteed_stage_m) is not null
-),
-
-islands as (
+runs as (
     select
         *,
-        -- Readings of one episode share the count of non-breaching readings before them.
-        count(*) filter (where not is_over) over (partition by station_id order by observed_at) as episode_no
-    from readings
-    where stage_m is not null
+        max(ended_at) over (partition by station_id) as latest_observed_at
+    from {{ ref('int_river_stage_runs') }}
 ),
 
+-- Episodes are the over runs (built incrementally in int_river_stage_runs); this model is a table over
+-- them: few rows, and it follows the station master and the latest reading of each station.
 episodes as (
     select
         station_id,
-        episode_no,
-        min(observed_at) as started_at,
-        max(observed_at) as last_over_at,
-        max(latest_observed_at) as latest_observed_at,
-        max(stage_m) as peak_stage_m,
-        (array_agg(first_extracted_at order by observed_at))[1] as first_reported_at,
-        max(warning_stage_m) as warning_stage_m,
-        max(guaranteed_stage_m) as guaranteed_stage_m
-    from islands
+        started_at,
+        last_stage_at as last_over_at,
+        latest_observed_at,
+        peak_stage_m,
+        first_reported_at,
+        warning_stage_m,
+        guaranteed_stage_m
+    from runs
     where is_over
-    group by station_id, episode_no
 )
 
 select

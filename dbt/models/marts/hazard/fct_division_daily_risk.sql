@@ -9,6 +9,24 @@
 --              + hazard_risk_weight_event × Σ event severity ranks
 --              + hazard_risk_weight_site × sites_threatened_count
 -- (ranks: warning none 0, Blue 1 … Red 4; severity minor 1 … extreme 4).
+-- Incremental by difference: the inputs are small (events and warnings per
+-- day; the readings behind them are handled by the incremental
+-- intermediates), and a day's row changes for reasons no extraction time
+-- shows (a warning still in force at as_of, a hazard site added, a new
+-- day in the calendar), so every run computes the whole calendar and
+-- writes only the (division, day) rows that are new or changed
+-- (delete+insert on division_risk_id); the pre_hook deletes the rows no
+-- longer in the calendar (macro delete_days_outside_risk_calendar). An
+-- incremental run always equals a --full-refresh.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='division_risk_id',
+        pre_hook="{{ delete_days_outside_risk_calendar() }}",
+    )
+}}
+
 with
 
 events as (
@@ -25,8 +43,8 @@ grid as (
     select divisions.code12 as division_code, divisions.name as division_name, cast(days.risk_day as date) as risk_date
     from {{ ref('ref_divisions') }} as divisions
     cross join generate_series(
-        (select least(min(event_date), (select min(risk_date) from warning_days)) from events),
-        greatest((select max(event_date) from events), {{ local_date(as_of()) }}),
+        {{ risk_calendar_day('first', 'events', 'warning_days') }},
+        {{ risk_calendar_day('last', 'events', 'warning_days') }},
         interval '1 day'
     ) as days (risk_day)
 ),
@@ -85,29 +103,35 @@ combined as (
     left join warning_days
         on grid.division_code = warning_days.division_code and grid.risk_date = warning_days.risk_date
     left join sites on grid.division_code = sites.division_code
+),
+
+final as (
+    select
+        division_code || '-' || to_char(risk_date, 'YYYYMMDD') as division_risk_id,
+        division_code,
+        division_name,
+        risk_date,
+        cast(coalesce(natural_disaster_count, 0) as integer) as natural_disaster_count,
+        cast(coalesce(accident_count, 0) as integer) as accident_count,
+        cast(coalesce(public_health_count, 0) as integer) as public_health_count,
+        cast(coalesce(social_safety_count, 0) as integer) as social_safety_count,
+        cast(coalesce(event_count, 0) as integer) as hazard_event_count,
+        cast(coalesce(severe_event_count, 0) as integer) as severe_event_count,
+        cast(coalesce(alarm_count, 0) as integer) as non_emergency_alarm_count,
+        cast(coalesce(warning_count, 0) as integer) as warning_count,
+        (array['Blue', 'Yellow', 'Orange', 'Red'])[nullif(worst_warning_rank, 0)] as worst_warning_colour,
+        cast(worst_warning_rank as integer) as worst_warning_rank,
+        cast(sites_threatened_count as integer) as sites_threatened_count,
+        cast(high_risk_sites_threatened_count as integer) as high_risk_sites_threatened_count,
+        cast(
+            {{ var('hazard_risk_weight_warning') }} * worst_warning_rank
+            + {{ var('hazard_risk_weight_event') }} * severity_points
+            + {{ var('hazard_risk_weight_site') }} * sites_threatened_count
+            as double precision
+        ) as risk_score
+    from combined
 )
 
-select
-    division_code || '-' || to_char(risk_date, 'YYYYMMDD') as division_risk_id,
-    division_code,
-    division_name,
-    risk_date,
-    cast(coalesce(natural_disaster_count, 0) as integer) as natural_disaster_count,
-    cast(coalesce(accident_count, 0) as integer) as accident_count,
-    cast(coalesce(public_health_count, 0) as integer) as public_health_count,
-    cast(coalesce(social_safety_count, 0) as integer) as social_safety_count,
-    cast(coalesce(event_count, 0) as integer) as hazard_event_count,
-    cast(coalesce(severe_event_count, 0) as integer) as severe_event_count,
-    cast(coalesce(alarm_count, 0) as integer) as non_emergency_alarm_count,
-    cast(coalesce(warning_count, 0) as integer) as warning_count,
-    (array['Blue', 'Yellow', 'Orange', 'Red'])[nullif(worst_warning_rank, 0)] as worst_warning_colour,
-    cast(worst_warning_rank as integer) as worst_warning_rank,
-    cast(sites_threatened_count as integer) as sites_threatened_count,
-    cast(high_risk_sites_threatened_count as integer) as high_risk_sites_threatened_count,
-    cast(
-        {{ var('hazard_risk_weight_warning') }} * worst_warning_rank
-        + {{ var('hazard_risk_weight_event') }} * severity_points
-        + {{ var('hazard_risk_weight_site') }} * sites_threatened_count
-        as double precision
-    ) as risk_score
-from combined
+select * from final
+-- Only the (division, day) rows that are new or changed.
+{{ except_stored_rows() }}
