@@ -118,11 +118,16 @@ def load(source: Annotated[str | None, typer.Argument()] = None) -> None:
 
 
 @app.command("transform")
-def transform() -> None:
+def transform(
+    select: Annotated[str | None, typer.Option(help="dbt node selection, e.g. +fct_hazard_event.")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models whole (after an upgrade of them).")
+    ] = False,
+) -> None:
     """Run dbt build (staging → intermediate → marts) with the platform's settings."""
     from edp.orchestration.pipeline import transform as run
 
-    _echo(run(get_settings()))
+    _echo(run(get_settings(), select=select, full_refresh=full_refresh))
 
 
 @app.command("check")

@@ -11,10 +11,44 @@
 ({{ keys | join(', ') }}) in (
     select {{ (relation_keys or keys) | join(', ') }}
     from {{ relation }}
-    where {{ extracted_at }} > (
-        select coalesce(max({{ watermark }}), '-infinity') from {{ this }}
-    ) - interval '{{ lookback_hours }} hours'
+    where {{ extracted_at }} > {{ watermark_since(watermark, lookback_hours) }}
 )
+{%- endmacro %}
+
+{#-
+    The same for a raw source read whole by its loader key: keep the rows of
+    the keys (`_row_key`, the loader's NULL-safe hash of the dataset's
+    primary key) that a raw row extracted after the watermark touched. Both
+    sides are index lookups (raw's BRIN on _extracted_at, its btree on
+    _row_key), where a tuple of key expressions such as (trim(stcd), tm)
+    can only be matched by reading all of raw. The connectors strip padding
+    before the load, so the loader's key groups the same versions as the
+    staging model's trimmed key.
+-#}
+{% macro touched_row_keys(relation, watermark, lookback_hours) -%}
+_row_key in (
+    select _row_key
+    from {{ relation }}
+    where _extracted_at > {{ watermark_since(watermark, lookback_hours) }}
+)
+{%- endmacro %}
+
+{#-
+    The watermark less the lookback as a literal, read when the model is
+    compiled for the run: with a literal the planner knows how few rows are
+    that recent (from the column's statistics) and reads them by index,
+    where a subquery's value is unknown at planning and estimated as a third
+    of the table. Models that call this keep an index on `watermark`.
+-#}
+{% macro watermark_since(watermark, lookback_hours) -%}
+{%- set newest = '-infinity' -%}
+{%- if execute and is_incremental() -%}
+    {%- set found = run_query(
+        "select coalesce(max(" ~ watermark ~ "), '-infinity')::text from " ~ this
+    ).columns[0].values()[0] -%}
+    {%- set newest = found -%}
+{%- endif -%}
+(timestamptz '{{ newest }}' - interval '{{ lookback_hours }} hours')
 {%- endmacro %}
 
 {#-

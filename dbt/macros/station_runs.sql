@@ -34,9 +34,7 @@
 {% macro station_touched_span(readings, lookback_hours) -%}
 select station_id, min(observed_at) as touched_from, max(observed_at) as touched_to
 from {{ readings }}
-where last_extracted_at > (
-    select coalesce(max(source_extracted_at), '-infinity') from {{ this }}
-) - interval '{{ lookback_hours }} hours'
+where last_extracted_at > {{ watermark_since('source_extracted_at', lookback_hours) }}
 group by station_id
 {%- endmacro %}
 
@@ -140,4 +138,30 @@ not exists (
         and current_thresholds.{{ column }} is not distinct from runs.{{ column }}
         {%- endfor %}
 )
+{%- endmacro %}
+
+{#-
+    Number the runs of `relation` (station_id, observed_at, local_day and
+    the boolean `over_column`, one row per reading): a run starts where the
+    side of the threshold changes, and a calm run also at local midnight,
+    so that recomputing the newest readings never means recomputing months
+    of calm; episodes (over runs) stay whole however long they last. Adds
+    starts_run and run_no (per station, counted from 1 in time order).
+-#}
+{% macro station_run_numbers(relation, over_column) -%}
+select
+    *,
+    sum(starts_run) over (partition by station_id order by observed_at) as run_no
+from (
+    select
+        *,
+        case
+            -- (parenthesised: sqlfluff's postgres grammar cannot parse a bare `when … is distinct from`)
+            when ({{ over_column }} is distinct from lag({{ over_column }}) over station_readings) then 1
+            when (not {{ over_column }} and local_day is distinct from lag(local_day) over station_readings) then 1
+            else 0
+        end as starts_run
+    from {{ relation }}
+    window station_readings as (partition by station_id order by observed_at)
+) as starts
 {%- endmacro %}

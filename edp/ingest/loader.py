@@ -77,6 +77,11 @@ def _record_hash(columns: tuple[str, ...], alias: str = "") -> str:
     return f"hash_record_extended(row({', '.join(f'{prefix}{q(c)}' for c in columns)}), 0)"
 
 
+def row_key_sql(ds: Dataset) -> str:
+    """The SQL of raw's ``_row_key`` for ``ds`` (its primary key's hash), for writers other than the loader."""
+    return _record_hash(ds.primary_key)
+
+
 def _index_exists(conn: Connection, name: str) -> bool:
     sql = "select 1 from pg_indexes where schemaname = 'raw' and indexname = :n"
     return conn.execute(sa.text(sql), {"n": name}).first() is not None

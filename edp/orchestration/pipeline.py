@@ -45,14 +45,16 @@ def load(source: str | None = None, settings: Settings | None = None) -> dict[st
     return {"loaded": len(loaded), "rows": sum(r["rows"] for r in loaded)}
 
 
-def transform(settings: Settings | None = None) -> dict[str, Any]:
+def transform(
+    settings: Settings | None = None, select: str | None = None, full_refresh: bool = False
+) -> dict[str, Any]:
     from edp.ingest.loader import ensure_declared_raw_tables
     from edp.transform.dbt_runner import build
 
     s = _s(settings)
     # A source that has not delivered yet must not stop every mart from building.
     ensure_declared_raw_tables(s)
-    result = build(s)
+    result = build(s, select, full_refresh=full_refresh)
     return {"success": result.success, "nodes": len(result.nodes)}
 
 

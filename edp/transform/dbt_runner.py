@@ -155,6 +155,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
         "DBT_USE_COLORS": "false",
+        "PGOPTIONS": " ".join(filter(None, (os.environ.get("PGOPTIONS", ""), settings.dbt_session_options))),
     }
 
 
@@ -257,15 +258,26 @@ def build(
     *,
     full_refresh: bool = False,
 ) -> DbtResult:
-    """``dbt deps`` (only if the project declares packages) then ``dbt build``: seeds, models, tests."""
+    """``dbt deps`` (only if the project declares packages) then ``dbt build``: seeds, models, data tests.
+
+    Unit tests are not part of a scheduled build: their inputs are fixtures in the project, so they
+    pass or fail with the code, not with the data (dbt's own advice is to run them in development
+    and CI only). :func:`unit_tests` runs them; the test suite does.
+    """
     if any((DBT_PROJECT_DIR / name).exists() for name in ("packages.yml", "dependencies.yml")):
         run_dbt(settings, ["deps"])
-    args = ["build"]
+    args = ["build", "--exclude-resource-type", "unit_test"]
     if select:
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
     return run_dbt(settings, args)
+
+
+def unit_tests(settings: Settings, select: str | None = None) -> DbtResult:
+    """The dbt unit tests (``dbt test --select test_type:unit``); the models they test must exist."""
+    selector = "test_type:unit" + (f",{select}" if select else "")
+    return run_dbt(settings, ["test", "--select", selector])
 
 
 def docs_generate(settings: Settings) -> Path:

@@ -575,8 +575,8 @@ def test_later_loads_history_incremental_rain_and_unmapped_codes(built: Built) -
         c.execute(
             sa.text(
                 "insert into raw.water__rainfall (stcd, tm, drp, intv, pdr, dyp, wth, _batch_id, _extracted_at,"
-                " _source)"
-                " select stcd, tm, drp + 10, intv, pdr, dyp, wth, 'test-rain', :later, 'water' from ("
+                " _source, _row_key)"  # the key's hash, as the loader writes it: incremental staging finds by it
+                " select stcd, tm, drp + 10, intv, pdr, dyp, wth, 'test-rain', :later, 'water', _row_key from ("
                 "  select distinct on (stcd, tm) * from raw.water__rainfall where trim(stcd) = :s"
                 "  and tm > :h and tm <= :h + interval '1 hour' order by stcd, tm, _extracted_at desc limit 1) r"
             ),

@@ -6,7 +6,7 @@ ingested and the three large facts (fct_hazard_event,
 fct_division_daily_risk, fct_hazmat_waybill) are built with everything
 upstream, ``as_of`` and ``as_of_date`` pinned so nothing depends on the wall
 clock. Then later "loads" are written into raw, as the loader would (a new
-version is a new row; lineage columns only, no ``_row_key``/``_row_hash``):
+version is a new row; its lineage columns and ``_row_key``, the loader's key hash):
 
 - late corrections of old rows: a river stage and a rainfall reading of the
   first day, a weather observation, a waybill and a road event;
@@ -43,6 +43,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from connectors.registry import connector_package
+from edp.ingest.loader import row_key_sql
 from edp.orchestration.pipeline import ingest
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings, reset_settings
@@ -377,6 +379,13 @@ def flagship_events(eng: sa.Engine) -> list[tuple[datetime, str]]:
     return sorted((r.occurred_at, r.event_id) for r in found)
 
 
+def fill_row_keys(c: sa.Connection, table: str) -> None:
+    """Give the rows written here the key hash the loader gives every row (incremental staging finds by it)."""
+    source, name = table.split("__", 1)
+    ds = connector_package(source).DATASETS[name]
+    c.execute(sa.text(f"update raw.{table} set _row_key = {row_key_sql(ds)} where _row_key is null"))
+
+
 def load_later_batches(eng: sa.Engine) -> list[str]:
     """Write LATER_LOADS and the breach removals into raw; returns the event_ids the removals undo."""
     watermark = scalar(eng, "select max(_extracted_at) from raw.water__river")
@@ -384,7 +393,10 @@ def load_later_batches(eng: sa.Engine) -> list[str]:
     with eng.begin() as c:
         for table, where, changes, batch, when in LATER_LOADS:
             add_version(c, table, where, changes, batch, extracted[when])
-        return remove_breaches(c, extracted["later"])
+        undone = remove_breaches(c, extracted["later"])
+        for table in {load[0] for load in LATER_LOADS} | {"water__rainfall", "weather__observations"}:
+            fill_row_keys(c, table)
+        return undone
 
 
 # ---------------------------------------------------------------- the tests

@@ -13,17 +13,37 @@
 
 with
 
+{% if is_incremental() -%}
+touched_hours as (
+    select distinct
+        station_id,
+        rain_hour
+    from {{ ref('stg_water__rain_readings') }}
+    where last_extracted_at > {{ watermark_since('source_extracted_at', var('hazard_lookback_hours')) }}
+),
+
+-- A lateral lookup per touched hour (the staging model's (station_id, rain_hour) index): as a
+-- semi-join, PostgreSQL misjudges how few hours are touched and walks the whole index.
+readings as (
+    select hour_readings.*
+    from touched_hours
+    cross join lateral (
+        select *
+        from {{ ref('stg_water__rain_readings') }} as readings
+        where
+            readings.station_id = touched_hours.station_id
+            and readings.rain_hour = touched_hours.rain_hour
+            and readings.period_hours <= 1
+    ) as hour_readings
+),
+
+{% else -%}
 readings as (
     select * from {{ ref('stg_water__rain_readings') }}
     where period_hours <= 1
-    {% if is_incremental() -%}
-    and {{ touched_since_watermark(
-        ['station_id', 'rain_hour'], ref('stg_water__rain_readings'),
-        'last_extracted_at', 'source_extracted_at', var('hazard_lookback_hours')
-    ) }}
-    {%- endif %}
 ),
 
+{% endif -%}
 hourly as (
     select
         station_id || '@' || {{ local_hour_key('rain_hour') }} as rain_hour_id,

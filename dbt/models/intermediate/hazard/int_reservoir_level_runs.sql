@@ -87,25 +87,8 @@ sided as (
     from readings
 ),
 
-starts as (
-    select
-        *,
-        case
-            -- (parenthesised: sqlfluff's postgres grammar cannot parse a bare `when … is distinct from`)
-            when (is_over is distinct from lag(is_over) over station_readings) then 1
-            -- Calm runs end at local midnight (as in int_river_stage_runs); episodes stay whole.
-            when (not is_over and local_day is distinct from lag(local_day) over station_readings) then 1
-            else 0
-        end as starts_run
-    from sided
-    window station_readings as (partition by station_id order by observed_at)
-),
-
 numbered as (
-    select
-        *,
-        sum(starts_run) over (partition by station_id order by observed_at) as run_no
-    from starts
+    {{ station_run_numbers('sided', 'is_over') | indent(4) }}
 )
 
 select

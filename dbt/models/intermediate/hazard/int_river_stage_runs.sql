@@ -74,26 +74,8 @@ sided as (
     from staged
 ),
 
-starts as (
-    select
-        *,
-        case
-            -- (parenthesised: sqlfluff's postgres grammar cannot parse a bare `when … is distinct from`)
-            when (run_is_over is distinct from lag(run_is_over) over station_readings) then 1
-            -- Calm runs end at local midnight, so that recomputing the newest readings never means
-            -- recomputing months of calm; episodes (over runs) stay whole however long they last.
-            when (not run_is_over and local_day is distinct from lag(local_day) over station_readings) then 1
-            else 0
-        end as starts_run
-    from sided
-    window station_readings as (partition by station_id order by observed_at)
-),
-
 numbered as (
-    select
-        *,
-        sum(starts_run) over (partition by station_id order by observed_at) as run_no
-    from starts
+    {{ station_run_numbers('sided', 'run_is_over') | indent(4) }}
 )
 
 select

@@ -9,7 +9,11 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='rain_reading_id',
-        indexes=[{'columns': ['rain_reading_id'], 'unique': true}],
+        indexes=[
+            {'columns': ['rain_reading_id'], 'unique': true},
+            {'columns': ['last_extracted_at']},
+            {'columns': ['station_id', 'rain_hour']},
+        ],
     )
 }}
 
@@ -18,9 +22,8 @@ with
 source as (
     select * from {{ source('water', 'rainfall') }}
     {% if is_incremental() -%}
-    where {{ touched_since_watermark(
-        ['trim(stcd)', 'tm'], source('water', 'rainfall'),
-        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    where {{ touched_row_keys(
+        source('water', 'rainfall'), 'last_extracted_at', var('incremental_lookback_hours')
     ) }}
     {%- endif %}
 ),

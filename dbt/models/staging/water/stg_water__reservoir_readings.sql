@@ -6,7 +6,10 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='reservoir_reading_id',
-        indexes=[{'columns': ['reservoir_reading_id'], 'unique': true}],
+        indexes=[
+            {'columns': ['reservoir_reading_id'], 'unique': true},
+            {'columns': ['last_extracted_at']},
+        ],
     )
 }}
 
@@ -15,9 +18,8 @@ with
 source as (
     select * from {{ source('water', 'reservoir') }}
     {% if is_incremental() -%}
-    where {{ touched_since_watermark(
-        ['trim(stcd)', 'tm'], source('water', 'reservoir'),
-        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    where {{ touched_row_keys(
+        source('water', 'reservoir'), 'last_extracted_at', var('incremental_lookback_hours')
     ) }}
     {%- endif %}
 ),

@@ -7,7 +7,10 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='river_reading_id',
-        indexes=[{'columns': ['river_reading_id'], 'unique': true}],
+        indexes=[
+            {'columns': ['river_reading_id'], 'unique': true},
+            {'columns': ['last_extracted_at']},
+        ],
     )
 }}
 
@@ -16,9 +19,8 @@ with
 source as (
     select * from {{ source('water', 'river') }}
     {% if is_incremental() -%}
-    where {{ touched_since_watermark(
-        ['trim(stcd)', 'tm'], source('water', 'river'),
-        '_extracted_at', 'last_extracted_at', var('incremental_lookback_hours')
+    where {{ touched_row_keys(
+        source('water', 'river'), 'last_extracted_at', var('incremental_lookback_hours')
     ) }}
     {%- endif %}
 ),
