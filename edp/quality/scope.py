@@ -286,14 +286,17 @@ def record(c: sa.Connection, run_id: str, checked_at: datetime, scopes: Mapping[
 
 @contextmanager
 def current_rows_table(settings: Settings, entry: Suite, scope: Scope, run_id: str) -> Iterator[Suite]:
-    """A full check of a raw incremental dataset reads its current rows from a table built once.
+    """A raw incremental dataset's rows in scope are read from a table built once per check.
 
-    The current rows are a window over all of raw, and GX runs a query per
-    metric (two dozen per suite): each would sort a year of raw again. The
-    unlogged table lives for this dataset's validation only (samples
-    included) and is dropped after it, also when the validation fails.
+    GX runs a query per metric (two dozen per suite). In a full check each
+    would sort a year of raw through the current-rows window again; in an
+    incremental one each would probe raw's key index for every row of the
+    new batches again (100k new rows in 10M: 83 s against 1.5 s with nothing
+    new). The unlogged table lives for this dataset's validation only
+    (samples included) and is dropped after it, also when the validation
+    fails.
     """
-    if scope.mode != "full" or entry.query is None:
+    if scope.mode == "whole" or entry.query is None:
         yield entry
         return
     _, table = entry.schema_table
