@@ -289,9 +289,9 @@ def _checkpoint(
 ) -> Any:
     import great_expectations as gx
 
-    schema, table = entry.schema_table
+    schema, table = entry.validated_table or entry.schema_table
     asset: TableAsset | QueryAsset
-    if entry.query is None:
+    if entry.query is None or entry.validated_table is not None:
         asset = source.add_table_asset(entry.dataset, table_name=table, schema_name=schema)
     else:
         asset = source.add_query_asset(entry.dataset, query=entry.query)

@@ -47,6 +47,7 @@ DATASET_RULES = frozenset({"columns_exist", "volume_in_line", "fresh_per_schedul
 MAX_SCOPE_BATCHES = 5000
 # Where a full check keeps the current rows it validates, for the length of the run.
 WORK_SCHEMA = "audit_work"
+WORK_PREFIX = "check_"
 # A table left there by a run that died is dropped by a later run once this old.
 STALE_WORK = timedelta(days=1)
 
@@ -300,13 +301,15 @@ def current_rows_table(settings: Settings, entry: Suite, scope: Scope, run_id: s
         yield entry
         return
     _, table = entry.schema_table
-    name = f'{WORK_SCHEMA}."{run_id.replace("-", "_")}_{table}"'
+    # Lower case and a letter first: GX names the table unquoted (drop_stale_work reads the run id back).
+    work = f"{WORK_PREFIX}{run_id.replace('-', '_')}_{table}".lower()
+    name = f'{WORK_SCHEMA}."{work}"'
     with engine(settings).begin() as c:
         c.execute(sa.text(f"create schema if not exists {WORK_SCHEMA}"))
         c.execute(sa.text(f"create unlogged table {name} as {entry.query}"))
         c.execute(sa.text(f"analyze {name}"))
     try:
-        yield replace(entry, query=f"select * from {name}")
+        yield replace(entry, query=f"select * from {name}", validated_table=(WORK_SCHEMA, work))
     finally:
         with engine(settings).begin() as c:
             c.execute(sa.text(f"drop table if exists {name}"))
@@ -321,7 +324,8 @@ def drop_stale_work(settings: Settings, now: datetime) -> list[str]:
         )
         for name in names:
             try:
-                started = datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                stamp = name.removeprefix(WORK_PREFIX)[:16]  # (tables of earlier versions have no prefix)
+                started = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
             except ValueError:
                 continue  # not ours
             if now - started > STALE_WORK:

@@ -203,3 +203,24 @@ def test_a_full_check_reads_a_work_table_it_drops_and_old_ones_are_cleared(weath
     assert run.success and element_count(sql, run, "qc_known_code") == 10  # the 13 rows less batch-2's 3 re-reads
     left = {r.tablename for r in sql("select tablename from pg_tables where schemaname = 'audit_work'")}
     assert left == {current}
+
+
+def test_gx_reads_the_work_table_as_a_table(
+    weather_tables: Settings, sql: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a query, GX fetches its whole result to learn the columns (4.4 GB of RSS for 10M rows).
+    import edp.quality.runner as runner
+
+    assets: dict[str, list[str]] = {}
+    original = runner._checkpoint
+
+    def spy(context: Any, source: Any, entry: Any, suite: Any, name: str) -> Any:
+        checkpoint = original(context, source, entry, suite, name)
+        assets.setdefault(entry.dataset, []).append(type(source.get_asset(entry.dataset)).__name__)
+        return checkpoint
+
+    monkeypatch.setattr(runner, "_checkpoint", spy)
+    assert run_checks(weather_tables, [RAW], full=True).success  # full: every current row
+    assert run_checks(weather_tables, [RAW]).success  # incremental: the current rows of new batches
+    assert assets[RAW] == ["TableAsset", "TableAsset"]
+    assert not list(sql("select tablename from pg_tables where schemaname = 'audit_work'"))
