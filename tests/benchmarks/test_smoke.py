@@ -111,7 +111,7 @@ def test_load_scaling_by_batch_size_and_raw_size(tiny_runs: Runs) -> None:
     held = table(output, "raw size")
     assert [r["raw holds"] for r in held] == ["0", "10k"]
     for r in held:
-        assert r["added"] == "1,000"
+        assert r["added (each)"] == "1,000"
         assert r["again added"] == "0", "the same rows loaded again must add nothing"
         positive(r["x holding 0"])
 
