@@ -38,7 +38,7 @@ _row_key in (
     compiled for the run: with a literal the planner knows how few rows are
     that recent (from the column's statistics) and reads them by index,
     where a subquery's value is unknown at planning and estimated as a third
-    of the table. Models that call this keep an index on `watermark`.
+    of the table. Large models that call this index `watermark`.
 -#}
 {% macro watermark_since(watermark, lookback_hours) -%}
 {%- set newest = '-infinity' -%}

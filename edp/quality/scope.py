@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 DATASET_RULES = frozenset({"columns_exist", "volume_in_line", "fresh_per_schedule", "not_empty", "table_is_readable"})
 # Beyond this many batches (a long outage's backlog, a backfill) one full pass is cheaper than a list.
 MAX_SCOPE_BATCHES = 5000
-# Where a full check keeps the current rows it validates, for the length of the run.
+# Where a check keeps the rows in scope of a raw incremental dataset, for the length of its validation.
 WORK_SCHEMA = "audit_work"
 WORK_PREFIX = "check_"
 # A table left there by a run that died is dropped by a later run once this old.

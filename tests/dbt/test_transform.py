@@ -273,3 +273,7 @@ def test_dbt_env_comes_from_the_settings(tmp_path: Path) -> None:
     for key in ("DBT_TARGET_PATH", "DBT_LOG_PATH"):
         assert Path(env[key]).is_relative_to(tmp_path / "home" / "dbt")
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
+    # dbt's sessions get the platform's PostgreSQL options after any the operator set.
+    assert env["PGOPTIONS"].endswith("-c random_page_cost=1.1 -c jit=off")
+    tuned = Settings(home=tmp_path / "home", warehouse_url=settings.warehouse_url, dbt_session_options="-c jit=on")
+    assert dbt_env(tuned)["PGOPTIONS"].endswith("-c jit=on")
