@@ -46,6 +46,11 @@ def age_history(url: str) -> int:
                 sql = f"update raw.{table} set _extracted_at = {at} + interval '10 minutes' "
                 aged += c.execute(sa.text(sql + f"where {at} + interval '10 minutes' < _extracted_at")).rowcount
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            # Rewritten, as if appended in time order: the update left each old version's page, with its
+            # extraction time of today, in every BRIN range, and a later run's "rows since the watermark"
+            # would read all of raw (stg_water__rain_readings 5.3 s with nothing new instead of 0.1 s).
+            for table in LIVED:
+                c.execute(sa.text(f"vacuum full raw.{table}"))
             c.execute(sa.text("analyze"))
     finally:
         eng.dispose()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -178,6 +179,7 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
     source = context.data_sources.add_or_update_sql(DATASOURCE, connection_string=_connection_string(settings))
     try:
         outcomes, results = _validate(settings, context, source, entries, suites, scopes, run_id, started)
+        outcomes = check_scope.add_carried(settings, outcomes, scopes)
     finally:
         source.get_engine().dispose()  # the next run builds a new context and engine
 
@@ -257,6 +259,7 @@ def _validate(
     outcomes: list[Outcome] = []
     results: dict[str, tuple[Any, ExpectationSuiteValidationResult]] = {}
     for number, (name, suite) in enumerate(suites.items(), start=1):
+        began = time.perf_counter()
         problem = _unreadable_reason(settings, entries[name])
         with contextlib.ExitStack() as stack:
             entry = entries[name]
@@ -274,6 +277,7 @@ def _validate(
             for identifier, suite_result in result.run_results.items():
                 results[name] = (identifier, suite_result)
                 outcomes += _outcomes(settings, entry, suite, suite_result)  # samples read the work table
+        log.info("%s: validated (%s) in %.1f s", name, scopes[name].describe(), time.perf_counter() - began)
     return outcomes, results
 
 

@@ -12,7 +12,15 @@ incremental dataset, only the current rows of
 
 That gives the verdicts and unexpected counts a full check would give: the
 row rules read one row (and its batch), and every row outside the scope was
-found clean by an earlier run. It cannot see what changes under old rows (a
+found clean by an earlier run.
+
+A failure that stands (a department that never fixes a code format, in every
+batch of a year) would make every run re-read what it failed in, which is
+the whole history. But a batch's current rows change only when a newer
+version of one of its keys arrives, in a new batch, or when the batch is
+reloaded. So when neither happened to the batches a failure is in, the run
+validates only the new batches and adds the last run's failures of each rule
+to its own (``Scope.carried_from``): the same counts, without the re-read. It cannot see what changes under old rows (a
 rule's reference data, a hand edit of raw or ``ops.batches``), so every such
 dataset is checked in full on its first check, when the last full check is
 older than ``EDP_CHECK_FULL_EVERY_HOURS`` (default 24), when a failure could
@@ -33,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from edp.quality.samples import MAX_BATCHES
+from edp.quality.samples import MAX_BATCHES, SAMPLE_SIZE
 from edp.settings import Settings
 from edp.storage.warehouse import engine
 from expectations.spec import LoadedBatch, Suite
@@ -67,6 +75,8 @@ class Scope:
     reason: str
     batches: tuple[LoadedBatch, ...] = ()
     carried: frozenset[str] = field(default_factory=frozenset)
+    # The run whose failures this run adds to its own, unread: no row of their batches changed since.
+    carried_from: str | None = None
 
     @property
     def tracked(self) -> bool:
@@ -81,6 +91,11 @@ class Scope:
             return "whole table"
         if self.mode == "full":
             return f"full: every current row ({self.reason})"
+        if self.carried_from:
+            return (
+                f"incremental: current rows of {len(self.batches)} new batches; earlier failures carried "
+                f"from run {self.carried_from} (no row of their batches changed since)"
+            )
         again = f", {len(self.carried)} re-checked after failures" if self.carried else ""
         return f"incremental: current rows of {len(self.batches)} new batches{again}"
 
@@ -113,16 +128,25 @@ DDL = (
     )
     """,
     "create index if not exists check_scopes_dataset on audit.check_scopes (dataset, checked_at)",
+    # The run whose failures a run carried unread (Scope.carried_from).
+    "alter table audit.check_scopes add column if not exists carried_from text",
 )
 
 
 @dataclass(frozen=True)
 class _Previous:
+    run_id: str
     mode: str
     checked_at: datetime
     batch_ids: tuple[str, ...]
     carry: tuple[str, ...]
     carry_all: bool
+    carried_from: str | None
+
+    @property
+    def untraced_anywhere(self) -> bool:
+        """Its failures may lie in any batch: they were not traced, and it covered (or carried) every batch."""
+        return self.carry_all and (self.mode == "full" or self.carried_from is not None)
 
 
 def plan(
@@ -145,7 +169,9 @@ def _plan_one(c: sa.Connection, name: str, entry: Suite, *, full: bool, now: dat
     dataset = table.removeprefix(f"{source}__")
     loaded = c.execute(
         sa.text(
-            "select b.batch_id, b.extracted_at, b.loaded_at, c.batch_id is not null as checked from ops.batches b "
+            "select b.batch_id, b.extracted_at, b.loaded_at, c.batch_id is not null as checked, "
+            "c.batch_id is not null or exists (select 1 from audit.checked_batches x "
+            "where x.dataset = :name and x.batch_id = b.batch_id) as seen from ops.batches b "
             "left join audit.checked_batches c on c.dataset = :name and c.batch_id = b.batch_id "
             "and c.loaded_at is not distinct from b.loaded_at "
             "where b.source = :source and b.dataset = :dataset and b.status = 'loaded' "
@@ -171,19 +197,53 @@ def _plan_one(c: sa.Connection, name: str, entry: Suite, *, full: bool, now: dat
         return whole("first check")
     if now - last_full >= full_every:
         return whole(f"last full check {_hours(now - last_full)} ago")
-    if previous.carry_all and previous.mode == "full":
-        return whole("the last run's failures could not all be traced to their batches")
     by_id = {b.batch_id: b for b in every}
     carried = set(previous.carry)
-    if previous.carry_all:
+    if previous.carry_all and not previous.untraced_anywhere:
         carried |= set(previous.batch_ids)
     if not carried <= by_id.keys():
         return whole("a failure names a batch the loader did not load")
-    chosen = {b.batch_id for b in loaded if not b.checked} | carried
+    new = tuple(b for b in every if b.batch_id in {x.batch_id for x in loaded if not x.checked})
+    if (carried or previous.untraced_anywhere) and _unchanged_since(c, table, loaded, new, carried, previous):
+        return Scope("incremental", "new batches", new, frozenset(carried), carried_from=previous.run_id)
+    if previous.untraced_anywhere:
+        return whole("the last run's failures could not all be traced to their batches")
+    chosen = {b.batch_id for b in new} | carried
     if len(chosen) > MAX_SCOPE_BATCHES:
         return whole(f"{len(chosen):,} batches to check")
     batches = tuple(b for b in every if b.batch_id in chosen)
     return Scope("incremental", "new batches", batches, frozenset(carried))
+
+
+def _unchanged_since(
+    c: sa.Connection,
+    table: str,
+    loaded: Iterable[Any],
+    new: tuple[LoadedBatch, ...],
+    carried: set[str],
+    previous: _Previous,
+) -> bool:
+    """No row of the batches the last run's failures are in changed since: none was reloaded, and no
+    row of the new batches is a newer version of one of theirs (when untraced: of any older row).
+
+    Index probes: raw's BRIN finds the new batches' rows, its ``(_row_key, _extracted_at)`` index
+    their older versions. A hash collision can only make this answer no, and the run re-read.
+    """
+    if any(b.seen and not b.checked and (previous.untraced_anywhere or b.batch_id in carried) for b in loaded):
+        return False
+    if not new:
+        return True
+    ids = [b.batch_id for b in new]
+    older_in = "" if previous.untraced_anywhere else "and o._batch_id = any(cast(:carried as text[])) "
+    found = c.execute(
+        sa.text(
+            f'select exists (select 1 from raw."{table}" n where n._batch_id = any(cast(:ids as text[])) '
+            "and n._extracted_at >= :since and exists (select 1 from "
+            f'raw."{table}" o where o._row_key = n._row_key and o._extracted_at < n._extracted_at {older_in}))'
+        ),
+        {"ids": ids, "since": min(b.extracted_at for b in new), "carried": sorted(carried)},
+    ).scalar()
+    return not found
 
 
 def _has_row_key(c: sa.Connection, table: str) -> bool:
@@ -200,14 +260,22 @@ def _has_row_key(c: sa.Connection, table: str) -> bool:
 def _previous(c: sa.Connection, name: str) -> _Previous | None:
     row = c.execute(
         sa.text(
-            "select mode, checked_at, batch_ids, carry, carry_all from audit.check_scopes "
+            "select run_id, mode, checked_at, batch_ids, carry, carry_all, carried_from from audit.check_scopes "
             "where dataset = :name order by checked_at desc, run_id desc limit 1"
         ),
         {"name": name},
     ).first()
     if row is None:
         return None
-    return _Previous(row.mode, row.checked_at, tuple(row.batch_ids or ()), tuple(row.carry or ()), row.carry_all)
+    return _Previous(
+        row.run_id,
+        row.mode,
+        row.checked_at,
+        tuple(row.batch_ids or ()),
+        tuple(row.carry or ()),
+        row.carry_all,
+        row.carried_from,
+    )
 
 
 def _hours(delta: timedelta) -> str:
@@ -227,6 +295,50 @@ def carry(outcomes: Iterable[Outcome]) -> tuple[frozenset[str], bool]:
         else:
             found |= listed
     return frozenset(found), untraced
+
+
+def add_carried(settings: Settings, outcomes: list[Outcome], scopes: Mapping[str, Scope]) -> list[Outcome]:
+    """Each outcome of a scope with ``carried_from``, with that run's failures of the same rule added."""
+    carried_runs = {name: s.carried_from for name, s in scopes.items() if s.carried_from}
+    if not carried_runs:
+        return outcomes
+    earlier: dict[tuple[str, str], Any] = {}
+    with engine(settings).connect() as c:
+        for name, run_id in carried_runs.items():
+            rows = c.execute(
+                sa.text(
+                    "select expectation_id, element_count, unexpected_count, unexpected_sample, failed_batches "
+                    "from audit.expectation_results where run_id = :run_id and dataset = :name and not success "
+                    "and exception is null"
+                ),
+                {"run_id": run_id, "name": name},
+            ).all()
+            earlier.update({(name, r.expectation_id): r for r in rows if r.expectation_id not in DATASET_RULES})
+    return [_with_earlier(o, earlier[k]) if (k := (o.dataset, o.rule_id)) in earlier else o for o in outcomes]
+
+
+def _with_earlier(o: Outcome, earlier: Any) -> Outcome:
+    """``o`` over the new batches plus an earlier run's failures of the same rule, in other batches."""
+    if o.exception or earlier.unexpected_count is None:
+        return o
+    unexpected = (o.unexpected_count or 0) + earlier.unexpected_count
+    elements = None
+    if o.element_count is not None or earlier.element_count is not None:
+        elements = (o.element_count or 0) + (earlier.element_count or 0)
+    sample = o.unexpected_sample
+    if isinstance(earlier.unexpected_sample, list):
+        sample = [*(sample if isinstance(sample, list) else []), *earlier.unexpected_sample][:SAMPLE_SIZE]
+    return replace(
+        o,
+        success=False,
+        unexpected_count=unexpected,
+        element_count=elements,
+        unexpected_percent=100.0 * unexpected / elements if elements else o.unexpected_percent,
+        # An UnexpectedRowsExpectation observes its row count.
+        observed_value=unexpected if o.expectation_type == "unexpected_rows_expectation" else o.observed_value,
+        unexpected_sample=sample,
+        failed_batches=tuple(sorted({*o.failed_batches, *(earlier.failed_batches or ())})),
+    )
 
 
 def _every_failing_batch(o: Outcome) -> set[str] | None:
@@ -258,8 +370,8 @@ def record(c: sa.Connection, run_id: str, checked_at: datetime, scopes: Mapping[
         c.execute(
             sa.text(
                 "insert into audit.check_scopes (run_id, dataset, mode, reason, batches, batch_ids, carry, "
-                "carry_all, checked_at) values (:run_id, :dataset, :mode, :reason, :batches, :batch_ids, :carry, "
-                ":carry_all, :checked_at)"
+                "carry_all, carried_from, checked_at) values (:run_id, :dataset, :mode, :reason, :batches, "
+                ":batch_ids, :carry, :carry_all, :carried_from, :checked_at)"
             ),
             {
                 "run_id": run_id,
@@ -270,6 +382,7 @@ def record(c: sa.Connection, run_id: str, checked_at: datetime, scopes: Mapping[
                 "batch_ids": ids if scope.mode == "incremental" else None,
                 "carry": sorted(carried),
                 "carry_all": untraced,
+                "carried_from": scope.carried_from,
                 "checked_at": checked_at,
             },
         )

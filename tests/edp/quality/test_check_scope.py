@@ -3,7 +3,8 @@
 The weather fixture's raw observations (an incremental dataset: batch-1, and
 batch-2 re-reading the latest hour) are checked once in full; later batches
 are then validated on their own, a failing row is re-checked by every run
-until a correction supersedes it, and a full check still runs when due.
+until a correction supersedes it, and a full check still runs when due. A failure whose batches no new row
+touched is carried to the next run unread, with the counts a full run gives.
 """
 
 from __future__ import annotations
@@ -84,16 +85,19 @@ def test_a_later_run_validates_only_new_batches_and_keeps_failures_until_correct
     assert scope(sql, bad).carry == ["batch-3"]
     assert dataset_status(weather_tables, [RAW]) == {RAW: "blocked"}
 
-    # Nothing new again: the failing batch is re-checked, the block stands.
+    # Nothing new again: no row of the failing batch changed, so its failure is carried unread; the block stands.
     still = run_checks(weather_tables, [RAW])
-    assert scope(sql, still).batch_ids == ["batch-3"]
+    assert (scope(sql, still).batch_ids, scope(sql, still).carried_from) == ([], bad.run_id)
     assert verdicts(sql, still)["qc_known_code"] == (False, 1)
+    assert scope(sql, still).carry == ["batch-3"]
+    assert f"carried from run {bad.run_id}" in "\n".join(still.summary_lines())
     assert dataset_status(weather_tables, [RAW]) == {RAW: "blocked"}
 
-    # The department corrects the record in a later batch: the old version is no longer current.
+    # The department corrects the record in a later batch: the old version is no longer current,
+    # so the failing batch is read again.
     insert(weather_tables, RAW, [observation("A3817", 0, "batch-4", qc=0)])
     fixed = run_checks(weather_tables, [RAW])
-    assert scope(sql, fixed).batch_ids == ["batch-3", "batch-4"]
+    assert scope(sql, fixed).batch_ids == ["batch-3", "batch-4"] and scope(sql, fixed).carried_from is None
     assert fixed.success and verdicts(sql, fixed)["qc_known_code"] == (True, 0)
     assert element_count(sql, fixed, "qc_known_code") == 2  # A3818 of batch-3, A3817 of batch-4
     assert scope(sql, fixed).carry == []
@@ -142,7 +146,7 @@ def test_a_full_check_runs_when_the_last_is_older_than_the_setting(weather_table
     assert scope(sql, run_checks(soon, [RAW])).mode == "full"
 
 
-def test_failures_that_name_too_many_rows_keep_the_next_run_in_full(
+def test_failures_that_name_too_many_rows_are_carried_until_a_row_changes(
     weather_tables: Settings, sql: Sql, later_batches: None
 ) -> None:
     run_checks(weather_tables, [RAW])
@@ -155,17 +159,30 @@ def test_failures_that_name_too_many_rows_keep_the_next_run_in_full(
     bad = run_checks(weather_tables, [RAW])
     assert scope(sql, bad).carry_all and verdicts(sql, bad)["qc_known_code"] == (False, 25)
 
+    # A new batch that changes no row of batch-3 (it corrects an older batch's row): batch-3's
+    # failures are carried unread, and the new batch is read.
     insert(weather_tables, RAW, [observation("A3817", 0, "batch-5")])
     again = run_checks(weather_tables, [RAW])
-    # An incremental run carries its whole scope forward: batch-3 is re-checked with the new batch.
     assert scope(sql, again).mode == "incremental"
-    assert scope(sql, again).batch_ids == ["batch-3", "batch-5"]
+    assert (scope(sql, again).batch_ids, scope(sql, again).carried_from) == (["batch-5"], bad.run_id)
     assert verdicts(sql, again)["qc_known_code"] == (False, 25)
 
-    # A full run whose failures cannot be listed: the next run is full again.
+    # A full run whose failures cannot be listed, then a quiet run: carried unread, with the full run's verdicts.
     full = run_checks(weather_tables, [RAW], full=True)
     assert scope(sql, full).carry_all
-    assert scope(sql, run_checks(weather_tables, [RAW])).mode == "full"
+    quiet = run_checks(weather_tables, [RAW])
+    assert (scope(sql, quiet).mode, scope(sql, quiet).carried_from) == ("incremental", full.run_id)
+    passed = {rule: ok for rule, (ok, _) in verdicts(sql, quiet).items()}
+    assert passed == {rule: ok for rule, (ok, _) in verdicts(sql, full).items()}
+    failing = {rule: found for rule, found in verdicts(sql, full).items() if not found[0]}
+    assert failing and failing == {rule: found for rule, found in verdicts(sql, quiet).items() if not found[0]}
+    assert element_count(sql, quiet, "qc_known_code") == element_count(sql, full, "qc_known_code")
+
+    # A correction of one failing row: its batch is unknown, so the next run reads everything again.
+    insert(weather_tables, RAW, [observation(STATIONS[0], 10, "batch-4")])
+    corrected = run_checks(weather_tables, [RAW])
+    assert (scope(sql, corrected).mode, scope(sql, corrected).carried_from) == ("full", None)
+    assert verdicts(sql, corrected)["qc_known_code"] == (False, 24)
 
 
 def test_marts_and_snapshots_are_checked_whole(weather_tables: Settings, sql: Sql) -> None:
