@@ -40,7 +40,7 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_batch_id", "text not null"),
     ("_extracted_at", "timestamptz not null"),
     ("_source", "text not null"),
-    # From the key (edp.ingest.loader.row_key_sql), set by the loader: what raw's index finds a key's versions by.
+    # A hash of the key (NULL-safe), set by the loader: what raw's index finds a key's versions by.
     ("_row_key", "bigint"),
 )
 # Raw tables from before the loader compared versions field by field also hold ``_row_hash text`` (unused now).

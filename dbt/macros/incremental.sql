@@ -17,7 +17,7 @@
 
 {#-
     The same for a raw source read whole by its loader key: keep the rows of
-    the keys (`_row_key`, the loader's NULL-safe integer from the dataset's
+    the keys (`_row_key`, the loader's NULL-safe hash of the dataset's
     primary key) that a raw row extracted after the watermark touched. Both
     sides are index lookups (raw's BRIN on _extracted_at, its btree on
     _row_key), where a tuple of key expressions such as (trim(stcd), tm)

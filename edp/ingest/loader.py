@@ -9,8 +9,8 @@ either all of it or none of it.
 
 Raw keeps two indexes, chosen for the load's cost: a btree on
 ``(_row_key, _extracted_at)`` (a key's latest version, for the change
-comparison; ``_row_key`` is a 64-bit integer from the key, so NULL key
-parts match with ``=`` rather than ``is not distinct from``, and the index
+comparison; ``_row_key`` is a 64-bit hash of the key, so NULL key parts
+match with ``=`` rather than ``is not distinct from``, and the index
 compares integers, not collated text) and a BRIN on ``_extracted_at``
 (what incremental models and a batch's own rows are found by, at almost
 no cost to keep).
@@ -77,39 +77,9 @@ def _record_hash(columns: tuple[str, ...], alias: str = "") -> str:
     return f"hash_record_extended(row({', '.join(f'{prefix}{q(c)}' for c in columns)}), 0)"
 
 
-# Marks a raw table whose _row_key is computed as row_key_sql says (a column comment); a table
-# without it is rekeyed once.
-ROW_KEY_VERSION = "edp row key v2"
-
-
-def _key_hours(ds: Dataset, alias: str = "") -> str | None:
-    """Hours since 1970 of the key's first time column, as SQL a generated column accepts (immutable)."""
-    prefix = f"{alias}." if alias else ""
-    for f in ds.fields:
-        if f.name in ds.primary_key and f.type == "timestamptz":
-            since = f"{prefix}{q(f.name)} - timestamptz '1970-01-01 00:00:00+00'"
-            return f"cast(floor(extract(epoch from ({since})) / 3600) as bigint)"
-        if f.name in ds.primary_key and f.type == "date":
-            return f"(({prefix}{q(f.name)} - date '1970-01-01') * 24)"
-    return None
-
-
-def row_key_sql(ds: Dataset, alias: str = "") -> str:
-    """The SQL of raw's ``_row_key`` for ``ds``, for the loader and writers other than it.
-
-    The key's 64-bit hash; for a time series (a time column in the key), the hour of that time in
-    the high 32 bits and the hash's low 32 in the rest. New readings are recent, so their keys sit
-    together at the end of the ``(_row_key, _extracted_at)`` index and a load's probes and inserts
-    touch a few pages there, however large raw has grown; with the plain hash each of 10k new rows
-    read and dirtied a page of its own, a random one in a 10M-row index that no longer fits the
-    server's buffers. Two keys sharing a value (one chance in 2^32 within one hour) can only make
-    a row compare as changed and be stored again, never be lost.
-    """
-    hashed = _record_hash(ds.primary_key, alias)
-    hours = _key_hours(ds, alias)
-    if hours is None:
-        return hashed
-    return f"((coalesce({hours}, 0) << 32) | ({hashed} & 4294967295))"
+def row_key_sql(ds: Dataset) -> str:
+    """The SQL of raw's ``_row_key`` for ``ds`` (its primary key's hash), for writers other than the loader."""
+    return _record_hash(ds.primary_key)
 
 
 def _index_exists(conn: Connection, name: str) -> bool:
@@ -132,17 +102,10 @@ def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
     for f in ds.fields:
         if f.name not in existing:
             conn.execute(sa.text(f"alter table {table} add column {q(f.name)} {PG_TYPES[f.type]}"))
-    if "_row_key" not in existing:  # a raw table from before _row_key: added and filled below, once
+    if "_row_key" not in existing:  # a raw table from before _row_key: added and filled, once
+        log.info("raw.%s: adding _row_key (once)", ds.table)
         conn.execute(sa.text(f"alter table {table} add column _row_key bigint"))
-    version = conn.execute(
-        sa.text("select col_description(cast(:t as regclass), attnum) from pg_attribute "
-                "where attrelid = cast(:t as regclass) and attname = '_row_key'"),
-        {"t": f"raw.{q(ds.table)}"},
-    ).scalar()  # fmt: skip
-    if version != ROW_KEY_VERSION:  # new, or keyed by an earlier version: (re)keyed, once
-        log.info("raw.%s: computing _row_key (%s), once", ds.table, ROW_KEY_VERSION)
-        conn.execute(sa.text(f"update {table} set _row_key = {row_key_sql(ds)}"))
-        conn.execute(sa.text(f"comment on column {table}._row_key is '{ROW_KEY_VERSION}'"))
+        conn.execute(sa.text(f"update {table} set _row_key = {_record_hash(ds.primary_key)}"))
     # Every index costs every load: the ones no query reads any more are dropped.
     for unused in (f"{ds.table}___batch_id", f"{ds.table}___row_hash", f"{ds.table}__key"):
         if _index_exists(conn, unused):
@@ -165,7 +128,7 @@ def _stage(conn: Connection, ds: Dataset, path: Path, chunks: int) -> int:
     ordinal = ", _ord bigint generated always as identity" if chunks > 1 else ""
     columns = ", ".join(f"{q(n)} {types[n]}" for n in names)
     # Generated: COPY computes the key hash as it writes each row, with no second pass.
-    row_key = f"_row_key bigint generated always as ({row_key_sql(ds)}) stored"
+    row_key = f"_row_key bigint generated always as ({_record_hash(ds.primary_key)}) stored"
     conn.execute(sa.text(f"create temp table _edp_load ({columns}, {row_key}{ordinal}) on commit drop"))
     dbapi = conn.connection.driver_connection
     if not isinstance(dbapi, psycopg.Connection):  # COPY … FROM STDIN below is psycopg 3's API

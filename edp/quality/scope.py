@@ -204,8 +204,6 @@ def _plan_one(c: sa.Connection, name: str, entry: Suite, *, full: bool, now: dat
     if not carried <= by_id.keys():
         return whole("a failure names a batch the loader did not load")
     new = tuple(b for b in every if b.batch_id in {x.batch_id for x in loaded if not x.checked})
-    if len(new) > MAX_SCOPE_BATCHES:
-        return whole(f"{len(new):,} batches to check")
     if (carried or previous.untraced_anywhere) and _unchanged_since(c, table, loaded, new, carried, previous):
         return Scope("incremental", "new batches", new, frozenset(carried), carried_from=previous.run_id)
     if previous.untraced_anywhere:

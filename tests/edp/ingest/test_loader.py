@@ -229,28 +229,3 @@ def test_a_raw_table_from_before_row_keys_is_migrated(settings: Settings) -> Non
     assert count(settings, "select count(*) from raw.probe__readings where _row_key is null") == 0
     indexes = column(settings, "select indexname from pg_indexes where tablename = 'probe__readings' order by 1")
     assert indexes == ["probe__readings__extracted_at", "probe__readings__row_key"]
-
-
-def test_a_time_series_key_sorts_by_hour_and_a_table_keyed_before_is_rekeyed_once(settings: Settings) -> None:
-    batches = Batches(settings, READINGS)
-    first = [*(reading("S1", h, 1.0) for h in range(3)), reading("S2", 0, 1.0, site=None)]
-    assert batches.load(first)["rows"] == 4
-    keyed = rows(settings, "select tm, _row_key from raw.probe__readings order by _row_key")
-    # The hour in the high bits: the key index holds a time series in time order (new readings at its end).
-    assert [r["tm"] for r in keyed] == sorted(r["tm"] for r in keyed)
-    assert {r["_row_key"] >> 32 for r in keyed} == {int(r["tm"].timestamp()) // 3600 for r in keyed}
-    assert {r["_row_key"] >> 32 for r in rows(settings, "select _row_key from raw.probe__readings")} == {
-        int((T0 + timedelta(hours=h)).timestamp()) // 3600 for h in range(3)
-    }
-
-    # A table keyed as before (the plain hash, no version comment): rekeyed once, so a re-read still adds nothing.
-    execute(settings, "update raw.probe__readings set _row_key = hash_record_extended(row(station, tm, site), 0)")
-    execute(settings, "comment on column raw.probe__readings._row_key is null")
-    again = batches.load([*first, reading("S1", 3, 1.0)])
-    assert (again["rows"], again["unchanged"]) == (1, 4)
-    assert column(settings, "select distinct _row_key >> 32 > 0 from raw.probe__readings") == [True]
-
-    # A snapshot's key has no time: the plain hash.
-    register = Batches(settings, REGISTER)
-    register.load([{"code": "A", "name": "a", "grade": 1}])
-    assert column(settings, "select _row_key = hash_record_extended(row(code), 0) from raw.probe__register") == [True]
