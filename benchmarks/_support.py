@@ -96,7 +96,11 @@ def plain_url(url: str) -> str:
 
 # ── rainfall-like batches ───────────────────────────────────────────────────────────────────────
 
-STATION_ROWS = 2000  # readings per station before the next station code starts
+# One county's rain gauges (about 120, each reading every 5 minutes: 35k rows a day). Readings are
+# numbered time first, as they arrive: reading i is station i % STATIONS at step i // STATIONS, so
+# 10M rows are 290 days of the county and the next 10k rows its next seven hours, as a running
+# platform loads them (not new stations reporting the same week again).
+STATIONS = 120
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -111,8 +115,8 @@ def rain_rows(n: int, start: int = 0, version: int = 0) -> pa.Table:
     """``n`` readings numbered from ``start``: keys (stcd, tm) are unique per number; ``version`` changes values."""
     ds = rain_dataset()
     i = pa.array(range(start, start + n), pa.int64()).to_numpy()
-    station = i // STATION_ROWS
-    step = i % STATION_ROWS
+    station = i % STATIONS
+    step = i // STATIONS
     stcd = [f"{41100000 + s:08d}" for s in station.tolist()]
     tm = pa.array((T0.timestamp() * 1e6 + step * 300e6).astype("int64"), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
     drp = ((i * 7919 + version * 13) % 500) / 10.0
