@@ -243,6 +243,21 @@ def docs_serve(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8
     serve(get_settings(), port)
 
 
+@app.command(
+    "airflow",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+)
+def airflow(ctx: typer.Context) -> None:
+    """The `airflow` CLI with the platform's configuration (Airflow 命令行): `edp airflow dags list`.
+
+    The same airflow.cfg as the demo and the services ($EDP_HOME/airflow): DAGs folder, metadata
+    database, time zone. `AIRFLOW_HOME=$EDP_HOME/airflow airflow …` sees the same.
+    """
+    from edp.orchestration.airflow_run import airflow_cli
+
+    raise typer.Exit(airflow_cli(get_settings(), list(ctx.args)))
+
+
 @app.command("warehouse-stop")
 def warehouse_stop() -> None:
     """Stop the embedded PostgreSQL (no effect when EDP_WAREHOUSE_URL is set)."""
