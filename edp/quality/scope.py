@@ -20,11 +20,13 @@ the whole history. But a batch's current rows change only when a newer
 version of one of its keys arrives, in a new batch, or when the batch is
 reloaded. So when neither happened to the batches a failure is in, the run
 validates only the new batches and adds the last run's failures of each rule
-to its own (``Scope.carried_from``): the same counts, without the re-read. It cannot see what changes under old rows (a
-rule's reference data, a hand edit of raw or ``ops.batches``), so every such
-dataset is checked in full on its first check, when the last full check is
-older than ``EDP_CHECK_FULL_EVERY_HOURS`` (default 24), when a failure could
-not be traced to its batches, and on ``edp check --full``. Marts and snapshot
+to its own (``Scope.carried_from``): the same counts, without the re-read.
+
+None of this sees what changes under old rows (a rule's reference data, a
+hand edit of raw or ``ops.batches``), so every such dataset is checked in full
+on its first check, when the last full check is older than
+``EDP_CHECK_FULL_EVERY_HOURS`` (default 24), when a row changed under a
+failure that could not be traced to its batches, and on ``edp check --full``. Marts and snapshot
 datasets are always validated whole (small, and rebuilt in place).
 
 Every run records each dataset's scope (``audit.check_scopes``), so an
@@ -203,7 +205,8 @@ def _plan_one(c: sa.Connection, name: str, entry: Suite, *, full: bool, now: dat
         carried |= set(previous.batch_ids)
     if not carried <= by_id.keys():
         return whole("a failure names a batch the loader did not load")
-    new = tuple(b for b in every if b.batch_id in {x.batch_id for x in loaded if not x.checked})
+    # (every is loaded, in the same order: one pass, not a set built again for each batch of a year)
+    new = tuple(b for b, row in zip(every, loaded, strict=True) if not row.checked)
     if (carried or previous.untraced_anywhere) and _unchanged_since(c, table, loaded, new, carried, previous):
         return Scope("incremental", "new batches", new, frozenset(carried), carried_from=previous.run_id)
     if previous.untraced_anywhere:
