@@ -69,6 +69,27 @@ class Settings(BaseSettings):
     # 2.8 s against 1.1 s). JIT compiles for most of a second per large query, more than it saves.
     dbt_session_options: str = "-c random_page_cost=1.1 -c jit=off"
     superset_port: int = 8088
+    # Services of `edp up` (127.0.0.1 ports): Airflow's API server and UI, the docs server.
+    airflow_port: int = 8080
+    docs_port: int = 8090
+    # Airflow's metadata database; unset: database `airflow` on the warehouse's server (embedded or configured).
+    airflow_metadata_url: SecretStr | None = None
+    # `local` (LocalExecutor, one host) or `celery` (CeleryExecutor: `edp worker` / `edp up --workers N`).
+    airflow_executor: str = Field(default="local", pattern="^(local|celery)$")
+    # Celery's broker (Redis or RabbitMQ); results go to the metadata database.
+    celery_broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    # Alerts (ops.alerts): where they are sent; an unset channel is not used.
+    alert_webhook_url: str | None = None
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = 25
+    alert_smtp_user: str | None = None
+    alert_smtp_password: SecretStr | None = None
+    alert_smtp_starttls: bool = False
+    alert_email_from: str = "edp@localhost"
+    # Comma-separated recipients.
+    alert_email_to: str = ""
+    # An open alert seen again is re-sent at most this often (a reminder), never on every run.
+    alert_repeat_hours: float = Field(default=24.0, gt=0)
     log_level: str = "INFO"
 
     @property
