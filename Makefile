@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
 
-.PHONY: help install superset-env demo test test-fast bench bench-year lint lint-sql format clean down
+.PHONY: help install superset-env demo test test-fast bench bench-year lint lint-sql format clean up down
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,10 +56,11 @@ lint-sql: ## sqlfluff on dbt/ (dbt templater, compiled against the warehouse: em
 format: ## ruff format
 	$(RUN) ruff format .
 
-down: ## stop the sandbox, Superset and the embedded PostgreSQL started by the demo
-	-$(RUN) edp superset stop
-	-$(RUN) edp sandbox down
-	-$(RUN) edp warehouse-stop
+up: install ## start the platform as services (Airflow scheduler + UI, docs, Superset, sandbox); prints the URLs
+	$(RUN) edp up
+
+down: ## stop every service of `make up` / `make demo` and the embedded PostgreSQL
+	$(RUN) edp down
 
 clean: down ## remove embedded state (.edp/)
 	rm -rf .edp

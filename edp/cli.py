@@ -269,10 +269,70 @@ def warehouse_stop() -> None:
 
 @app.command("status")
 def status() -> None:
-    """Row counts per layer, quarantine, quality and sync at a glance."""
+    """Services' health, row counts per layer, quarantine, quality and sync at a glance."""
+    from edp.orchestration.services import services_status
     from edp.orchestration.summary import collect
 
-    _echo(collect(get_settings()))
+    settings = get_settings()
+    _echo({"services": services_status(settings), **collect(settings)})
+
+
+@app.command("up")
+def up(
+    no_superset: Annotated[bool, typer.Option("--no-superset", help="Do not start Superset.")] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Celery workers to start (EDP_AIRFLOW_EXECUTOR=celery).")
+    ] = None,
+) -> None:
+    """Start the platform's services (平台服务): Airflow, docs, Superset, the sandbox; safe to run twice."""
+    from edp.errors import EdpError
+    from edp.orchestration.services import up as start
+
+    settings = get_settings()
+    try:
+        result = start(settings, superset=not no_superset, workers=workers, echo=typer.echo)
+    except EdpError as exc:
+        # What this run had started is stopped already; one line says which service and why.
+        typer.echo(f"edp up failed: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    for name, url in result.urls.items():
+        typer.echo(f"{name:16} {url}")
+    for name, where in result.credentials.items():
+        typer.echo(f"{name + ' login':16} {where}")
+    typer.echo(
+        f"started: {', '.join(result.started) or 'nothing (all running)'}"
+        f"{'; already running: ' + ', '.join(result.already_running) if result.already_running else ''}"
+        f" ({result.seconds:.0f} s)"
+    )
+
+
+@app.command("down")
+def down(
+    keep_warehouse: Annotated[
+        bool, typer.Option("--keep-warehouse", help="Leave the embedded PostgreSQL running.")
+    ] = False,
+) -> None:
+    """Stop every service `edp up` started for this EDP_HOME (and the embedded PostgreSQL)."""
+    from edp.orchestration.services import down as stop
+
+    stopped = stop(get_settings(), keep_warehouse=keep_warehouse)
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command("worker")
+def worker(
+    queues: Annotated[
+        str | None, typer.Option(help="Comma-separated Celery queues (default: every department's and default).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Tasks at once.")] = 4,
+) -> None:
+    """Run one Celery worker in the foreground (EDP_AIRFLOW_EXECUTOR=celery): `airflow celery worker`."""
+    from edp.orchestration.airflow_run import airflow_cli
+    from edp.orchestration.services import QUEUES, worker_argv
+
+    settings = get_settings()
+    chosen = tuple(q.strip() for q in queues.split(",")) if queues else QUEUES
+    raise typer.Exit(airflow_cli(settings, worker_argv(settings, chosen, concurrency)[1:]))
 
 
 @app.command("demo")

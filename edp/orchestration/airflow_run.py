@@ -1,7 +1,9 @@
 """The platform's one Airflow configuration, and its DAGs run with the real Airflow.
 
-Airflow's state lives in ``$EDP_HOME/airflow`` (SQLite metadata); the DAGs
-folder is the repository's ``dags/``. Every setting comes from
+Airflow's files live in ``$EDP_HOME/airflow``, its metadata in PostgreSQL
+(``EDP_AIRFLOW_METADATA_URL``, or the database ``<warehouse>_airflow`` on the
+warehouse's own server); the DAGs folder is the repository's ``dags/``. Every
+setting comes from
 :func:`airflow_config`, written to ``$EDP_HOME/airflow/airflow.cfg`` and
 passed as ``AIRFLOW__*`` variables, so ``edp airflow <args>``, a plain
 ``airflow`` with ``AIRFLOW_HOME=$EDP_HOME/airflow``, the demo and the tests
@@ -12,14 +14,20 @@ from __future__ import annotations
 
 import configparser
 import io
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
 from connectors.registry import SOURCES
-from edp.errors import ToolFailed
+from edp.errors import ConfigError, ToolFailed
+from edp.secrets import generated_secret
 from edp.settings import REPO_ROOT, Settings
+from edp.storage.warehouse import connection_info
 
 DAG_ORDER = (*SOURCES, "transform", "quality", "sync_anshan")
 CFG_HEADER = (
@@ -36,21 +44,103 @@ def airflow_home(settings: Settings) -> Path:
     return settings.home_subdir("airflow")
 
 
+def metadata_url(settings: Settings) -> URL:
+    """Airflow's metadata database, through psycopg 3 (which has the async driver Airflow 3 also needs)."""
+    if settings.airflow_metadata_url is not None:
+        url = make_url(settings.airflow_metadata_url.get_secret_value())
+        return url.set(drivername="postgresql+psycopg")
+    conn = connection_info(settings)
+    # Beside the warehouse's database, named after it: two platforms on one server keep their own.
+    return conn.sqlalchemy_url("psycopg").set(database=f"{conn.dbname}_airflow")
+
+
+def ensure_metadata_database(settings: Settings) -> None:
+    """Create the metadata database on first use (the warehouse's server; a configured one must exist)."""
+    if settings.airflow_metadata_url is not None:
+        return
+    url = metadata_url(settings)
+    admin = sa.create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as c:
+            if not c.execute(sa.text("select 1 from pg_database where datname = :d"), {"d": url.database}).scalar():
+                c.execute(sa.text(f'create database "{url.database}"'))
+    except sa.exc.SQLAlchemyError as exc:
+        raise ConfigError(
+            f"cannot create Airflow's metadata database {url.database!r} on the warehouse's server "
+            f"({type(exc.orig or exc).__name__}); create it or set EDP_AIRFLOW_METADATA_URL"
+        ) from None
+    finally:
+        admin.dispose()
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.airflow_port}"
+
+
+def passwords_file(settings: Settings) -> Path:
+    return airflow_home(settings) / "passwords.json"
+
+
+def admin_password(settings: Settings) -> str:
+    """The UI's ``admin`` password, generated once; written where Airflow's simple auth manager reads it."""
+    password = generated_secret(settings, "airflow_admin_password")
+    path = passwords_file(settings)
+    text = json.dumps({"admin": password}) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return password
+
+
 def airflow_config(settings: Settings) -> dict[str, dict[str, str]]:
     """Airflow's settings for this platform, by ``airflow.cfg`` section."""
     home = airflow_home(settings)
-    return {
+    celery = settings.airflow_executor == "celery"
+    metadata = metadata_url(settings)
+    config = {
         "core": {
             "dags_folder": str(REPO_ROOT / "dags"),
             "load_examples": "False",
             # Schedules in sources.yml are local (Asia/Shanghai) times.
             "default_timezone": "Asia/Shanghai",
-            "executor": "LocalExecutor",
+            "executor": "CeleryExecutor" if celery else "LocalExecutor",
             "unit_test_mode": "False",
+            # The platform runs on its own once up: a new DAG is scheduled, not parked.
+            "dags_are_paused_at_creation": "False",
+            # Two cores: a handful of tasks at once, not Airflow's default 32.
+            "parallelism": "8",
+            "max_active_tasks_per_dag": "4",
+            "execution_api_server_url": f"{api_url(settings)}/execution/",
+            "simple_auth_manager_users": "admin:admin",
+            "simple_auth_manager_passwords_file": str(passwords_file(settings)),
         },
-        "database": {"sql_alchemy_conn": f"sqlite:///{home / 'airflow.db'}"},
+        "database": {
+            "sql_alchemy_conn": metadata.render_as_string(hide_password=False),
+            "sql_alchemy_conn_async": metadata.set(drivername="postgresql+psycopg_async").render_as_string(
+                hide_password=False
+            ),
+        },
         "logging": {"base_log_folder": str(home / "logs")},
+        "api": {
+            "base_url": api_url(settings),
+            "host": "127.0.0.1",
+            "port": str(settings.airflow_port),
+            "workers": "1",
+            "secret_key": generated_secret(settings, "airflow_api_secret_key"),
+        },
+        # One key for every component: the scheduler signs task tokens the API server checks.
+        "api_auth": {"jwt_secret": generated_secret(settings, "airflow_jwt_secret")},
     }
+    if celery:
+        config["celery"] = {
+            "broker_url": settings.celery_broker_url.get_secret_value(),
+            "result_backend": "db+" + metadata.render_as_string(hide_password=False),
+            "worker_concurrency": "4",
+        }
+    return config
 
 
 def write_airflow_cfg(settings: Settings) -> Path:
@@ -108,6 +198,8 @@ def _run(args: list[str], env: dict[str, str], log_path: Path) -> str:
 
 
 def migrate(settings: Settings) -> None:
+    ensure_metadata_database(settings)
+    admin_password(settings)
     env = airflow_env(settings)
     _run(["db", "migrate"], env, airflow_home(settings) / "edp-airflow.log")
 

@@ -59,6 +59,8 @@ def warehouse_url(pg_admin: sa.Engine | None, edp_home: Path) -> Iterator[str | 
     warehouse._engine_for.cache_clear()
     with pg_admin.connect() as c:
         c.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        # Airflow's metadata database, made beside the warehouse's by edp.orchestration.airflow_run.
+        c.execute(sa.text(f'drop database if exists "{name}_airflow" with (force)'))
 
 
 def _isolated(edp_home: Path, warehouse: str | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:

@@ -1,0 +1,349 @@
+"""`edp up` / `edp down`: the platform as long-running services on one host (平台服务).
+
+What runs: the warehouse (embedded or configured), the stand-ins where sources
+are the sandbox, Airflow's API server (with the UI), scheduler, DAG processor
+and triggerer (and Celery workers with ``EDP_AIRFLOW_EXECUTOR=celery``), the
+docs server and Superset. Each Airflow component is a process of its own in its
+own session, recorded in ``$EDP_HOME/services/``; ``up`` starts only what is not
+running, so running it twice is safe, and a component that fails to start stops
+everything this ``up`` started, with one line naming the service and the cause.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from connectors.registry import SOURCES
+from edp.errors import EdpError
+from edp.orchestration.airflow_run import admin_password, airflow_env, api_url, migrate, passwords_file
+from edp.runtime.background import Background
+from edp.runtime.processes import port_in_use
+from edp.settings import Settings
+
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# Airflow's Celery queues: one per department, so a slow source cannot hold the others' workers.
+QUEUES = ("default", *SOURCES)
+START_TIMEOUT = 240.0
+STOP_TIMEOUT = 30.0
+HEALTH_TIMEOUT = 5.0
+
+
+class ServiceFailed(EdpError):
+    """A service of `edp up` could not start."""
+
+    exit_code = 8
+
+
+@dataclass
+class UpResult:
+    urls: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "urls": self.urls,
+            "credentials": self.credentials,
+            "started": self.started,
+            "already_running": self.already_running,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def services_dir(settings: Settings) -> Path:
+    return settings.home_subdir("services")
+
+
+def _airflow_bin() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def _edp_bin() -> str:
+    return str(Path(sys.executable).with_name("edp"))
+
+
+def airflow_process(settings: Settings, component: str) -> Background:
+    return Background(f"airflow-{component}", services_dir(settings))
+
+
+def worker_process(settings: Settings, index: int) -> Background:
+    return Background(f"airflow-celery-worker-{index}", services_dir(settings))
+
+
+def docs_process(settings: Settings) -> Background:
+    return Background("docs", services_dir(settings))
+
+
+def _component_argv(settings: Settings, component: str) -> list[str]:
+    if component == "api-server":
+        return [_airflow_bin(), "api-server", "--host", "127.0.0.1", "--port", str(settings.airflow_port)]
+    return [_airflow_bin(), component]
+
+
+def worker_argv(settings: Settings, queues: tuple[str, ...] = QUEUES, concurrency: int = 4) -> list[str]:
+    return [
+        _airflow_bin(),
+        "celery",
+        "worker",
+        "--queues",
+        ",".join(queues),
+        "--concurrency",
+        str(concurrency),
+        "--without-mingle",
+        "--without-gossip",
+    ]
+
+
+def airflow_health(settings: Settings) -> dict[str, str]:
+    """Per component, 'healthy' / 'unhealthy' / 'unknown', as the API server's monitor reports them."""
+    try:
+        resp = httpx.get(f"{api_url(settings)}/api/v2/monitor/health", timeout=HEALTH_TIMEOUT)
+        body = resp.json() if resp.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        return {"api-server": "unreachable"}
+    health = {"api-server": "healthy"}
+    for key, name in (
+        ("metadatabase", "metadatabase"),
+        ("scheduler", "scheduler"),
+        ("dag_processor", "dag-processor"),
+        ("triggerer", "triggerer"),
+    ):
+        health[name] = str((body.get(key) or {}).get("status") or "unknown")
+    return health
+
+
+def _docs_healthy(settings: Settings) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{settings.docs_port}/", timeout=HEALTH_TIMEOUT).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _wait(what: str, ready: Callable[[], bool], process: Background | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if process is not None and process.pid() is None:
+            cause = process.last_error_line() or "it exited"
+            raise ServiceFailed(f"{what} stopped during start-up: {cause} (log {process.log})")
+        time.sleep(1.0)
+    raise ServiceFailed(f"{what} not ready within {timeout:.0f} s (log {process.log if process else '-'})")
+
+
+def _uses_sandbox(settings: Settings) -> bool:
+    return settings.anshan_url == "sandbox" or any(c.url == "sandbox" for c in settings.sources().values())
+
+
+def up(
+    settings: Settings,
+    *,
+    superset: bool = True,
+    workers: int | None = None,
+    timeout: float = START_TIMEOUT,
+    echo: Callable[[str], None] = lambda _line: None,
+) -> UpResult:
+    """Start every service that is not running; wait until each is healthy."""
+    began = time.monotonic()
+    result = UpResult()
+    started: list[Background] = []
+    try:
+        _start_all(
+            settings, superset=superset, workers=workers, timeout=timeout, echo=echo, result=result, started=started
+        )
+    except BaseException:
+        for process in reversed(started):
+            process.stop(STOP_TIMEOUT)
+        raise
+    result.started = [p.name for p in started] + result.started
+    result.seconds = time.monotonic() - began
+    return result
+
+
+def _start(
+    process: Background,
+    argv: list[str],
+    env: dict[str, str],
+    port: int | None,
+    started: list[Background],
+    result: UpResult,
+) -> bool:
+    if process.pid() is not None:
+        result.already_running.append(process.name)
+        return False
+    if port is not None and port_in_use(port):
+        raise ServiceFailed(
+            f"{process.name}: port {port} on 127.0.0.1 is taken by another program (free it or change its EDP_*_PORT)"
+        )
+    process.start(argv, env)
+    started.append(process)
+    return True
+
+
+def _start_all(
+    settings: Settings,
+    *,
+    superset: bool,
+    workers: int | None,
+    timeout: float,
+    echo: Callable[[str], None],
+    result: UpResult,
+    started: list[Background],
+) -> None:
+    from edp.storage.warehouse import connection_info, is_embedded
+
+    echo("warehouse: " + ("embedded PostgreSQL" if is_embedded(settings) else "configured PostgreSQL"))
+    try:
+        connection_info(settings)
+    except Exception as exc:  # the driver's own errors: one line, the cause's class and first line
+        raise ServiceFailed(
+            f"warehouse: unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+        ) from None
+    if _uses_sandbox(settings):
+        from edp.sandbox.control import sandbox_up
+
+        echo("sandbox: stand-ins of the department systems and the 鞍山市 exchange")
+        info = sandbox_up(settings)
+        result.urls["anshan_standin"] = str(info.get("anshan_url", ""))
+    echo("airflow: metadata database (migrate)")
+    migrate(settings)
+    env = airflow_env(settings)
+    celery = settings.airflow_executor == "celery"
+    if celery:
+        _check_broker(settings)
+    for component in AIRFLOW_COMPONENTS:
+        port = settings.airflow_port if component == "api-server" else None
+        if _start(
+            airflow_process(settings, component), _component_argv(settings, component), env, port, started, result
+        ):
+            echo(f"airflow: {component} started")
+    if celery:
+        for index in range(1, (workers or 1) + 1):
+            _start(
+                worker_process(settings, index),
+                worker_argv(settings),
+                env | {"EDP_WORKER_INDEX": str(index)},
+                None,
+                started,
+                result,
+            )
+    docs = docs_process(settings)
+    docs_argv = [_edp_bin(), "docs", "serve", "--port", str(settings.docs_port)]
+    _start(docs, docs_argv, env, settings.docs_port, started, result)
+    api = airflow_process(settings, "api-server")
+    _wait("airflow api-server", lambda: airflow_health(settings).get("api-server") == "healthy", api, timeout)
+    for component in ("scheduler", "dag-processor", "triggerer"):
+        process = airflow_process(settings, component)
+        _wait(
+            f"airflow {component}", lambda c=component: airflow_health(settings).get(c) == "healthy", process, timeout
+        )
+    _wait("docs server", lambda: _docs_healthy(settings), docs, 60.0)
+    result.urls["airflow"] = api_url(settings)
+    result.urls["docs"] = f"http://127.0.0.1:{settings.docs_port}/"
+    admin_password(settings)
+    result.credentials["airflow"] = f"user admin, password in {passwords_file(settings)}"
+    if superset:
+        from edp.serve.superset import provision
+
+        echo("superset: starting and provisioning dashboards")
+        was_running = _superset_running(settings)
+        provision(settings)
+        if not was_running:
+            result.started.append("superset")
+        else:
+            result.already_running.append("superset")
+        from edp.serve.superset.paths import base_url
+
+        result.urls["superset"] = base_url(settings)
+        secret = settings.home_dir / "secrets" / "superset_admin_password"
+        result.credentials["superset"] = f"user admin, password in {secret}"
+
+
+def _superset_running(settings: Settings) -> bool:
+    from edp.serve.superset.server import _read_pidfile
+
+    return _read_pidfile(settings) is not None
+
+
+def _check_broker(settings: Settings) -> None:
+    """Celery's broker must answer before workers are started (a worker would retry forever, silently)."""
+    from kombu import Connection
+
+    url = settings.celery_broker_url.get_secret_value()
+    try:
+        with Connection(url, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu raises the transport's own errors
+        host = url.split("@")[-1]
+        raise ServiceFailed(f"celery broker {host}: unreachable ({type(exc).__name__})") from None
+
+
+def down(settings: Settings, *, keep_warehouse: bool = False) -> list[str]:
+    """Stop every service of this home, the last started first; what was stopped."""
+    stopped: list[str] = []
+    folder = services_dir(settings)
+    for pidfile in sorted(folder.glob("airflow-celery-worker-*.json"), reverse=True):
+        process = Background(pidfile.stem, folder)
+        if process.stop(STOP_TIMEOUT):
+            stopped.append(process.name)
+    for process in (docs_process(settings), *(airflow_process(settings, c) for c in reversed(AIRFLOW_COMPONENTS))):
+        if process.stop(STOP_TIMEOUT):
+            stopped.append(process.name)
+    from edp.serve.superset import stop_server
+
+    if stop_server(settings):
+        stopped.append("superset")
+    from edp.sandbox.control import sandbox_down
+
+    if sandbox_down(settings):
+        stopped.append("sandbox")
+    if not keep_warehouse:
+        from edp.storage.warehouse import is_embedded, stop_embedded
+
+        if is_embedded(settings) and stop_embedded(settings):
+            stopped.append("warehouse")
+    return stopped
+
+
+def services_status(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Each service: running (a pid of ours), healthy (it answers), where."""
+    health = airflow_health(settings)
+    status: dict[str, dict[str, Any]] = {}
+    for component in AIRFLOW_COMPONENTS:
+        pid = airflow_process(settings, component).pid()
+        status[f"airflow-{component}"] = {"pid": pid, "health": health.get(component, "unknown") if pid else "stopped"}
+    status["airflow-api-server"]["url"] = api_url(settings)
+    folder = services_dir(settings)
+    for pidfile in sorted(folder.glob("airflow-celery-worker-*.json")):
+        pid = Background(pidfile.stem, folder).pid()
+        if pid:
+            status[pidfile.stem] = {"pid": pid, "health": "running"}
+    docs_pid = docs_process(settings).pid()
+    status["docs"] = {
+        "pid": docs_pid,
+        "health": ("healthy" if _docs_healthy(settings) else "unhealthy") if docs_pid else "stopped",
+        "url": f"http://127.0.0.1:{settings.docs_port}/",
+    }
+    from edp.serve.superset.paths import base_url
+    from edp.serve.superset.server import _healthy, _read_pidfile
+
+    info = _read_pidfile(settings)
+    status["superset"] = {
+        "pid": info["pid"] if info else None,
+        "health": ("healthy" if _healthy(base_url(settings)) else "unhealthy") if info else "stopped",
+        "url": base_url(settings),
+    }
+    from edp.sandbox.control import sandbox_status
+
+    sandbox = sandbox_status(settings)
+    status["sandbox"] = {"health": "healthy" if sandbox and sandbox.get("running") else "stopped"}
+    return status

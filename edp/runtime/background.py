@@ -1,0 +1,97 @@
+"""Long-running processes of one EDP_HOME: started in their own session, found again by pidfile.
+
+Each process has ``$EDP_HOME/services/<name>.json`` (pid, argv, the kernel's
+start time of the pid) and ``<name>.log``. A recorded pid counts only while the
+pid still has that start time, so a reused pid is never signalled (argv cannot
+tell: Airflow's components rename themselves with setproctitle).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edp.runtime.processes import pid_alive, terminate
+
+LOG_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class Background:
+    """A named long-running command of one home: where its pidfile and log are, and how to recognise it."""
+
+    name: str
+    folder: Path
+
+    @property
+    def pidfile(self) -> Path:
+        return self.folder / f"{self.name}.json"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        """The running process's pid, or None (a stale pidfile is removed)."""
+        try:
+            info = json.loads(self.pidfile.read_text(encoding="utf-8"))
+            pid, started = int(info["pid"]), info["start_ticks"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if pid_alive(pid) and start_ticks(pid) == started:
+            return pid
+        self.pidfile.unlink(missing_ok=True)
+        return None
+
+    def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> int:
+        """Start ``argv`` in its own session, output appended to the log; its pid."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            out.write(f"\n$ {' '.join(argv)}  # {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,
+            )
+        record = {"pid": proc.pid, "start_ticks": start_ticks(proc.pid), "argv": list(argv), "started": time.time()}
+        self.pidfile.write_text(json.dumps(record))
+        return proc.pid
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """SIGTERM its process group, SIGKILL after ``timeout``; whether one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        terminate(pid, timeout, group=True)
+        self.pidfile.unlink(missing_ok=True)
+        return True
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def last_error_line(self) -> str:
+        """The log's last line that looks like a cause (an exception or error), for one-line messages."""
+        for line in reversed(self.log_tail(200).splitlines()):
+            text = line.strip()
+            if text and ("Error" in text or "error" in text or "Exception" in text):
+                return text[:300]
+        return ""
+
+
+def start_ticks(pid: int) -> int | None:
+    """When the kernel started ``pid`` (clock ticks since boot): with the pid, a process's identity."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
