@@ -185,18 +185,24 @@ class WeatherSource(Source):
         locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
         return Page(response.content, "application/json", records, locator, cursor)
 
-    def _warnings(self, cursor: str | None, until: datetime) -> Iterator[Page]:
-        since = parse_time(cursor) - self.cap_lookback if cursor else until - self.cap_initial
+    def feed(self, since: datetime) -> tuple[httpx.Response, list[FeedEntry]]:
+        """The CAP feed's index since ``since``: bounded, parsed, not yet the messages (the warning lane's probe)."""
         params = {"since": since.astimezone(LOCAL_TZ).isoformat()}
         locator = f"GET /cap/feed?since={params['since']}"
         try:
             response = self.http.get(
                 "/cap/feed", params=params, headers=_CAP_HEADERS, extensions={MAX_BODY: self.cap_feed_max_bytes}
             )
-            entries = weather_cap.parse_feed(response.content, locator, self.cap_feed_max_bytes)
+            return response, weather_cap.parse_feed(response.content, locator, self.cap_feed_max_bytes)
         except (BodyTooLarge, CapRefused) as exc:
             # The feed is the index of the batch: without it there is nothing to quarantine, so stop clearly.
             raise SourceRejected(f"weather: {locator}: the CAP feed was not read: {exc}", 0) from None
+
+    def _warnings(self, cursor: str | None, until: datetime) -> Iterator[Page]:
+        since = parse_time(cursor) - self.cap_lookback if cursor else until - self.cap_initial
+        params = {"since": since.astimezone(LOCAL_TZ).isoformat()}
+        locator = f"GET /cap/feed?since={params['since']}"
+        response, entries = self.feed(since)
         problems = [e for e in entries if e.problem]
         # Oldest first; entries newer than ``until`` are left for the next run.
         good = sorted(
