@@ -156,6 +156,8 @@ def up(
     began = time.monotonic()
     result = UpResult()
     started: list[Background] = []
+    _preflight(settings)
+    sandbox_was_up = _sandbox_running(settings)
     try:
         _start_all(
             settings, superset=superset, workers=workers, timeout=timeout, echo=echo, result=result, started=started
@@ -163,10 +165,34 @@ def up(
     except BaseException:
         for process in reversed(started):
             process.stop(STOP_TIMEOUT)
+        if not sandbox_was_up and _sandbox_running(settings):
+            from edp.sandbox.control import sandbox_down
+
+            sandbox_down(settings)
         raise
     result.started = [p.name for p in started] + result.started
     result.seconds = time.monotonic() - began
     return result
+
+
+def _sandbox_running(settings: Settings) -> bool:
+    from edp.sandbox.control import sandbox_status
+
+    info = sandbox_status(settings)
+    return bool(info and info.get("running"))
+
+
+def _preflight(settings: Settings) -> None:
+    """Ports this home's services need and does not hold yet: checked before anything starts."""
+    wanted = {
+        "airflow api-server": (settings.airflow_port, airflow_process(settings, "api-server")),
+        "docs server": (settings.docs_port, docs_process(settings)),
+    }
+    for name, (port, process) in wanted.items():
+        if process.pid() is None and port_in_use(port):
+            raise ServiceFailed(
+                f"{name}: port {port} on 127.0.0.1 is taken by another program (free it or change its EDP_*_PORT)"
+            )
 
 
 def _start(

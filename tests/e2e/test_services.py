@@ -1,0 +1,137 @@
+"""`edp up` runs the platform as services: a REST trigger of `weather` flows by assets to the city; `edp down` ends it.
+
+The real thing on loopback: Airflow's API server, scheduler, DAG processor and triggerer on PostgreSQL
+metadata, the docs server and the stand-ins; the DAGs run on their own (unpaused) as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edp.orchestration.airflow_api import AirflowApi
+from edp.orchestration.services import AIRFLOW_COMPONENTS, ServiceFailed, airflow_health, down, services_status, up
+from edp.sandbox.control import sandbox_status
+from edp.settings import Settings, reset_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.airflow]
+
+CHAIN = ("transform", "quality", "sync_anshan")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def service_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Own home and warehouse (``settings``), own ports, a small sandbox."""
+    monkeypatch.setenv("EDP_AIRFLOW_PORT", str(_free_port()))
+    monkeypatch.setenv("EDP_DOCS_PORT", str(_free_port()))
+    monkeypatch.setenv("EDP_SANDBOX_SCALE", "0.25")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(settings.home_subdir("run")))
+    reset_settings()
+    yield Settings()
+    reset_settings()
+
+
+def _our_processes(home: Path) -> list[int]:
+    """Every process on the machine whose environment carries this test's EDP_HOME."""
+    marker = f"EDP_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if marker in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _after(run: dict, moment: str) -> bool:
+    return datetime.fromisoformat(run["queued_at"]) >= datetime.fromisoformat(moment)
+
+
+def _wait_chain(api: AirflowApi, since: str, timeout: float) -> dict[str, dict]:
+    """The first successful run of each chained DAG queued after ``since``."""
+    deadline = time.monotonic() + timeout
+    found: dict[str, dict] = {}
+    while time.monotonic() < deadline and len(found) < len(CHAIN):
+        for dag_id in CHAIN:
+            if dag_id in found:
+                continue
+            runs = [r for r in api.runs(dag_id) if r["queued_at"] and _after(r, since)]
+            failed = [r for r in runs if r["state"] == "failed"]
+            assert not failed, f"{dag_id} failed: {failed[0]['dag_run_id']}"
+            done = [r for r in runs if r["state"] == "success"]
+            if done:
+                found[dag_id] = done[-1]
+        time.sleep(3)
+    assert set(found) == set(CHAIN), f"only {sorted(found)} ran after weather within {timeout:.0f} s"
+    return found
+
+
+# Start-up (about a minute), every DAG's first scheduled run, then the chain: on a loaded 2-core machine.
+@pytest.mark.timeout(2400)
+def test_up_serves_the_chain_from_a_rest_trigger_and_down_leaves_nothing(service_settings: Settings) -> None:
+    s = service_settings
+    try:
+        first = up(s, superset=False)
+        assert {f"airflow-{c}" for c in AIRFLOW_COMPONENTS} | {"docs"} <= set(first.started)
+        health = airflow_health(s)
+        assert all(health[c] == "healthy" for c in (*AIRFLOW_COMPONENTS, "metadatabase")), health
+        assert httpx.get(first.urls["docs"], timeout=10).status_code == 200
+
+        again = up(s, superset=False)  # twice is safe: nothing new is started
+        assert again.started == []
+        assert {f"airflow-{c}" for c in AIRFLOW_COMPONENTS} <= set(again.already_running)
+
+        with AirflowApi(s) as api:
+            deadline = time.monotonic() + 300
+            while {"weather", *CHAIN, "warning_lane"} - {d["dag_id"] for d in api.dags()}:
+                assert time.monotonic() < deadline, "the DAG processor has not registered every DAG"
+                time.sleep(3)
+            assert not [d["dag_id"] for d in api.dags() if d["is_paused"]]  # they run on their own
+            run = api.trigger("weather")
+            weather = api.wait_run("weather", run["dag_run_id"], timeout=900)
+            assert weather["state"] == "success"
+            chain = _wait_chain(api, weather["end_date"], timeout=1500)
+        assert all(r["run_type"] == "asset_triggered" for r in chain.values())
+
+        anshan = str((sandbox_status(s) or {})["anshan_url"])
+        stats = httpx.get(f"{anshan}/__admin/stats", timeout=10).json()
+        assert stats["records"] > 0 and stats["batches"] > 0
+        status = services_status(s)
+        assert status["airflow-scheduler"]["health"] == "healthy"
+    finally:
+        pids = _our_processes(s.home)
+        stopped = down(s)
+    assert pids, "the services' processes were not found by their EDP_HOME"
+    assert {"airflow-scheduler", "airflow-api-server", "sandbox", "docs"} <= set(stopped)
+    assert _our_processes(s.home) == []
+
+
+def test_up_names_a_taken_port_and_stops_what_it_started(service_settings: Settings) -> None:
+    s = service_settings
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", s.airflow_port))
+        blocker.listen()
+        try:
+            with pytest.raises(ServiceFailed, match=rf"api-server: port {s.airflow_port} on 127.0.0.1 is taken"):
+                up(s, superset=False)
+        finally:
+            down(s)
+    assert _our_processes(s.home) == []
