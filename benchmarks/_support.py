@@ -61,6 +61,8 @@ def throwaway_database(prefix: str = "edp_bench") -> Iterator[str]:
         warehouse._engine_for.cache_clear()
         with admin.connect() as c:
             c.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+            # Airflow's metadata, when a benchmark ran the services (edp.orchestration.airflow_run).
+            c.execute(sa.text(f'drop database if exists "{name}_airflow" with (force)'))
         admin.dispose()
 
 

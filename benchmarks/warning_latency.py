@@ -1,0 +1,190 @@
+"""How long a CAP warning takes from publication at the weather bureau to the 鞍山市 exchange, under `edp up`.
+
+The platform runs as services (Airflow's scheduler, triggerer, DAG processor and API server on PostgreSQL
+metadata, the stand-ins) on a throw-away database and home. Once the first runs of every DAG have
+settled, warnings are published one after another through the weather stand-in's admin interface
+(new red and orange warnings, an update, cancellations) and the city stand-in is polled until it holds
+each: an Alert or Update as its own record, a Cancel as the cancelled status of the message it
+cancels. Figures: each warning's latency, the median and the worst, as ratios to the 60-second target;
+and, as the baseline measured in the same run, the time the everyday chain (weather → transform →
+quality → sync_anshan) takes to carry a change, which is what a warning waited for before the lane.
+
+    python benchmarks/warning_latency.py            # 6 warnings
+    python benchmarks/warning_latency.py --tiny     # 2 warnings (the test suite's smoke run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+from _support import describe_run, plain_url, print_table, throwaway_database, throwaway_home
+
+TARGET_SECONDS = 60.0
+SETTLE_TIMEOUT = 1500.0
+SEEN_TIMEOUT = 300.0
+# (message type, signal, colour, which earlier warning it refers to: an index into the published list)
+PLAN: list[tuple[str, str, str, int | None]] = [
+    ("Alert", "暴雨", "红色", None),
+    ("Alert", "大风", "橙色", None),
+    ("Update", "暴雨", "红色", 0),
+    ("Cancel", "大风", "橙色", 1),
+    ("Alert", "雷电", "黄色", None),
+    ("Cancel", "暴雨", "红色", 2),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(what: str, ready: Callable[[], bool], timeout: float, poll: float = 2.0) -> float:
+    began = time.monotonic()
+    while not ready():
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(poll)
+    return time.monotonic() - began
+
+
+def _settled(api: Any) -> bool:
+    """Every DAG has run once and nothing is running or queued."""
+    runs = api.runs()
+    return bool(runs) and not [r for r in runs if r["state"] in ("running", "queued")] and _has_lane_and_chain(runs)
+
+
+def _has_lane_and_chain(runs: list[dict[str, Any]]) -> bool:
+    done = {r["dag_id"] for r in runs if r["state"] == "success"}
+    return {"weather", "transform", "quality", "sync_anshan", "warning_lane"} <= done
+
+
+def _city_records(anshan: str) -> dict[str, dict[str, Any]]:
+    body = httpx.get(f"{anshan}/__admin/records", params={"dataset": "warnings"}, timeout=10).json()
+    return {r["record_id"]: r for r in body["records"]}
+
+
+def _arrived(anshan: str, msg_type: str, identifier: str, references: str | None) -> bool:
+    records = _city_records(anshan)
+    if msg_type == "Cancel":
+        # A cancellation is not a warning version of its own: the message it cancels shows it.
+        data = (records.get(references or "") or {}).get("data") or {}
+        return data.get("status") == "cancelled" or data.get("chain_status") == "cancelled"
+    return identifier in records
+
+
+def _publish(weather: str, msg_type: str, signal: str, colour: str, references: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"signal": signal, "colour": colour, "msg_type": msg_type}
+    if references:
+        body["references"] = references
+    resp = httpx.post(f"{weather}/__admin/cap/publish", json=body, timeout=30)
+    resp.raise_for_status()
+    return dict(resp.json())
+
+
+def _lane_stages(api: Any) -> dict[str, float]:
+    """Mean seconds per task of the warning lane's runs since publication began."""
+    per_task: dict[str, list[float]] = {}
+    for run in api.runs("warning_lane")[:20]:
+        for ti in api.task_instances("warning_lane", run["dag_run_id"]):
+            if ti.get("duration"):
+                per_task.setdefault(ti["task_id"], []).append(float(ti["duration"]))
+    return {task: statistics.mean(values) for task, values in per_task.items()}
+
+
+def measure(count: int) -> None:
+    from edp.orchestration.airflow_api import AirflowApi
+    from edp.orchestration.services import down, up
+    from edp.sandbox.control import sandbox_status
+    from edp.settings import Settings, reset_settings
+
+    with throwaway_database("edp_bench_lane") as url, throwaway_home("edp-bench-lane-") as home:
+        os.environ.update(
+            {
+                "EDP_HOME": str(home),
+                "EDP_WAREHOUSE_URL": plain_url(url),
+                "EDP_AIRFLOW_PORT": str(_free_port()),
+                "EDP_DOCS_PORT": str(_free_port()),
+                "EDP_SANDBOX_SCALE": "0.25",
+                "XDG_RUNTIME_DIR": str(home / "run"),
+            }
+        )
+        (home / "run").mkdir(parents=True, exist_ok=True)
+        reset_settings()
+        settings = Settings()
+        try:
+            began = time.monotonic()
+            up(settings, superset=False)
+            up_seconds = time.monotonic() - began
+            info = sandbox_status(settings) or {}
+            weather, anshan = str(info["weather_url"]), str(info["anshan_url"])
+            with AirflowApi(settings) as api:
+                settle_seconds = _wait("first runs of every DAG", lambda: _settled(api), SETTLE_TIMEOUT)
+                # Baseline: the everyday chain carrying one change, from a triggered weather run to its sync.
+                chain_began = time.monotonic()
+                run = api.trigger("weather")
+                api.wait_run("weather", run["dag_run_id"], timeout=SETTLE_TIMEOUT)
+                chain_seconds = chain_began + _wait(
+                    "the everyday chain after weather", lambda: _settled(api), SETTLE_TIMEOUT
+                )
+                chain_seconds -= chain_began
+                rows = []
+                published: list[str] = []
+                for msg_type, signal, colour, ref in PLAN[:count]:
+                    references = published[ref] if ref is not None else None
+                    sent = _publish(weather, msg_type, signal, colour, references)
+                    t0 = time.time()
+                    identifier = str(sent["identifier"])
+                    published.append(identifier)
+                    _wait(
+                        f"{msg_type} {identifier} at the city",
+                        lambda mt=msg_type, i=identifier, r=references: _arrived(anshan, mt, i, r),
+                        SEEN_TIMEOUT,
+                        poll=0.5,
+                    )
+                    seen = time.time()
+                    published_at = datetime.fromisoformat(str(sent["sent"])).timestamp()
+                    latency = seen - min(t0, published_at + 1.0)  # `sent` has whole seconds
+                    rows.append((msg_type, f"{signal}{colour}", identifier, latency))
+                    time.sleep(5)
+                stages = _lane_stages(api)
+        finally:
+            down(settings)
+    latencies = [r[3] for r in rows]
+    median, worst = statistics.median(latencies), max(latencies)
+    print_table(
+        "warning latency: publication at the weather bureau → record at 鞍山市 (edp up, warning_lane)",
+        ["message", "warning", "identifier", "seconds", "× 60 s target"],
+        [(m, w, i, f"{s:.1f}", f"{s / TARGET_SECONDS:.2f}") for m, w, i, s in rows]
+        + [
+            ("median", "", "", f"{median:.1f}", f"{median / TARGET_SECONDS:.2f}"),
+            ("worst", "", "", f"{worst:.1f}", f"{worst / TARGET_SECONDS:.2f}"),
+            ("baseline: everyday chain", "weather → sync_anshan", "", f"{chain_seconds:.1f}", ""),
+        ],
+        notes=[
+            f"worst / everyday chain: {worst / chain_seconds:.2f}; `edp up` {up_seconds:.0f} s; "
+            f"first runs settled in {settle_seconds:.0f} s",
+            "lane task means (s): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(stages.items())),
+        ],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=len(PLAN), help="warnings to publish (at most 6)")
+    parser.add_argument("--tiny", action="store_true", help="two warnings: the smoke run")
+    args = parser.parse_args()
+    describe_run("warning latency")
+    measure(2 if args.tiny else min(args.count, len(PLAN)))
+
+
+if __name__ == "__main__":
+    main()
