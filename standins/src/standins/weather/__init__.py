@@ -9,6 +9,8 @@ from its anchor hour on; move the sandbox clock (``app.state.clock`` or
 ``POST /__admin/clock``) to see it unfold. ``cap_start="storm"`` lines the
 rainstorm warnings up with the observations' storm (for demos). Fault switches
 ``cap_malformed``, ``cap_xxe``, ``cap_oversize`` add bad messages to the feed.
+``POST /__admin/cap/publish`` adds a warning now (:mod:`standins.weather.cap_publish`;
+client: :func:`standins.weather.admin_client.publish`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
   passed its first ``<updated>`` (the stand-in does not leak the future).
 - ``GET /__admin/cap/canary``: what a parser that resolves the XXE message's
   external entity would fetch; it only counts hits (``/__admin/info``: ``cap.canary_hits``).
+- ``POST /__admin/cap/publish``, ``GET /__admin/cap/published``: publish a warning
+  now, list those published so (:mod:`standins.weather.cap_publish`).
 
 Both API routes sit behind the service's guard (faults, X-Api-Key, rate limit).
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -37,6 +40,7 @@ from standins.common.clock import SandboxClock
 from standins.common.http import json_error
 from standins.common.timefmt import as_aware, ceil_hour, iso_cst, parse_iso_with_offset
 from standins.weather.cap_messages import CANARY_PATH, render
+from standins.weather.cap_publish import PublishRequest, build_warning, publish_routes
 from standins.weather.cap_scenario import CapWarning, background, episode, fault_messages
 
 if TYPE_CHECKING:
@@ -49,7 +53,11 @@ CapStart = datetime | str | None
 
 
 class CapFeed:
-    """The warnings on offer and when each becomes visible."""
+    """The warnings on offer and when each becomes visible.
+
+    The scenario's messages are fixed with the anchor; :meth:`publish` appends
+    more. One re-entrant lock guards the anchor and the published list.
+    """
 
     def __init__(
         self,
@@ -72,7 +80,8 @@ class CapFeed:
         self._anchor: datetime | None = None
         self._regular: list[CapWarning] = []
         self._faulty: dict[str, list[CapWarning]] = {}
-        self._lock = threading.Lock()
+        self._published: list[CapWarning] = []
+        self._lock = threading.RLock()
         self.canary_hits = 0
 
     @property
@@ -92,14 +101,45 @@ class CapFeed:
 
     def warnings(self) -> list[CapWarning]:
         """Every message on offer now (fault messages only while their switch is on)."""
-        _ = self.anchor
+        with self._lock:
+            _ = self.anchor
+            published = list(self._published)
         switched_on = [w for switch, ws in self._faulty.items() if getattr(self.faults, switch) for w in ws]
-        return [*self._regular, *switched_on]
+        return [*self._regular, *switched_on, *published]
+
+    def published(self) -> list[CapWarning]:
+        """The messages added by :meth:`publish`, oldest first."""
+        with self._lock:
+            return list(self._published)
+
+    def publish(self, request: PublishRequest) -> CapWarning:
+        """Add ``request``'s message, sent now (to the second); ``ValueError`` for an unknown reference."""
+        with self._lock:
+            now = self.clock()
+            listed = {w.identifier: w for w in self.warnings() if w.sent <= now}
+            unknown = [i for i in request.references if i not in listed]
+            if unknown:
+                raise ValueError(
+                    f"references: no message {', '.join(repr(i) for i in unknown)} in the feed now; "
+                    "an Update or Cancel names a message already published"
+                )
+            sent = now.replace(microsecond=0)
+            references = tuple(listed[i] for i in request.references)
+            warning = build_warning(
+                request, key=f"published-{len(self._published) + 1}", sent=sent, references=references
+            )
+            # Every identifier the feed may ever list, fault messages included, so none is reused.
+            taken = {w.identifier for w in [*self._regular, *self._published]}
+            taken |= {w.identifier for ws in self._faulty.values() for w in ws}
+            while warning.identifier in taken:
+                warning = replace(warning, sequence=warning.sequence + 1)
+            self._published.append(warning)
+            return warning
 
     def entries(self) -> list[tuple[datetime, CapWarning]]:
         """(updated, message) for every listing, the repeats included, oldest first."""
         listed = [(moment, w) for w in self.warnings() for moment in (w.sent, *w.repeats)]
-        return sorted(listed, key=lambda item: item[0])
+        return sorted(listed, key=_entry_order)
 
     def visible(self, now: datetime, since: datetime | None = None) -> list[tuple[datetime, CapWarning]]:
         return [(u, w) for u, w in self.entries() if u <= now and (since is None or u >= since)]
@@ -117,7 +157,13 @@ class CapFeed:
             "messages": len(self.warnings()),
             "published": len({w.identifier for _, w in self.visible(now)}),
             "canary_hits": self.canary_hits,
+            "admin_published": len(self.published()),
         }
+
+
+def _entry_order(item: tuple[datetime, CapWarning]) -> tuple[datetime, int]:
+    # Messages of one second (published together) in the order of their 序号.
+    return item[0], item[1].sequence
 
 
 def render_feed(entries: list[tuple[datetime, CapWarning]], now: datetime, base_url: str) -> bytes:
@@ -136,7 +182,7 @@ def render_feed(entries: list[tuple[datetime, CapWarning]], now: datetime, base_
     sub(feed, "link", rel="self", href=f"{base}/cap/feed")
     author = sub(feed, "author")
     sub(author, "name", "海城市气象局")
-    for updated, w in sorted(entries, key=lambda item: item[0], reverse=True):
+    for updated, w in sorted(entries, key=_entry_order, reverse=True):
         entry = sub(feed, "entry")
         sub(entry, "id", w.identifier)
         sub(entry, "title", w.headline)
@@ -180,4 +226,5 @@ def cap_routes(service: WeatherService) -> list[Route]:
         Route("/cap/feed", feed_endpoint, methods=["GET"]),
         Route("/cap/messages/{identifier}.xml", message_endpoint, methods=["GET"]),
         Route(CANARY_PATH, canary_endpoint, methods=["GET"]),
+        *publish_routes(service),
     ]

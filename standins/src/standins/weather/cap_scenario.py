@@ -73,11 +73,13 @@ class CapWarning:
     fault: str | None = None  # one of FAULT_KINDS: how the message is damaged
     # The feed lists the message at ``sent`` and again at each of these times.
     repeats: tuple[datetime, ...] = field(default=())
+    # The identifier's 序号: 0 unless the sender already sent a message in the same second.
+    sequence: int = 0
 
     @property
     def identifier(self) -> str:
         # GB/T 35965.1: 发布单位代码_录入时间_序号.
-        return f"{self.sender.code}_{self.sent.astimezone(CST):%Y%m%d%H%M%S}_0"
+        return f"{self.sender.code}_{self.sent.astimezone(CST):%Y%m%d%H%M%S}_{self.sequence}"
 
     @property
     def signal_code(self) -> str:
@@ -98,7 +100,7 @@ def _when(moment: datetime) -> str:
     return f"{local.month}月{local.day}日{local.hour}时"
 
 
-def _issue(
+def issue(
     key: str,
     sender: Sender,
     profile: str,
@@ -114,6 +116,10 @@ def _issue(
     extra: str = "",
     **kwargs: object,
 ) -> CapWarning:
+    """One message in the bureau's wording; ``area`` is town names, or "海城市" for the whole county.
+
+    Also used by ``POST /__admin/cap/publish`` (:mod:`standins.weather.cap_publish`).
+    """
     names = (area,) if isinstance(area, str) else area
     codes = (COUNTY,) if area == "海城市" else _codes(tuple(n for n in names if n != "大石桥市"))
     if "大石桥市" in names:
@@ -156,7 +162,7 @@ def _issue(
 def episode(anchor: datetime) -> list[CapWarning]:
     """The fixed episode: rainstorm chain, gale chain from a neighbour, cold wave, road icing."""
     a = anchor
-    rain_blue = _issue(
+    rain_blue = issue(
         "rain-blue",
         HAICHENG,
         "national",
@@ -168,7 +174,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         lasts=_hm(12),
         extra="海城河及其支流水位将上涨，山区注意防范山洪和地质灾害。",
     )
-    rain_yellow = _issue(
+    rain_yellow = issue(
         "rain-yellow",
         HAICHENG,
         "national",
@@ -183,7 +189,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         extra="降雨范围扩大至城区，低洼路段和下穿通道注意积水。",
         repeats=(a + _hm(3 + 25 / 60),),
     )
-    gale = _issue(
+    gale = issue(
         "gale-alert",
         YINGKOU,
         "oasis",
@@ -196,7 +202,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         polygon=_WEST_POLYGON,
         extra="辽河口及沿海地区阵风可达8级。",
     )
-    gale_update = _issue(
+    gale_update = issue(
         "gale-update",
         YINGKOU,
         "oasis",
@@ -211,7 +217,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         polygon=_WEST_POLYGON,
         extra="大风持续时间延长。",
     )
-    cold = _issue(
+    cold = issue(
         "cold-wave",
         ANSHAN,
         "national",
@@ -223,7 +229,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         lasts=_hm(30),
         extra="降温过程中伴有雨转雪。",
     )
-    gale_cancel = _issue(
+    gale_cancel = issue(
         "gale-cancel",
         YINGKOU,
         "oasis",
@@ -237,7 +243,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         references=(gale, gale_update),
         polygon=_WEST_POLYGON,
     )
-    rain_cancel = _issue(
+    rain_cancel = issue(
         "rain-cancel",
         HAICHENG,
         "national",
@@ -251,7 +257,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         references=(rain_yellow,),
         extra="降雨已明显减弱。",
     )
-    icing = _issue(
+    icing = issue(
         "road-icing",
         HAICHENG,
         "national",
@@ -271,7 +277,7 @@ def fault_messages(anchor: datetime) -> dict[str, list[CapWarning]]:
     a = anchor
     return {
         "cap_malformed": [
-            _issue(
+            issue(
                 "fog-truncated",
                 HAICHENG,
                 "national",
@@ -283,7 +289,7 @@ def fault_messages(anchor: datetime) -> dict[str, list[CapWarning]]:
                 lasts=_hm(10),
                 fault="malformed",
             ),
-            _issue(
+            issue(
                 "frost-invalid",
                 YINGKOU,
                 "oasis",
@@ -298,7 +304,7 @@ def fault_messages(anchor: datetime) -> dict[str, list[CapWarning]]:
             ),
         ],
         "cap_xxe": [
-            _issue(
+            issue(
                 "fog-xxe",
                 HAICHENG,
                 "national",
@@ -312,7 +318,7 @@ def fault_messages(anchor: datetime) -> dict[str, list[CapWarning]]:
             ),
         ],
         "cap_oversize": [
-            _issue(
+            issue(
                 "cold-oversize",
                 LIAONING,
                 "oasis",
@@ -346,14 +352,14 @@ def background(seed: int, scale: float, anchor: datetime) -> list[CapWarning]:
         oasis = r.random() < 0.25
         sender, profile = (LIAONING, "oasis") if oasis else (HAICHENG, "national")
         lasts = _hm(r.uniform(12, 36))
-        alert = _issue(
+        alert = issue(
             f"bg-{i}", sender, profile, sent, signal, colour, towns, onset=_hm(r.uniform(0.5, 6)), lasts=lasts
         )
         out.append(alert)
         if r.random() < 0.5:
             cancel_at = _free_minute(sent + _hm(r.uniform(6, lasts.total_seconds() / 3600 - 1)), used)
             out.append(
-                _issue(
+                issue(
                     f"bg-{i}-cancel",
                     sender,
                     profile,
