@@ -81,13 +81,10 @@ def _arrived(anshan: str, msg_type: str, identifier: str, references: str | None
     return identifier in records
 
 
-def _publish(weather: str, msg_type: str, signal: str, colour: str, references: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"signal": signal, "colour": colour, "msg_type": msg_type}
-    if references:
-        body["references"] = references
-    resp = httpx.post(f"{weather}/__admin/cap/publish", json=body, timeout=30)
-    resp.raise_for_status()
-    return dict(resp.json())
+def _publish(weather: str, msg_type: str, signal: str, colour: str, references: str | None) -> dict[str, str]:
+    from standins.weather.admin_client import publish
+
+    return publish(weather, signal=signal, colour=colour, msg_type=msg_type, references=references, timeout=30)
 
 
 def _lane_stages(api: Any) -> dict[str, float]:

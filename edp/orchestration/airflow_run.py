@@ -79,6 +79,11 @@ def api_url(settings: Settings) -> str:
     return f"http://127.0.0.1:{settings.airflow_port}"
 
 
+def log_server_ports(settings: Settings) -> tuple[int, int]:
+    """The workers' and the triggerer's log servers."""
+    return settings.airflow_port + 713, settings.airflow_port + 714
+
+
 def passwords_file(settings: Settings) -> Path:
     return airflow_home(settings) / "passwords.json"
 
@@ -123,7 +128,13 @@ def airflow_config(settings: Settings) -> dict[str, dict[str, str]]:
                 hide_password=False
             ),
         },
-        "logging": {"base_log_folder": str(home / "logs")},
+        "logging": {
+            "base_log_folder": str(home / "logs"),
+            # The log servers of workers and the triggerer follow the API server's port (8080: Airflow's own
+            # 8793 and 8794), so two platforms on one host, or a test beside a running one, do not collide.
+            "worker_log_server_port": str(log_server_ports(settings)[0]),
+            "trigger_log_server_port": str(log_server_ports(settings)[1]),
+        },
         "api": {
             "base_url": api_url(settings),
             "host": "127.0.0.1",

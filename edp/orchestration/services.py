@@ -22,7 +22,14 @@ import httpx
 
 from connectors.registry import SOURCES
 from edp.errors import EdpError
-from edp.orchestration.airflow_run import admin_password, airflow_env, api_url, migrate, passwords_file
+from edp.orchestration.airflow_run import (
+    admin_password,
+    airflow_env,
+    api_url,
+    log_server_ports,
+    migrate,
+    passwords_file,
+)
 from edp.runtime.background import Background
 from edp.runtime.processes import port_in_use
 from edp.settings import Settings
@@ -188,6 +195,9 @@ def _preflight(settings: Settings) -> None:
         "airflow api-server": (settings.airflow_port, airflow_process(settings, "api-server")),
         "docs server": (settings.docs_port, docs_process(settings)),
     }
+    worker_logs, trigger_logs = log_server_ports(settings)
+    wanted["airflow log server (workers)"] = (worker_logs, airflow_process(settings, "scheduler"))
+    wanted["airflow log server (triggerer)"] = (trigger_logs, airflow_process(settings, "triggerer"))
     for name, (port, process) in wanted.items():
         if process.pid() is None and port_in_use(port):
             raise ServiceFailed(
