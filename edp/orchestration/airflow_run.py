@@ -142,6 +142,8 @@ def airflow_config(settings: Settings) -> dict[str, dict[str, str]]:
             "workers": "1",
             "secret_key": generated_secret(settings, "airflow_api_secret_key"),
         },
+        # A loaded 2-core host answers a task's calls to the execution API slower than Airflow's 5 s.
+        "workers": {"execution_api_timeout": "30.0"},
         # One key for every component: the scheduler signs task tokens the API server checks.
         "api_auth": {"jwt_secret": generated_secret(settings, "airflow_jwt_secret")},
     }

@@ -256,28 +256,25 @@ def _start_all(
     celery = settings.airflow_executor == "celery"
     if celery:
         _check_broker(settings)
-    for component in AIRFLOW_COMPONENTS:
-        port = settings.airflow_port if component == "api-server" else None
+    # The API server first: tasks report to its execution API from their first second, and a task the
+    # scheduler starts before it answers fails its first try.
+    api = airflow_process(settings, "api-server")
+    if _start(api, _component_argv(settings, "api-server"), env, settings.airflow_port, started, result):
+        echo("airflow: api-server started")
+    _wait("airflow api-server", lambda: airflow_health(settings).get("api-server") == "healthy", api, timeout)
+    for component in AIRFLOW_COMPONENTS[1:]:
         if _start(
-            airflow_process(settings, component), _component_argv(settings, component), env, port, started, result
+            airflow_process(settings, component), _component_argv(settings, component), env, None, started, result
         ):
             echo(f"airflow: {component} started")
     if celery:
         for index in range(1, (workers or 1) + 1):
-            _start(
-                worker_process(settings, index),
-                worker_argv(settings),
-                env | {"EDP_WORKER_INDEX": str(index)},
-                None,
-                started,
-                result,
-            )
+            worker_env = env | {"EDP_WORKER_INDEX": str(index)}
+            _start(worker_process(settings, index), worker_argv(settings), worker_env, None, started, result)
     docs = docs_process(settings)
     docs_argv = [_edp_bin(), "docs", "serve", "--port", str(settings.docs_port)]
     _start(docs, docs_argv, env, settings.docs_port, started, result)
-    api = airflow_process(settings, "api-server")
-    _wait("airflow api-server", lambda: airflow_health(settings).get("api-server") == "healthy", api, timeout)
-    for component in ("scheduler", "dag-processor", "triggerer"):
+    for component in AIRFLOW_COMPONENTS[1:]:
         process = airflow_process(settings, component)
         _wait(
             f"airflow {component}", lambda c=component: airflow_health(settings).get(c) == "healthy", process, timeout
