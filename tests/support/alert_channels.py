@@ -1,5 +1,5 @@
-"""The alert channels' other ends, real and on loopback: a webhook receiver (http.server) and an SMTP server
-(aiosmtpd) that asks for a login; and settings pointing the platform at them."""
+"""The alert channels' other ends, real and on loopback: ``webhook`` (an http.server receiver) and ``mailbox``
+(an aiosmtpd SMTP server that asks for a login); ``with_webhook`` / ``with_email`` point settings at them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from pydantic import SecretStr
@@ -124,3 +125,17 @@ def with_email(settings: Settings, box: Mailbox, **more: Any) -> Settings:
             **more,
         }
     )
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A real HTTP server on a loopback port that keeps every alert POSTed to it."""
+    with webhook_receiver() as hook:
+        yield hook
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on a loopback port that asks for a login and keeps every message."""
+    with smtp_mailbox() as box:
+        yield box
