@@ -367,3 +367,49 @@ def report_quality(
     except ValueError as exc:
         raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from None
     _echo(write_report(get_settings(), first, last, Path(out) if out else None).as_dict())
+
+
+# -- alerts (appended as one block: the sub-app, its registration, its commands) ------------------------------
+alerts_app = typer.Typer(
+    help="Alerts (告警): failed tasks, quality blocks, unavailable sources; grouped, sent to the webhook and e-mail.",
+    invoke_without_command=True,
+)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.callback()
+def alerts_list(
+    ctx: typer.Context,
+    include_resolved: Annotated[
+        bool, typer.Option("--all", help="Also the alerts resolved in the last --days days (含已解除).")
+    ] = False,
+    days: Annotated[int, typer.Option(min=1, help="With --all: how far back resolved alerts are shown.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text lines.")] = False,
+) -> None:
+    """List the open alerts (未解除的告警): since, last seen, ×occurrences, kind, dag/task, dataset, reason."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from edp.alerts import open_alerts, recent_alerts
+    from edp.alerts.cli_text import alert_lines
+
+    settings = get_settings()
+    alerts = recent_alerts(settings, days) if include_resolved else open_alerts(settings)
+    if as_json:
+        _echo([a.as_dict() for a in alerts])
+        return
+    for line in alert_lines(alerts, include_resolved=include_resolved, days=days):
+        typer.echo(line)
+
+
+@alerts_app.command("resolve")
+def alerts_resolve(
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (first column of `edp alerts`).")],
+) -> None:
+    """Resolve an open alert by hand (手动解除) once its cause is fixed; the channels are told."""
+    from edp.alerts import resolve_alerts
+
+    resolved = resolve_alerts(get_settings(), alert_id=alert_id)
+    if not resolved:
+        typer.echo(f"no open alert {alert_id} (无此未解除告警)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"resolved alert {alert_id} (已解除): {resolved[0].kind} {resolved[0].key}")

@@ -4,6 +4,7 @@
   ``home_settings`` (own home, no database);
 - standin_servers: ``standin_servers`` (stand-ins on loopback), ``anshan_city`` (the exchange the sync sends to);
 - sl323: the water bureau's SL 323 database per test, on MariaDB and PostgreSQL (``dbms``, ``sl323``, ``water``);
+- alert_channels: ``webhook`` and ``mailbox``, the alert channels' receivers on loopback;
 - markers: a test using a server fixture (database, stand-in) must be marked ``integration``;
 - pytester: for the tests of that check (tests/test_markers.py).
 
@@ -14,6 +15,7 @@ pytest_plugins = [
     "tests.support.platform",
     "tests.support.standin_servers",
     "tests.support.sl323",
+    "tests.support.alert_channels",
     "tests.support.markers",
     "pytester",
 ]

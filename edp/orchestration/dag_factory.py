@@ -7,6 +7,7 @@ library functions inside the tasks.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,10 +15,36 @@ from airflow.sdk import Asset, dag, task
 
 from connectors.registry import SOURCES
 
-DEFAULT_ARGS = {
+log = logging.getLogger(__name__)
+
+
+def alert_on_failure(context: Any) -> None:
+    """``on_failure_callback``: a ``task_failed`` alert for the task (after its last retry). Never raises."""
+    try:
+        from edp.alerts.hooks import task_failed
+
+        task_failed(context)
+    except Exception:
+        log.warning("the failure alert of this task was not recorded", exc_info=True)
+
+
+def resolve_on_success(context: Any) -> None:
+    """``on_success_callback``: resolve the open failure alert of the task. Never raises."""
+    try:
+        from edp.alerts.hooks import task_succeeded
+
+        task_succeeded(context)
+    except Exception:
+        log.warning("the failure alert of this task was not resolved", exc_info=True)
+
+
+DEFAULT_ARGS: dict[str, Any] = {
     "owner": "edp-data-team",
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
+    # Alerts (ops.alerts): a task that fails for good raises one, its next success resolves it.
+    "on_failure_callback": alert_on_failure,
+    "on_success_callback": resolve_on_success,
 }
 START = datetime(2026, 1, 1)
 

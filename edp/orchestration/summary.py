@@ -34,6 +34,7 @@ def collect(settings: Settings) -> dict[str, Any]:
             }
         out["quarantine"] = _count(conn, "select count(*) from ops.quarantine where replayed_at is null")
         out["batches_loaded"] = _count(conn, "select count(*) from ops.batches where status='loaded'")
+        out["open_alerts"] = _count(conn, "select count(*) from ops.alerts where resolved_at is null")
         out["quality"] = {
             "last_run": _count(conn, "select max(run_id) from audit.check_runs"),
             "pass_rate_last_run": _count(

@@ -5,7 +5,9 @@ Checkpoint per dataset (raw: the current rows, a query asset, see
 ``expectations.raw``; marts: the whole table), appends every expectation
 result to schema ``audit`` and publishes Data Docs to the lake. A failed
 *blocking* rule marks the dataset ``blocked`` (:func:`dataset_status`); the
-sync refuses to publish it. Warnings are recorded and shown, nothing more.
+sync refuses to publish it, and a ``quality_blocked`` alert is raised (resolved
+by the first run that lets it through again, ``edp.alerts.hooks``). Warnings
+are recorded and shown, nothing more.
 
 Before GX runs, credit codes are validated in Python (``edp.quality.uscc``).
 Failing samples name rows by key and load batch, with personal information
@@ -194,7 +196,27 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
     run = CheckRun(run_id, started, finished, summaries, tuple(outcomes), docs_uri, scopes)
     quality_audit.record(settings, run)
     log.info("check run %s: %s", run_id, "ok" if run.success else "blocked")
+    _alert(settings, run)
     return run
+
+
+def _alert(settings: Settings, run: CheckRun) -> None:
+    """A ``quality_blocked`` alert per dataset the gate now holds back; resolve those it lets through again.
+
+    The gate is :func:`dataset_status` (the latest run of each dataset). Alerts never fail the check.
+    """
+    try:
+        from edp.alerts.hooks import quality_checked
+
+        status = dataset_status(settings, list(run.datasets))
+        failing = {
+            name: [o.rule_id for o in run.outcomes if o.dataset == name and o.blocking and not o.success]
+            for name, verdict in status.items()
+            if verdict == "blocked"
+        }
+        quality_checked(settings, list(run.datasets), failing, run_id=run.run_id)
+    except Exception:
+        log.warning("check run %s: quality alerts not recorded", run.run_id, exc_info=True)
 
 
 def _selected(datasets: list[str] | None) -> list[str]:

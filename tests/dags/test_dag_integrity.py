@@ -57,3 +57,12 @@ def test_dag_files_only_orchestrate() -> None:
         top_level = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith(("import", "from"))]
         for line in top_level:
             assert not any(h in line for h in heavy), f"{path.name} imports {line!r} at module level"
+
+
+def test_every_task_raises_and_resolves_alerts(dagbag) -> None:
+    from edp.orchestration.dag_factory import alert_on_failure, resolve_on_success
+
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            assert alert_on_failure in task.on_failure_callback, f"{dag_id}.{task.task_id} raises no alert"
+            assert resolve_on_success in task.on_success_callback, f"{dag_id}.{task.task_id} resolves no alert"

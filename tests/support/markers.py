@@ -20,6 +20,8 @@ NEEDS_SERVER = {
     "water": "a water stand-in database",
     "standin_servers": "stand-in servers on loopback",
     "anshan_city": "the exchange stand-in on loopback",
+    "webhook": "an alert webhook receiver on loopback",
+    "mailbox": "an SMTP server on loopback",
 }
 
 
