@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def alert_on_failure(context: Any) -> None:
-    """``on_failure_callback``: a ``task_failed`` alert for the task (after its last retry). Never raises."""
+    """``on_failure_callback`` and ``on_retry_callback``: a ``task_failed`` alert for the task. Never raises."""
     try:
         from edp.alerts.hooks import task_failed
 
@@ -42,8 +42,11 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": "edp-data-team",
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
-    # Alerts (ops.alerts): a task that fails for good raises one, its next success resolves it.
+    # Alerts (ops.alerts): a failed try raises one (grouped: retries and reruns add to it, they do not
+    # send again), so a source that is down is known at its first failure, not after the last retry;
+    # the task's next success resolves it.
     "on_failure_callback": alert_on_failure,
+    "on_retry_callback": alert_on_failure,
     "on_success_callback": resolve_on_success,
 }
 START = datetime(2026, 1, 1)

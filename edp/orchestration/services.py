@@ -30,13 +30,14 @@ from edp.orchestration.airflow_run import (
     migrate,
     passwords_file,
 )
-from edp.runtime.background import Background
+from edp.runtime.background import Background, sweep
 from edp.runtime.processes import port_in_use
 from edp.settings import Settings
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Airflow's Celery queues: one per department, so a slow source cannot hold the others' workers.
 QUEUES = ("default", *SOURCES)
+SERVICE_MARK = "EDP_SERVICES_OF"
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 30.0
 HEALTH_TIMEOUT = 5.0
@@ -252,7 +253,9 @@ def _start_all(
         result.urls["anshan_standin"] = str(info.get("anshan_url", ""))
     echo("airflow: metadata database (migrate)")
     migrate(settings)
-    env = airflow_env(settings)
+    # The mark lets `down` find every process of these services, a task a stopped parent left behind included
+    # (AIRFLOW_HOME would not do: an operator's shell may carry it).
+    env = airflow_env(settings) | {SERVICE_MARK: str(settings.home)}
     celery = settings.airflow_executor == "celery"
     if celery:
         _check_broker(settings)
@@ -331,6 +334,10 @@ def down(settings: Settings, *, keep_warehouse: bool = False) -> list[str]:
     for process in (docs_process(settings), *(airflow_process(settings, c) for c in reversed(AIRFLOW_COMPONENTS))):
         if process.stop(STOP_TIMEOUT):
             stopped.append(process.name)
+    # A task process its stopped parent left behind (Airflow runs tasks in sessions of their own).
+    leftovers = sweep(f"{SERVICE_MARK}={settings.home}")
+    if leftovers:
+        stopped.append(f"{len(leftovers)} left-over airflow processes")
     from edp.serve.superset import stop_server
 
     if stop_server(settings):

@@ -21,6 +21,8 @@ SOURCE = "weather"
 DATASET = "warnings"
 # The models the warnings mart needs, from the raw warnings on: not the seeds and marts of the others.
 DBT_SELECT = "stg_weather__warnings+,+fct_warning"
+# Before the first everyday build the reference seeds and upstream models are missing: build them all once.
+DBT_SELECT_FIRST = "+fct_warning"
 SUITES = ("raw.weather__warnings", "marts.fct_warning")
 EXCHANGE_DATASET = "warnings"
 
@@ -45,7 +47,7 @@ def build_and_check_warnings(settings: Settings) -> dict[str, Any]:
     from edp.transform.dbt_runner import build
 
     began = time.monotonic()
-    result = build(settings, DBT_SELECT)
+    result = build(settings, DBT_SELECT if _mart_exists(settings) else DBT_SELECT_FIRST)
     built = time.monotonic()
     run = run_checks(settings, list(SUITES))
     return {
@@ -68,3 +70,12 @@ def sync_warnings(settings: Settings) -> dict[str, Any]:
         "sent": result.sent,
         "seconds": round(time.monotonic() - began, 2),
     }
+
+
+def _mart_exists(settings: Settings) -> bool:
+    import sqlalchemy as sa
+
+    from edp.storage.warehouse import engine
+
+    with engine(settings).connect() as c:
+        return c.execute(sa.text("select to_regclass('marts.fct_warning') is not null")).scalar_one()

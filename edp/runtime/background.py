@@ -9,6 +9,7 @@ tell: Airflow's components rename themselves with setproctitle).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -95,3 +96,27 @@ def start_ticks(pid: int) -> int | None:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def processes_with_env(entry: str) -> list[int]:
+    """Live processes (not this one) whose environment holds ``entry`` exactly, e.g. ``AIRFLOW_HOME=/x``."""
+    wanted = entry.encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in environ and pid_alive(int(proc.name)):
+            found.append(int(proc.name))
+    return found
+
+
+def sweep(entry: str, timeout: float = 15.0) -> list[int]:
+    """Stop every process whose environment holds ``entry`` (a task a stopped parent left running); their pids."""
+    pids = processes_with_env(entry)
+    for pid in pids:
+        terminate(pid, timeout)
+    return pids

@@ -6,7 +6,6 @@ metadata, the docs server and the stand-ins; the DAGs run on their own (unpaused
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -15,11 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from edp.alerts import open_alerts
+from edp.cli import app
 from edp.orchestration.airflow_api import AirflowApi
 from edp.orchestration.services import AIRFLOW_COMPONENTS, ServiceFailed, airflow_health, down, services_status, up
+from edp.runtime.background import processes_with_env
 from edp.sandbox.control import sandbox_status
-from edp.settings import Settings, reset_settings
+from edp.settings import REPO_ROOT, Settings, reset_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.airflow]
 
@@ -38,6 +42,12 @@ def service_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("EDP_AIRFLOW_PORT", str(_free_port()))
     monkeypatch.setenv("EDP_DOCS_PORT", str(_free_port()))
     monkeypatch.setenv("EDP_SANDBOX_SCALE", "0.25")
+    # A weather bureau that is down is given up on after 5 s of retries (120 s in production).
+    sources = yaml.safe_load((REPO_ROOT / "sources.yml").read_text(encoding="utf-8"))
+    sources["sources"]["weather"].setdefault("options", {})["max_seconds"] = 5
+    sources_file = settings.home_dir / "sources.yml"
+    sources_file.write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("EDP_SOURCES_FILE", str(sources_file))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(settings.home_subdir("run")))
     reset_settings()
     yield Settings()
@@ -45,20 +55,8 @@ def service_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def _our_processes(home: Path) -> list[int]:
-    """Every process on the machine whose environment carries this test's EDP_HOME."""
-    marker = f"EDP_HOME={home}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-        except OSError:
-            continue
-        if marker in environ.split(b"\0") and state != "Z":
-            found.append(int(entry.name))
-    return found
+    """Every live process on the machine whose environment carries this test's EDP_HOME."""
+    return processes_with_env(f"EDP_HOME={home}")
 
 
 def _after(run: dict, moment: str) -> bool:
@@ -116,6 +114,8 @@ def test_up_serves_the_chain_from_a_rest_trigger_and_down_leaves_nothing(service
         assert stats["records"] > 0 and stats["batches"] > 0
         status = services_status(s)
         assert status["airflow-scheduler"]["health"] == "healthy"
+
+        _a_source_down_is_one_alert_until_it_is_back(s)
     finally:
         pids = _our_processes(s.home)
         stopped = down(s)
@@ -135,3 +135,37 @@ def test_up_names_a_taken_port_and_stops_what_it_started(service_settings: Setti
         finally:
             down(s)
     assert _our_processes(s.home) == []
+
+
+def _weather_alerts(s: Settings) -> list:
+    return [a for a in open_alerts(s) if a.dataset == "weather"]
+
+
+def _a_source_down_is_one_alert_until_it_is_back(s: Settings) -> None:
+    """Under the running scheduler: the weather bureau goes down, one alert names it; it comes back, resolved."""
+    weather = str((sandbox_status(s) or {})["weather_url"])
+    httpx.post(f"{weather}/__admin/faults", json={"outage": True}, timeout=10).raise_for_status()
+    with AirflowApi(s) as api:
+        run = api.trigger("weather")
+        deadline = time.monotonic() + 600
+        while not _weather_alerts(s):
+            assert time.monotonic() < deadline, "no alert for the weather bureau being down"
+            time.sleep(3)
+        # The next try fails the same way: the alert is counted again, not doubled.
+        time.sleep(5)
+        [alert] = _weather_alerts(s)
+        assert alert.dag_id == "weather" and alert.task_id == "extract"
+        assert alert.kind in ("source_unavailable", "task_failed")
+        assert "weather" in alert.reason and ("503" in alert.reason or "unavailable" in alert.reason.lower())
+        listed = CliRunner().invoke(app, ["alerts"])
+        assert listed.exit_code == 0 and "weather" in listed.output and "extract" in listed.output
+
+        httpx.post(f"{weather}/__admin/faults", json={"outage": False}, timeout=10).raise_for_status()
+        # Retry now rather than after the two-minute retry delay.
+        api.client.post(
+            "/api/v2/dags/weather/clearTaskInstances",
+            json={"dag_run_id": run["dag_run_id"], "task_ids": ["extract"], "only_failed": False, "dry_run": False},
+        ).raise_for_status()
+        done = api.wait_run("weather", run["dag_run_id"], timeout=900)
+    assert done["state"] == "success"
+    assert _weather_alerts(s) == []
