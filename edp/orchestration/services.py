@@ -30,7 +30,7 @@ from edp.orchestration.airflow_run import (
     migrate,
     passwords_file,
 )
-from edp.runtime.background import Background, sweep
+from edp.runtime.background import Background, process_tree, sweep
 from edp.runtime.processes import port_in_use
 from edp.settings import Settings
 
@@ -327,17 +327,20 @@ def down(settings: Settings, *, keep_warehouse: bool = False) -> list[str]:
     """Stop every service of this home, the last started first; what was stopped."""
     stopped: list[str] = []
     folder = services_dir(settings)
-    for pidfile in sorted(folder.glob("airflow-celery-worker-*.json"), reverse=True):
-        process = Background(pidfile.stem, folder)
+    workers = [Background(p.stem, folder) for p in sorted(folder.glob("airflow-celery-worker-*.json"), reverse=True)]
+    processes = [
+        *workers,
+        docs_process(settings),
+        *(airflow_process(settings, c) for c in reversed(AIRFLOW_COMPONENTS)),
+    ]
+    # Taken first: a task running in a session of its own outlives its stopped parent otherwise.
+    tree = process_tree([pid for p in processes if (pid := p.pid()) is not None])
+    for process in processes:
         if process.stop(STOP_TIMEOUT):
             stopped.append(process.name)
-    for process in (docs_process(settings), *(airflow_process(settings, c) for c in reversed(AIRFLOW_COMPONENTS))):
-        if process.stop(STOP_TIMEOUT):
-            stopped.append(process.name)
-    # A task process its stopped parent left behind (Airflow runs tasks in sessions of their own).
-    leftovers = sweep(f"{SERVICE_MARK}={settings.home}")
+    leftovers = sweep(tree)
     if leftovers:
-        stopped.append(f"{len(leftovers)} left-over airflow processes")
+        stopped.append(f"{len(leftovers)} left-over task processes")
     from edp.serve.superset import stop_server
 
     if stop_server(settings):

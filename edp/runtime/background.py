@@ -114,9 +114,37 @@ def processes_with_env(entry: str) -> list[int]:
     return found
 
 
-def sweep(entry: str, timeout: float = 15.0) -> list[int]:
-    """Stop every process whose environment holds ``entry`` (a task a stopped parent left running); their pids."""
-    pids = processes_with_env(entry)
-    for pid in pids:
+def process_tree(roots: list[int]) -> dict[int, int | None]:
+    """Every live descendant of ``roots`` (the roots included), with its start ticks.
+
+    Taken before a service is stopped: a child that starts a session of its own (Airflow's task
+    supervisors do) is not in the service's process group, and once its parent is gone it is
+    reparented and no longer to be found by descent. ``setproctitle`` rewrites argv and environ,
+    so neither can find it either.
+    """
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[-1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(proc.name))
+    tree: dict[int, int | None] = {}
+    todo = [pid for pid in roots if pid_alive(pid)]
+    while todo:
+        pid = todo.pop()
+        if pid in tree:
+            continue
+        tree[pid] = start_ticks(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def sweep(tree: dict[int, int | None], timeout: float = 15.0) -> list[int]:
+    """Stop what is left of ``tree`` (same pid, same start ticks); their pids."""
+    left = [pid for pid, ticks in tree.items() if pid_alive(pid) and start_ticks(pid) == ticks]
+    for pid in left:
         terminate(pid, timeout)
-    return pids
+    return left

@@ -21,7 +21,8 @@ from edp.alerts import open_alerts
 from edp.cli import app
 from edp.orchestration.airflow_api import AirflowApi
 from edp.orchestration.services import AIRFLOW_COMPONENTS, ServiceFailed, airflow_health, down, services_status, up
-from edp.runtime.background import processes_with_env
+from edp.runtime.background import process_tree, processes_with_env, start_ticks
+from edp.runtime.processes import pid_alive
 from edp.sandbox.control import sandbox_status
 from edp.settings import REPO_ROOT, Settings, reset_settings
 
@@ -117,10 +118,15 @@ def test_up_serves_the_chain_from_a_rest_trigger_and_down_leaves_nothing(service
 
         _a_source_down_is_one_alert_until_it_is_back(s)
     finally:
+        # Every process under the services, tasks included (Airflow retitles its processes: their
+        # environment is no longer readable, so the EDP_HOME search below does not see them all).
+        tree = process_tree([pid for info in services_status(s).values() if (pid := info.get("pid"))])
         pids = _our_processes(s.home)
         stopped = down(s)
     assert pids, "the services' processes were not found by their EDP_HOME"
+    assert len(tree) > len(AIRFLOW_COMPONENTS)  # the components and their children
     assert {"airflow-scheduler", "airflow-api-server", "sandbox", "docs"} <= set(stopped)
+    assert [pid for pid, ticks in tree.items() if pid_alive(pid) and start_ticks(pid) == ticks] == []
     assert _our_processes(s.home) == []
 
 
