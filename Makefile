@@ -40,6 +40,7 @@ bench: install ## the benchmarks at full size (benchmarks/README.md); ratios to 
 	$(RUN) python benchmarks/incremental.py
 	$(RUN) python benchmarks/sync_throughput.py
 	$(RUN) python benchmarks/check_scope.py
+	$(RUN) python benchmarks/warning_latency.py
 
 bench-year: install ## a year of 海城市 data end to end (about 12.6 M rainfall rows; hours): rows/s and peak RSS per stage
 	$(RUN) python benchmarks/pipeline_scale.py --scales 1.5,1.5 --days 3,365 --budget 7200

@@ -116,6 +116,7 @@ def test_up_serves_the_chain_from_a_rest_trigger_and_down_leaves_nothing(service
         status = services_status(s)
         assert status["airflow-scheduler"]["health"] == "healthy"
 
+        _a_published_warning_reaches_the_city_through_the_lane(s)
         _a_source_down_is_one_alert_until_it_is_back(s)
     finally:
         # Every process under the services, tasks included (Airflow retitles its processes: their
@@ -175,3 +176,22 @@ def _a_source_down_is_one_alert_until_it_is_back(s: Settings) -> None:
         done = api.wait_run("weather", run["dag_run_id"], timeout=900)
     assert done["state"] == "success"
     assert _weather_alerts(s) == []
+
+
+def _a_published_warning_reaches_the_city_through_the_lane(s: Settings) -> None:
+    """A red warning published now is at the city by the warning lane, not the hourly chain (timed by the benchmark)."""
+    from standins.weather.admin_client import publish
+
+    info = sandbox_status(s) or {}
+    weather, anshan = str(info["weather_url"]), str(info["anshan_url"])
+    with AirflowApi(s) as api:
+        lane_runs = len(api.runs("warning_lane"))
+        sent = publish(weather, signal="暴雨", colour="红色", towns=["孤山镇"])
+        deadline = time.monotonic() + 600
+        while True:
+            records = httpx.get(f"{anshan}/__admin/records", params={"dataset": "warnings"}, timeout=10).json()
+            if any(r["record_id"] == sent["identifier"] for r in records["records"]):
+                break
+            assert time.monotonic() < deadline, f"warning {sent['identifier']} did not reach the city"
+            time.sleep(2)
+        assert len(api.runs("warning_lane")) > lane_runs  # the lane carried it
