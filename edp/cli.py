@@ -235,12 +235,15 @@ def docs_publish() -> None:
 
 
 @docs_app.command("serve")
-def docs_serve(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8090) -> None:
-    """Serve the Data Docs and dbt docs from the lake on http://127.0.0.1:PORT/."""
+def docs_serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 in a container behind a proxy.")] = "127.0.0.1",
+) -> None:
+    """Serve the Data Docs and dbt docs from the lake on http://HOST:PORT/ (loopback unless --host)."""
     from edp.serve.docs_site import serve
 
-    typer.echo(f"serving http://127.0.0.1:{port}/ (Ctrl-C to stop)")
-    serve(get_settings(), port)
+    typer.echo(f"serving http://{host}:{port}/ (Ctrl-C to stop)")
+    serve(get_settings(), port, host=host)
 
 
 @app.command(

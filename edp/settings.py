@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # 2.8 s against 1.1 s). JIT compiles for most of a second per large query, more than it saves.
     dbt_session_options: str = "-c random_page_cost=1.1 -c jit=off"
     superset_port: int = 8088
+    # A Superset run by its own image or chart (production): `edp superset provision` then sets up only the
+    # read-only role and the assets there. Unset: the platform runs Superset itself from infra/superset/.venv.
+    superset_url: str | None = None
     # Services of `edp up` (127.0.0.1 ports): Airflow's API server and UI, the docs server.
     airflow_port: int = 8080
     docs_port: int = 8090

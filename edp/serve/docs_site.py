@@ -2,7 +2,8 @@
 
 Both sites live in the lake (``quality/docs/`` and ``dbt/docs/``) so that any
 reader of the lake, file or S3, sees the same pages; ``edp docs serve`` reads
-them through the Lake protocol and serves them on loopback.
+them through the Lake protocol and serves them (on loopback unless given
+``--host``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def create_app(lake: Lake) -> Starlette:
     return Starlette(routes=[Route("/", index), Route("/{key:path}", page)])
 
 
-def serve(settings: Settings, port: int = 8090) -> None:
+def serve(settings: Settings, port: int = 8090, host: str = "127.0.0.1") -> None:
     import uvicorn
 
-    uvicorn.run(create_app(open_lake(settings)), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(open_lake(settings)), host=host, port=port, log_level="warning")

@@ -114,6 +114,11 @@ def admin_client(settings: Settings, base: str) -> Iterator[SupersetClient]:
         try:
             client.login()
         except SupersetAuthError:
+            if settings.superset_url:
+                raise SupersetAuthError(
+                    f"Superset at {base} refused the login of {ADMIN_USER!r}: the secret {ADMIN_SECRET} "
+                    "in $EDP_HOME/secrets must be the admin password its init job was given"
+                ) from None
             # The metadata DB outlived a regenerated secret: make them agree again.
             log.warning("Superset admin login refused; resetting the admin password")
             reset_admin_password(settings)

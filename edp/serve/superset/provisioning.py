@@ -32,15 +32,21 @@ def _listed(client: SupersetClient, resource: str, title_col: str, titles: list[
 def provision(settings: Settings) -> dict[str, Any]:
     """Set up (or update) Superset end to end; safe to run again.
 
+    With ``EDP_SUPERSET_URL`` set, only the read-only role and the assets: that Superset's
+    image or chart runs its server, config, metadata database and admin user.
+
     Returns ``{"url", "dashboard_url", "database", "dashboards", "charts"}``,
     the last two as ``[{"id", "title"}]`` listed back from the API.
     """
     started = time.monotonic()
-    ensure_environment(settings)
-    write_config(settings)
-    init_metadata(settings)
+    external = settings.superset_url
+    if not external:
+        ensure_environment(settings)
+        write_config(settings)
+        init_metadata(settings)
     ensure_reader_role(settings)
-    url = start_server(settings)
+    # EDP_SUPERSET_URL: started, configured and initialised by its own image or chart.
+    url = external.rstrip("/") if external else start_server(settings)
     inventory = asset_inventory()
     with admin_client(settings, url) as client:
         import_assets(client, settings)
