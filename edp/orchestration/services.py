@@ -236,11 +236,14 @@ def _start_all(
     result: UpResult,
     started: list[Background],
 ) -> None:
-    from edp.storage.warehouse import connection_info, is_embedded
+    import sqlalchemy as sa
+
+    from edp.storage.warehouse import engine, is_embedded
 
     echo("warehouse: " + ("embedded PostgreSQL" if is_embedded(settings) else "configured PostgreSQL"))
     try:
-        connection_info(settings)
+        with engine(settings).connect() as c:
+            c.execute(sa.text("select 1"))
     except Exception as exc:  # the driver's own errors: one line, the cause's class and first line
         raise ServiceFailed(
             f"warehouse: unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"

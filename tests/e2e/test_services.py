@@ -195,3 +195,10 @@ def _a_published_warning_reaches_the_city_through_the_lane(s: Settings) -> None:
             assert time.monotonic() < deadline, f"warning {sent['identifier']} did not reach the city"
             time.sleep(2)
         assert len(api.runs("warning_lane")) > lane_runs  # the lane carried it
+
+
+def test_up_names_an_unreachable_warehouse_and_starts_nothing(home_settings: Settings) -> None:
+    with pytest.raises(ServiceFailed, match=r"^warehouse: unreachable \(OperationalError"):
+        up(home_settings, superset=False)
+    assert _our_processes(home_settings.home) == []
+    assert not list((home_settings.home_dir / "services").glob("*.json"))
