@@ -11,17 +11,19 @@ everything this ``up`` started, with one line naming the service and the cause.
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from connectors.registry import SOURCES
-from edp.errors import EdpError
+from edp.errors import ConfigError, EdpError
 from edp.orchestration.airflow_run import admin_password, airflow_env, api_url, migrate, passwords_file
 from edp.runtime.background import Background
 from edp.runtime.processes import port_in_use
@@ -30,6 +32,7 @@ from edp.settings import Settings
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Airflow's Celery queues: one per department, so a slow source cannot hold the others' workers.
 QUEUES = ("default", *SOURCES)
+WORKER_CONCURRENCY = 4
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 30.0
 HEALTH_TIMEOUT = 5.0
@@ -89,8 +92,26 @@ def _component_argv(settings: Settings, component: str) -> list[str]:
     return [_airflow_bin(), component]
 
 
-def worker_argv(settings: Settings, queues: tuple[str, ...] = QUEUES, concurrency: int = 4) -> list[str]:
-    return [
+def worker_node(index: int) -> str:
+    """Celery's name of this host's worker ``index`` (names must differ between workers of one host)."""
+    return f"worker{index}@{socket.gethostname()}"
+
+
+def worker_argv(
+    settings: Settings,
+    queues: tuple[str, ...] = QUEUES,
+    concurrency: int = WORKER_CONCURRENCY,
+    *,
+    node: str | None = None,
+    serve_logs: bool = True,
+) -> list[str]:
+    """``airflow celery worker`` serving ``queues``.
+
+    ``serve_logs=False`` for the workers of ``edp up``: they share this host's
+    log folder with the API server, which reads the files itself, and a second
+    log server on one host would find the port taken.
+    """
+    argv = [
         _airflow_bin(),
         "celery",
         "worker",
@@ -101,6 +122,11 @@ def worker_argv(settings: Settings, queues: tuple[str, ...] = QUEUES, concurrenc
         "--without-mingle",
         "--without-gossip",
     ]
+    if node:
+        argv += ["--celery-hostname", node]
+    if not serve_logs:
+        argv.append("--skip-serve-logs")
+    return argv
 
 
 def airflow_health(settings: Settings) -> dict[str, str]:
@@ -119,6 +145,14 @@ def airflow_health(settings: Settings) -> dict[str, str]:
     ):
         health[name] = str((body.get(key) or {}).get("status") or "unknown")
     return health
+
+
+def _component_healthy(settings: Settings, component: str) -> bool:
+    return airflow_health(settings).get(component) == "healthy"
+
+
+def _worker_ready(settings: Settings, node: str) -> bool:
+    return node in workers_answering(settings, [node])
 
 
 def _docs_healthy(settings: Settings) -> bool:
@@ -144,6 +178,25 @@ def _uses_sandbox(settings: Settings) -> bool:
     return settings.anshan_url == "sandbox" or any(c.url == "sandbox" for c in settings.sources().values())
 
 
+class _Stoppable(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def stop(self, timeout: float = ...) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """Something this ``up`` started that is not a :class:`Background` (the sandbox, the embedded warehouse)."""
+
+    name: str
+    action: Callable[[], object]
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        self.action()
+        return True
+
+
 def up(
     settings: Settings,
     *,
@@ -152,10 +205,13 @@ def up(
     timeout: float = START_TIMEOUT,
     echo: Callable[[str], None] = lambda _line: None,
 ) -> UpResult:
-    """Start every service that is not running; wait until each is healthy."""
+    """Start every service that is not running; wait until each is healthy.
+
+    On a failure everything this call started is stopped again, the last first.
+    """
     began = time.monotonic()
     result = UpResult()
-    started: list[Background] = []
+    started: list[_Stoppable] = []
     try:
         _start_all(
             settings, superset=superset, workers=workers, timeout=timeout, echo=echo, result=result, started=started
@@ -174,7 +230,7 @@ def _start(
     argv: list[str],
     env: dict[str, str],
     port: int | None,
-    started: list[Background],
+    started: list[_Stoppable],
     result: UpResult,
 ) -> bool:
     if process.pid() is not None:
@@ -189,6 +245,53 @@ def _start(
     return True
 
 
+def _start_warehouse_and_sandbox(
+    settings: Settings, echo: Callable[[str], None], result: UpResult, started: list[_Stoppable]
+) -> None:
+    from edp.storage.warehouse import connection_info, is_embedded, stop_embedded
+
+    embedded = is_embedded(settings)
+    echo("warehouse: " + ("embedded PostgreSQL" if embedded else "configured PostgreSQL"))
+    was_running = (settings.home / "pg" / "postmaster.pid").exists()
+    try:
+        connection_info(settings)
+    except Exception as exc:  # the driver's own errors: one line, the cause's class and first line
+        raise ServiceFailed(
+            f"warehouse: unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+        ) from None
+    if embedded and not was_running:
+        started.append(_Undo("warehouse", lambda: stop_embedded(settings)))
+    if _uses_sandbox(settings):
+        from edp.sandbox.control import sandbox_down, sandbox_status, sandbox_up
+
+        echo("sandbox: stand-ins of the department systems and the 鞍山市 exchange")
+        sandbox_was_running = bool((sandbox_status(settings) or {}).get("running"))
+        info = sandbox_up(settings)
+        if not sandbox_was_running:
+            started.append(_Undo("sandbox", lambda: sandbox_down(settings)))
+        result.urls["anshan_standin"] = str(info.get("anshan_url", ""))
+
+
+def _start_workers(
+    settings: Settings,
+    env: dict[str, str],
+    count: int,
+    timeout: float,
+    echo: Callable[[str], None],
+    result: UpResult,
+    started: list[_Stoppable],
+) -> None:
+    """Celery workers 1..count of this host, each serving every queue; wait until each answers a ping."""
+    for index in range(1, count + 1):
+        node = worker_node(index)
+        argv = worker_argv(settings, node=node, serve_logs=False)
+        if _start(worker_process(settings, index), argv, env, None, started, result):
+            echo(f"airflow: celery worker {node} started")
+    for index in range(1, count + 1):
+        node = worker_node(index)
+        _wait(f"celery worker {node}", partial(_worker_ready, settings, node), worker_process(settings, index), timeout)
+
+
 def _start_all(
     settings: Settings,
     *,
@@ -197,29 +300,17 @@ def _start_all(
     timeout: float,
     echo: Callable[[str], None],
     result: UpResult,
-    started: list[Background],
+    started: list[_Stoppable],
 ) -> None:
-    from edp.storage.warehouse import connection_info, is_embedded
-
-    echo("warehouse: " + ("embedded PostgreSQL" if is_embedded(settings) else "configured PostgreSQL"))
-    try:
-        connection_info(settings)
-    except Exception as exc:  # the driver's own errors: one line, the cause's class and first line
-        raise ServiceFailed(
-            f"warehouse: unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
-        ) from None
-    if _uses_sandbox(settings):
-        from edp.sandbox.control import sandbox_up
-
-        echo("sandbox: stand-ins of the department systems and the 鞍山市 exchange")
-        info = sandbox_up(settings)
-        result.urls["anshan_standin"] = str(info.get("anshan_url", ""))
+    celery = settings.airflow_executor == "celery"
+    if workers and not celery:
+        raise ConfigError("--workers needs EDP_AIRFLOW_EXECUTOR=celery (the LocalExecutor runs tasks itself)")
+    if celery:  # before anything is started: without a broker no task would ever run
+        check_broker(settings)
+    _start_warehouse_and_sandbox(settings, echo, result, started)
     echo("airflow: metadata database (migrate)")
     migrate(settings)
     env = airflow_env(settings)
-    celery = settings.airflow_executor == "celery"
-    if celery:
-        _check_broker(settings)
     for component in AIRFLOW_COMPONENTS:
         port = settings.airflow_port if component == "api-server" else None
         if _start(
@@ -227,15 +318,7 @@ def _start_all(
         ):
             echo(f"airflow: {component} started")
     if celery:
-        for index in range(1, (workers or 1) + 1):
-            _start(
-                worker_process(settings, index),
-                worker_argv(settings),
-                env | {"EDP_WORKER_INDEX": str(index)},
-                None,
-                started,
-                result,
-            )
+        _start_workers(settings, env, workers or 1, timeout, echo, result, started)
     docs = docs_process(settings)
     docs_argv = [_edp_bin(), "docs", "serve", "--port", str(settings.docs_port)]
     _start(docs, docs_argv, env, settings.docs_port, started, result)
@@ -243,29 +326,31 @@ def _start_all(
     _wait("airflow api-server", lambda: airflow_health(settings).get("api-server") == "healthy", api, timeout)
     for component in ("scheduler", "dag-processor", "triggerer"):
         process = airflow_process(settings, component)
-        _wait(
-            f"airflow {component}", lambda c=component: airflow_health(settings).get(c) == "healthy", process, timeout
-        )
+        _wait(f"airflow {component}", partial(_component_healthy, settings, component), process, timeout)
     _wait("docs server", lambda: _docs_healthy(settings), docs, 60.0)
     result.urls["airflow"] = api_url(settings)
     result.urls["docs"] = f"http://127.0.0.1:{settings.docs_port}/"
     admin_password(settings)
     result.credentials["airflow"] = f"user admin, password in {passwords_file(settings)}"
     if superset:
-        from edp.serve.superset import provision
+        _start_superset(settings, echo, result)
 
-        echo("superset: starting and provisioning dashboards")
-        was_running = _superset_running(settings)
-        provision(settings)
-        if not was_running:
-            result.started.append("superset")
-        else:
-            result.already_running.append("superset")
-        from edp.serve.superset.paths import base_url
 
-        result.urls["superset"] = base_url(settings)
-        secret = settings.home_dir / "secrets" / "superset_admin_password"
-        result.credentials["superset"] = f"user admin, password in {secret}"
+def _start_superset(settings: Settings, echo: Callable[[str], None], result: UpResult) -> None:
+    from edp.serve.superset import provision
+
+    echo("superset: starting and provisioning dashboards")
+    was_running = _superset_running(settings)
+    provision(settings)
+    if not was_running:
+        result.started.append("superset")
+    else:
+        result.already_running.append("superset")
+    from edp.serve.superset.paths import base_url
+
+    result.urls["superset"] = base_url(settings)
+    secret = settings.home_dir / "secrets" / "superset_admin_password"
+    result.credentials["superset"] = f"user admin, password in {secret}"
 
 
 def _superset_running(settings: Settings) -> bool:
@@ -274,7 +359,12 @@ def _superset_running(settings: Settings) -> bool:
     return _read_pidfile(settings) is not None
 
 
-def _check_broker(settings: Settings) -> None:
+def broker_host(settings: Settings) -> str:
+    """The broker's address without its credentials, for messages."""
+    return settings.celery_broker_url.get_secret_value().split("@")[-1].split("://")[-1]
+
+
+def check_broker(settings: Settings) -> None:
     """Celery's broker must answer before workers are started (a worker would retry forever, silently)."""
     from kombu import Connection
 
@@ -283,8 +373,25 @@ def _check_broker(settings: Settings) -> None:
         with Connection(url, connect_timeout=5) as conn:
             conn.ensure_connection(max_retries=1)
     except Exception as exc:  # kombu raises the transport's own errors
-        host = url.split("@")[-1]
-        raise ServiceFailed(f"celery broker {host}: unreachable ({type(exc).__name__})") from None
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ServiceFailed(
+            f"celery broker {broker_host(settings)}: unreachable ({type(exc).__name__}: {first}); "
+            "start it or set EDP_CELERY_BROKER_URL"
+        ) from None
+
+
+def workers_answering(settings: Settings, nodes: list[str], timeout: float = 1.0) -> set[str]:
+    """Which of the Celery workers ``nodes`` answer a ping through the broker now."""
+    from celery import Celery
+
+    app = Celery("edp-ping", broker=settings.celery_broker_url.get_secret_value(), set_as_current=False)
+    try:
+        replies = app.control.ping(destination=nodes, timeout=timeout)
+    except Exception:  # the broker's own errors: nobody answered
+        return set()
+    finally:
+        app.close()
+    return {name for reply in replies for name in reply}
 
 
 def down(settings: Settings, *, keep_warehouse: bool = False) -> list[str]:
