@@ -430,10 +430,14 @@ def services_status(settings: Settings) -> dict[str, dict[str, Any]]:
         status[f"airflow-{component}"] = {"pid": pid, "health": health.get(component, "unknown") if pid else "stopped"}
     status["airflow-api-server"]["url"] = api_url(settings)
     folder = services_dir(settings)
+    workers = {}
     for pidfile in sorted(folder.glob("airflow-celery-worker-*.json")):
         pid = Background(pidfile.stem, folder).pid()
         if pid:
-            status[pidfile.stem] = {"pid": pid, "health": "running"}
+            workers[worker_node(int(pidfile.stem.rsplit("-", 1)[-1]))] = (pidfile.stem, pid)
+    answering = workers_answering(settings, list(workers)) if workers else set()
+    for node, (name, pid) in workers.items():
+        status[name] = {"pid": pid, "node": node, "health": "healthy" if node in answering else "unhealthy"}
     docs_pid = docs_process(settings).pid()
     status["docs"] = {
         "pid": docs_pid,
