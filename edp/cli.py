@@ -328,14 +328,30 @@ def worker(
         str | None, typer.Option(help="Comma-separated Celery queues (default: every department's and default).")
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Tasks at once.")] = 4,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Celery node name, e.g. worker3@%h (each worker of one host needs its own)."),
+    ] = None,
 ) -> None:
-    """Run one Celery worker in the foreground (EDP_AIRFLOW_EXECUTOR=celery): `airflow celery worker`."""
+    """Run one Celery worker in the foreground (EDP_AIRFLOW_EXECUTOR=celery): `airflow celery worker`.
+
+    It serves its task logs on Airflow's worker log port, for the UI on another host.
+    """
+    from edp.errors import EdpError
     from edp.orchestration.airflow_run import airflow_cli
-    from edp.orchestration.services import QUEUES, worker_argv
+    from edp.orchestration.services import QUEUES, check_broker, worker_argv
 
     settings = get_settings()
+    if settings.airflow_executor != "celery":
+        typer.echo("edp worker: needs EDP_AIRFLOW_EXECUTOR=celery (the LocalExecutor runs tasks itself)", err=True)
+        raise typer.Exit(2)
+    try:
+        check_broker(settings)
+    except EdpError as exc:
+        typer.echo(f"edp worker: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
     chosen = tuple(q.strip() for q in queues.split(",")) if queues else QUEUES
-    raise typer.Exit(airflow_cli(settings, worker_argv(settings, chosen, concurrency)[1:]))
+    raise typer.Exit(airflow_cli(settings, worker_argv(settings, chosen, concurrency, node=name)[1:]))
 
 
 @app.command("demo")

@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL, make_url
 
 from connectors.registry import SOURCES
 from edp.errors import ConfigError, ToolFailed
+from edp.orchestration.pools import source_pool, source_pools
 from edp.secrets import generated_secret
 from edp.settings import REPO_ROOT, Settings
 from edp.storage.warehouse import connection_info
@@ -69,7 +70,7 @@ def ensure_metadata_database(settings: Settings) -> None:
     except sa.exc.SQLAlchemyError as exc:
         raise ConfigError(
             f"cannot create Airflow's metadata database {url.database!r} on the warehouse's server "
-            f"({type(exc.orig or exc).__name__}); create it or set EDP_AIRFLOW_METADATA_URL"
+            f"({type(getattr(exc, 'orig', None) or exc).__name__}); create it or set EDP_AIRFLOW_METADATA_URL"
         ) from None
     finally:
         admin.dispose()
@@ -148,11 +149,32 @@ def airflow_config(settings: Settings) -> dict[str, dict[str, str]]:
         "api_auth": {"jwt_secret": generated_secret(settings, "airflow_jwt_secret")},
     }
     if celery:
-        config["celery"] = {
-            "broker_url": settings.celery_broker_url.get_secret_value(),
+        config.update(celery_config(settings, metadata))
+    return config
+
+
+def celery_config(settings: Settings, metadata: URL) -> dict[str, dict[str, str]]:
+    """CeleryExecutor: the broker, results beside Airflow's metadata (psycopg 3, as SQLAlchemy's URL has it).
+
+    A task's message is acknowledged when the task ends (the provider's
+    ``task_acks_late``), so a worker that dies holding one loses it to nobody:
+    RabbitMQ hands it on at once, Redis after ``visibility_timeout``, and a
+    second delivery of a task already running or retried is refused by the API
+    server. The retry itself comes from the scheduler, which fails a task whose
+    heartbeats stop (``[scheduler] task_instance_heartbeat_timeout``).
+    """
+    broker = settings.celery_broker_url.get_secret_value()
+    config = {
+        "celery": {
+            "broker_url": broker,
+            # Celery's database backend takes any SQLAlchemy URL; the embedded server's socket is in its query.
             "result_backend": "db+" + metadata.render_as_string(hide_password=False),
             "worker_concurrency": "4",
         }
+    }
+    if broker.startswith(("redis://", "rediss://")):
+        # Redis hands an unacknowledged message on after this long: longer than any task runs.
+        config["celery_broker_transport_options"] = {"visibility_timeout": str(24 * 3600)}
     return config
 
 
@@ -211,10 +233,45 @@ def _run(args: list[str], env: dict[str, str], log_path: Path) -> str:
 
 
 def migrate(settings: Settings) -> None:
+    """The metadata database at Airflow's current schema, and the platform's pools in it."""
     ensure_metadata_database(settings)
     admin_password(settings)
     env = airflow_env(settings)
     _run(["db", "migrate"], env, airflow_home(settings) / "edp-airflow.log")
+    ensure_pools(settings, env)
+
+
+def ensure_pools(settings: Settings, env: dict[str, str] | None = None) -> bool:
+    """Create or update one pool per source (``source_<name>``): a task in a missing pool is never scheduled.
+
+    ``airflow pools import`` sets each pool's slots and description; it runs
+    only when the metadata database's pools differ from ``sources.yml`` (one
+    look at ``slot_pool``), as an Airflow command costs seconds. Whether it ran.
+    """
+    wanted = source_pools(settings)
+    current = _current_pools(settings)
+    if current is not None and all(current.get(n) == (p["slots"], p["description"]) for n, p in wanted.items()):
+        return False
+    path = airflow_home(settings) / "pools.json"
+    path.write_text(json.dumps(wanted, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _run(["pools", "import", str(path)], env or airflow_env(settings), airflow_home(settings) / "edp-airflow.log")
+    return True
+
+
+def _current_pools(settings: Settings) -> dict[str, tuple[int, str]] | None:
+    """The platform's pools as the metadata database holds them (read only); None when it cannot tell."""
+    eng = sa.create_engine(metadata_url(settings), poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as c:
+            rows = c.execute(
+                sa.text("select pool, slots, description from slot_pool where pool like :p"),
+                {"p": source_pool("%")},
+            )
+            return {r.pool: (r.slots, r.description) for r in rows}
+    except sa.exc.SQLAlchemyError:  # not migrated yet, or a schema of another Airflow: import anyway
+        return None
+    finally:
+        eng.dispose()
 
 
 def dags_test(settings: Settings, dag_id: str) -> str:

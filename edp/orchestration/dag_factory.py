@@ -14,6 +14,7 @@ from typing import Any
 from airflow.sdk import Asset, dag, task
 
 from connectors.registry import SOURCES
+from edp.orchestration.pools import source_pool
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,12 @@ def source_schedule(source: str, default: str = "@hourly") -> str:
 
 
 def ingest_dag(source: str, title: str, doc_md: str, tags: list[str]) -> Any:
-    """extract (source → lake) >> load (lake → raw); the load updates the source's Asset."""
+    """extract (source → lake) >> load (lake → raw); the load updates the source's Asset.
+
+    Both tasks run on the source's own Celery queue (a slow department holds
+    only the workers serving its queue; LocalExecutor ignores queues) and in
+    its pool, whose slots are the source's limit across all workers.
+    """
 
     @dag(
         dag_id=source,
@@ -98,17 +104,20 @@ def ingest_dag(source: str, title: str, doc_md: str, tags: list[str]) -> Any:
         start_date=START,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "queue": source, "pool": source_pool(source)},
         tags=["ingest", source, title],
         doc_md=doc_md,
     )
     def ingest() -> None:  # noqa: RUF100
         @task
-        def extract(data_interval_end: datetime | None = None) -> list[str]:
+        def extract(data_interval_end: datetime | None = None, dag_run: Any = None) -> list[str]:
             from edp.ingest.extract import extract as do_extract
             from edp.settings import get_settings
 
-            return [m.batch_id for m in do_extract(get_settings(), source, until=until_from(data_interval_end))]
+            # A run triggered without a logical date has no data interval: it reads up to when it was
+            # triggered, so a retry (after a lost worker) reads the same window as the first try.
+            end = data_interval_end or getattr(dag_run, "run_after", None)
+            return [m.batch_id for m in do_extract(get_settings(), source, until=until_from(end))]
 
         # all_done: datasets extracted before another one failed are still loaded.
         @task(outlets=[raw_asset(source)], trigger_rule="all_done")

@@ -11,17 +11,19 @@ everything this ``up`` started, with one line naming the service and the cause.
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from connectors.registry import SOURCES
-from edp.errors import EdpError
+from edp.errors import ConfigError, EdpError
 from edp.orchestration.airflow_run import (
     admin_password,
     airflow_env,
@@ -37,6 +39,7 @@ from edp.settings import Settings
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Airflow's Celery queues: one per department, so a slow source cannot hold the others' workers.
 QUEUES = ("default", *SOURCES)
+WORKER_CONCURRENCY = 4
 SERVICE_MARK = "EDP_SERVICES_OF"
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 30.0
@@ -97,8 +100,26 @@ def _component_argv(settings: Settings, component: str) -> list[str]:
     return [_airflow_bin(), component]
 
 
-def worker_argv(settings: Settings, queues: tuple[str, ...] = QUEUES, concurrency: int = 4) -> list[str]:
-    return [
+def worker_node(index: int) -> str:
+    """Celery's name of this host's worker ``index`` (names must differ between workers of one host)."""
+    return f"worker{index}@{socket.gethostname()}"
+
+
+def worker_argv(
+    settings: Settings,
+    queues: tuple[str, ...] = QUEUES,
+    concurrency: int = WORKER_CONCURRENCY,
+    *,
+    node: str | None = None,
+    serve_logs: bool = True,
+) -> list[str]:
+    """``airflow celery worker`` serving ``queues``.
+
+    ``serve_logs=False`` for the workers of ``edp up``: they share this host's
+    log folder with the API server, which reads the files itself, and a second
+    log server on one host would find the port taken.
+    """
+    argv = [
         _airflow_bin(),
         "celery",
         "worker",
@@ -109,6 +130,11 @@ def worker_argv(settings: Settings, queues: tuple[str, ...] = QUEUES, concurrenc
         "--without-mingle",
         "--without-gossip",
     ]
+    if node:
+        argv += ["--celery-hostname", node]
+    if not serve_logs:
+        argv.append("--skip-serve-logs")
+    return argv
 
 
 def airflow_health(settings: Settings) -> dict[str, str]:
@@ -127,6 +153,14 @@ def airflow_health(settings: Settings) -> dict[str, str]:
     ):
         health[name] = str((body.get(key) or {}).get("status") or "unknown")
     return health
+
+
+def _component_healthy(settings: Settings, component: str) -> bool:
+    return airflow_health(settings).get(component) == "healthy"
+
+
+def _worker_ready(settings: Settings, node: str) -> bool:
+    return node in workers_answering(settings, [node])
 
 
 def _docs_healthy(settings: Settings) -> bool:
@@ -152,6 +186,25 @@ def _uses_sandbox(settings: Settings) -> bool:
     return settings.anshan_url == "sandbox" or any(c.url == "sandbox" for c in settings.sources().values())
 
 
+class _Stoppable(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def stop(self, timeout: float = ...) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """Something this ``up`` started that is not a :class:`Background` (the sandbox, the embedded warehouse)."""
+
+    name: str
+    action: Callable[[], object]
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        self.action()
+        return True
+
+
 def up(
     settings: Settings,
     *,
@@ -160,12 +213,14 @@ def up(
     timeout: float = START_TIMEOUT,
     echo: Callable[[str], None] = lambda _line: None,
 ) -> UpResult:
-    """Start every service that is not running; wait until each is healthy."""
+    """Start every service that is not running; wait until each is healthy.
+
+    On a failure everything this call started is stopped again, the last first.
+    """
     began = time.monotonic()
     result = UpResult()
-    started: list[Background] = []
+    started: list[_Stoppable] = []
     _preflight(settings)
-    sandbox_was_up = _sandbox_running(settings)
     try:
         _start_all(
             settings, superset=superset, workers=workers, timeout=timeout, echo=echo, result=result, started=started
@@ -173,36 +228,25 @@ def up(
     except BaseException:
         for process in reversed(started):
             process.stop(STOP_TIMEOUT)
-        if not sandbox_was_up and _sandbox_running(settings):
-            from edp.sandbox.control import sandbox_down
-
-            sandbox_down(settings)
         raise
     result.started = [p.name for p in started] + result.started
     result.seconds = time.monotonic() - began
     return result
 
 
-def _sandbox_running(settings: Settings) -> bool:
-    from edp.sandbox.control import sandbox_status
-
-    info = sandbox_status(settings)
-    return bool(info and info.get("running"))
-
-
 def _preflight(settings: Settings) -> None:
-    """Ports this home's services need and does not hold yet: checked before anything starts."""
-    wanted = {
-        "airflow api-server": (settings.airflow_port, airflow_process(settings, "api-server")),
-        "docs server": (settings.docs_port, docs_process(settings)),
-    }
+    """Ports this home's services need and do not hold yet: checked before anything starts."""
     worker_logs, trigger_logs = log_server_ports(settings)
-    wanted["airflow log server (workers)"] = (worker_logs, airflow_process(settings, "scheduler"))
-    wanted["airflow log server (triggerer)"] = (trigger_logs, airflow_process(settings, "triggerer"))
-    for name, (port, process) in wanted.items():
+    wanted = {
+        "airflow api-server": (settings.airflow_port, airflow_process(settings, "api-server"), "EDP_AIRFLOW_PORT"),
+        "docs server": (settings.docs_port, docs_process(settings), "EDP_DOCS_PORT"),
+        "airflow log server (workers)": (worker_logs, airflow_process(settings, "scheduler"), "EDP_AIRFLOW_PORT"),
+        "airflow log server (triggerer)": (trigger_logs, airflow_process(settings, "triggerer"), "EDP_AIRFLOW_PORT"),
+    }
+    for name, (port, process, variable) in wanted.items():
         if process.pid() is None and port_in_use(port):
             raise ServiceFailed(
-                f"{name}: port {port} on 127.0.0.1 is taken by another program (free it or change its EDP_*_PORT)"
+                f"{name}: port {port} on 127.0.0.1 is taken by another program (free it or change {variable})"
             )
 
 
@@ -211,7 +255,7 @@ def _start(
     argv: list[str],
     env: dict[str, str],
     port: int | None,
-    started: list[Background],
+    started: list[_Stoppable],
     result: UpResult,
 ) -> bool:
     if process.pid() is not None:
@@ -226,6 +270,56 @@ def _start(
     return True
 
 
+def _start_warehouse_and_sandbox(
+    settings: Settings, echo: Callable[[str], None], result: UpResult, started: list[_Stoppable]
+) -> None:
+    import sqlalchemy as sa
+
+    from edp.storage.warehouse import engine, is_embedded, stop_embedded
+
+    embedded = is_embedded(settings)
+    echo("warehouse: " + ("embedded PostgreSQL" if embedded else "configured PostgreSQL"))
+    was_running = (settings.home / "pg" / "postmaster.pid").exists()
+    try:
+        with engine(settings).connect() as c:
+            c.execute(sa.text("select 1"))
+    except Exception as exc:  # the driver's own errors: one line, the cause's class and first line
+        raise ServiceFailed(
+            f"warehouse: unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+        ) from None
+    if embedded and not was_running:
+        started.append(_Undo("warehouse", lambda: stop_embedded(settings)))
+    if _uses_sandbox(settings):
+        from edp.sandbox.control import sandbox_down, sandbox_status, sandbox_up
+
+        echo("sandbox: stand-ins of the department systems and the 鞍山市 exchange")
+        sandbox_was_running = bool((sandbox_status(settings) or {}).get("running"))
+        info = sandbox_up(settings)
+        if not sandbox_was_running:
+            started.append(_Undo("sandbox", lambda: sandbox_down(settings)))
+        result.urls["anshan_standin"] = str(info.get("anshan_url", ""))
+
+
+def _start_workers(
+    settings: Settings,
+    env: dict[str, str],
+    count: int,
+    timeout: float,
+    echo: Callable[[str], None],
+    result: UpResult,
+    started: list[_Stoppable],
+) -> None:
+    """Celery workers 1..count of this host, each serving every queue; wait until each answers a ping."""
+    for index in range(1, count + 1):
+        node = worker_node(index)
+        argv = worker_argv(settings, node=node, serve_logs=False)
+        if _start(worker_process(settings, index), argv, env, None, started, result):
+            echo(f"airflow: celery worker {node} started")
+    for index in range(1, count + 1):
+        node = worker_node(index)
+        _wait(f"celery worker {node}", partial(_worker_ready, settings, node), worker_process(settings, index), timeout)
+
+
 def _start_all(
     settings: Settings,
     *,
@@ -234,34 +328,19 @@ def _start_all(
     timeout: float,
     echo: Callable[[str], None],
     result: UpResult,
-    started: list[Background],
+    started: list[_Stoppable],
 ) -> None:
-    import sqlalchemy as sa
-
-    from edp.storage.warehouse import engine, is_embedded
-
-    echo("warehouse: " + ("embedded PostgreSQL" if is_embedded(settings) else "configured PostgreSQL"))
-    try:
-        with engine(settings).connect() as c:
-            c.execute(sa.text("select 1"))
-    except Exception as exc:  # the driver's own errors: one line, the cause's class and first line
-        raise ServiceFailed(
-            f"warehouse: unreachable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
-        ) from None
-    if _uses_sandbox(settings):
-        from edp.sandbox.control import sandbox_up
-
-        echo("sandbox: stand-ins of the department systems and the 鞍山市 exchange")
-        info = sandbox_up(settings)
-        result.urls["anshan_standin"] = str(info.get("anshan_url", ""))
+    celery = settings.airflow_executor == "celery"
+    if workers and not celery:
+        raise ConfigError("--workers needs EDP_AIRFLOW_EXECUTOR=celery (the LocalExecutor runs tasks itself)")
+    if celery:  # before anything is started: without a broker no task would ever run
+        check_broker(settings)
+    _start_warehouse_and_sandbox(settings, echo, result, started)
     echo("airflow: metadata database (migrate)")
     migrate(settings)
-    # The mark lets `down` find every process of these services, a task a stopped parent left behind included
-    # (AIRFLOW_HOME would not do: an operator's shell may carry it).
+    # The mark lets `down` find every process of these services (AIRFLOW_HOME would not do: an operator's
+    # shell may carry it).
     env = airflow_env(settings) | {SERVICE_MARK: str(settings.home)}
-    celery = settings.airflow_executor == "celery"
-    if celery:
-        _check_broker(settings)
     # The API server first: tasks report to its execution API from their first second, and a task the
     # scheduler starts before it answers fails its first try.
     api = airflow_process(settings, "api-server")
@@ -274,37 +353,37 @@ def _start_all(
         ):
             echo(f"airflow: {component} started")
     if celery:
-        for index in range(1, (workers or 1) + 1):
-            worker_env = env | {"EDP_WORKER_INDEX": str(index)}
-            _start(worker_process(settings, index), worker_argv(settings), worker_env, None, started, result)
+        _start_workers(settings, env, workers or 1, timeout, echo, result, started)
     docs = docs_process(settings)
     docs_argv = [_edp_bin(), "docs", "serve", "--port", str(settings.docs_port)]
     _start(docs, docs_argv, env, settings.docs_port, started, result)
     for component in AIRFLOW_COMPONENTS[1:]:
         process = airflow_process(settings, component)
-        _wait(
-            f"airflow {component}", lambda c=component: airflow_health(settings).get(c) == "healthy", process, timeout
-        )
+        _wait(f"airflow {component}", partial(_component_healthy, settings, component), process, timeout)
     _wait("docs server", lambda: _docs_healthy(settings), docs, 60.0)
     result.urls["airflow"] = api_url(settings)
     result.urls["docs"] = f"http://127.0.0.1:{settings.docs_port}/"
     admin_password(settings)
     result.credentials["airflow"] = f"user admin, password in {passwords_file(settings)}"
     if superset:
-        from edp.serve.superset import provision
+        _start_superset(settings, echo, result)
 
-        echo("superset: starting and provisioning dashboards")
-        was_running = _superset_running(settings)
-        provision(settings)
-        if not was_running:
-            result.started.append("superset")
-        else:
-            result.already_running.append("superset")
-        from edp.serve.superset.paths import base_url
 
-        result.urls["superset"] = base_url(settings)
-        secret = settings.home_dir / "secrets" / "superset_admin_password"
-        result.credentials["superset"] = f"user admin, password in {secret}"
+def _start_superset(settings: Settings, echo: Callable[[str], None], result: UpResult) -> None:
+    from edp.serve.superset import provision
+
+    echo("superset: starting and provisioning dashboards")
+    was_running = _superset_running(settings)
+    provision(settings)
+    if not was_running:
+        result.started.append("superset")
+    else:
+        result.already_running.append("superset")
+    from edp.serve.superset.paths import base_url
+
+    result.urls["superset"] = base_url(settings)
+    secret = settings.home_dir / "secrets" / "superset_admin_password"
+    result.credentials["superset"] = f"user admin, password in {secret}"
 
 
 def _superset_running(settings: Settings) -> bool:
@@ -313,7 +392,12 @@ def _superset_running(settings: Settings) -> bool:
     return _read_pidfile(settings) is not None
 
 
-def _check_broker(settings: Settings) -> None:
+def broker_host(settings: Settings) -> str:
+    """The broker's address without its credentials, for messages."""
+    return settings.celery_broker_url.get_secret_value().split("@")[-1].split("://")[-1]
+
+
+def check_broker(settings: Settings) -> None:
     """Celery's broker must answer before workers are started (a worker would retry forever, silently)."""
     from kombu import Connection
 
@@ -322,8 +406,25 @@ def _check_broker(settings: Settings) -> None:
         with Connection(url, connect_timeout=5) as conn:
             conn.ensure_connection(max_retries=1)
     except Exception as exc:  # kombu raises the transport's own errors
-        host = url.split("@")[-1]
-        raise ServiceFailed(f"celery broker {host}: unreachable ({type(exc).__name__})") from None
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ServiceFailed(
+            f"celery broker {broker_host(settings)}: unreachable ({type(exc).__name__}: {first}); "
+            "start it or set EDP_CELERY_BROKER_URL"
+        ) from None
+
+
+def workers_answering(settings: Settings, nodes: list[str], timeout: float = 1.0) -> set[str]:
+    """Which of the Celery workers ``nodes`` answer a ping through the broker now."""
+    from celery import Celery
+
+    app = Celery("edp-ping", broker=settings.celery_broker_url.get_secret_value(), set_as_current=False)
+    try:
+        replies = app.control.ping(destination=nodes, timeout=timeout)
+    except Exception:  # the broker's own errors: nobody answered
+        return set()
+    finally:
+        app.close()
+    return {name for reply in replies for name in reply}
 
 
 def down(settings: Settings, *, keep_warehouse: bool = False) -> list[str]:
@@ -336,7 +437,8 @@ def down(settings: Settings, *, keep_warehouse: bool = False) -> list[str]:
         docs_process(settings),
         *(airflow_process(settings, c) for c in reversed(AIRFLOW_COMPONENTS)),
     ]
-    # Taken first: a task running in a session of its own outlives its stopped parent otherwise.
+    # Taken first: a task in a session of its own outlives its stopped parent otherwise, and once
+    # reparented it is no longer found by descent (nor by argv or environ: Airflow retitles it).
     tree = process_tree([pid for p in processes if (pid := p.pid()) is not None])
     for process in processes:
         if process.stop(STOP_TIMEOUT):
@@ -369,10 +471,14 @@ def services_status(settings: Settings) -> dict[str, dict[str, Any]]:
         status[f"airflow-{component}"] = {"pid": pid, "health": health.get(component, "unknown") if pid else "stopped"}
     status["airflow-api-server"]["url"] = api_url(settings)
     folder = services_dir(settings)
+    workers = {}
     for pidfile in sorted(folder.glob("airflow-celery-worker-*.json")):
         pid = Background(pidfile.stem, folder).pid()
         if pid:
-            status[pidfile.stem] = {"pid": pid, "health": "running"}
+            workers[worker_node(int(pidfile.stem.rsplit("-", 1)[-1]))] = (pidfile.stem, pid)
+    answering = workers_answering(settings, list(workers)) if workers else set()
+    for node, (name, pid) in workers.items():
+        status[name] = {"pid": pid, "node": node, "health": "healthy" if node in answering else "unhealthy"}
     docs_pid = docs_process(settings).pid()
     status["docs"] = {
         "pid": docs_pid,

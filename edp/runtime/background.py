@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from edp.runtime.processes import pid_alive, terminate
+from edp.runtime.processes import kill_session, pid_alive, session_members, terminate
 
 LOG_TAIL_LINES = 20
 
@@ -36,21 +36,34 @@ class Background:
     def log(self) -> Path:
         return self.folder / f"{self.name}.log"
 
-    def pid(self) -> int | None:
-        """The running process's pid, or None (a stale pidfile is removed)."""
+    def _record(self) -> tuple[int, int | None] | None:
+        """The recorded pid and its start time, or None."""
         try:
             info = json.loads(self.pidfile.read_text(encoding="utf-8"))
-            pid, started = int(info["pid"]), info["start_ticks"]
+            return int(info["pid"]), info["start_ticks"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+    def pid(self) -> int | None:
+        """The running process's pid, or None (a stale pidfile is removed)."""
+        record = self._record()
+        if record is None:
+            return None
+        pid, started = record
         if pid_alive(pid) and start_ticks(pid) == started:
             return pid
-        self.pidfile.unlink(missing_ok=True)
+        if pid_alive(pid) or not session_members(pid, started):
+            # Kept while its session has members left (see stop): they are still to be stopped.
+            self.pidfile.unlink(missing_ok=True)
         return None
 
     def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> int:
-        """Start ``argv`` in its own session, output appended to the log; its pid."""
+        """Start ``argv`` in its own session, output appended to the log; its pid.
+
+        What is left of an earlier run under this name (its leader gone) is stopped first.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.stop()
         with self.log.open("ab") as out:
             out.write(f"\n$ {' '.join(argv)}  # {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
             proc = subprocess.Popen(
@@ -67,13 +80,27 @@ class Background:
         return proc.pid
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """SIGTERM its process group, SIGKILL after ``timeout``; whether one was running."""
-        pid = self.pid()
-        if pid is None:
+        """SIGTERM its process group, SIGKILL after ``timeout``, then whatever is left of its session;
+        whether anything of it was running.
+
+        What is left: children in a process group of their own (Airflow's task
+        runners), also when the leader itself is gone (a killed worker's tasks).
+        The session keeps the leader's pid as its id while a member lives, so no
+        other program's process has it; a pid reused by another program is left alone.
+        """
+        record = self._record()
+        if record is None:
             return False
-        terminate(pid, timeout, group=True)
+        pid, started = record
+        leader = pid_alive(pid)
+        if leader and start_ticks(pid) != started:  # the pid is another program's now
+            self.pidfile.unlink(missing_ok=True)
+            return False
+        if leader:
+            terminate(pid, timeout, group=True)
+        left = kill_session(pid, since=started)
         self.pidfile.unlink(missing_ok=True)
-        return True
+        return leader or bool(left)
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         try:

@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from edp.cli import app
-from edp.orchestration.airflow_run import airflow_env, write_airflow_cfg
+from edp.orchestration.airflow_run import airflow_config, airflow_env, write_airflow_cfg
+from edp.orchestration.pools import source_pools
+from edp.orchestration.services import worker_argv, worker_node
 from edp.settings import REPO_ROOT, Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
@@ -56,3 +59,46 @@ def test_edp_airflow_passes_arguments_and_exit_code_through(
     wrong = runner.invoke(app, ["airflow", "dags", "no-such-command"])
     assert wrong.exit_code == 2  # argparse's usage error, from airflow itself
     assert "invalid choice: 'no-such-command'" in capfd.readouterr().err
+
+
+def test_celery_executor_broker_results_and_workers(home_settings: Settings) -> None:
+    assert "celery" not in airflow_config(home_settings)
+    celery = home_settings.model_copy(update={"airflow_executor": "celery"})
+
+    config = airflow_config(celery)
+
+    assert config["core"]["executor"] == "CeleryExecutor"
+    assert config["celery"]["broker_url"] == "redis://127.0.0.1:6379/0"
+    # Results beside Airflow's metadata, through the same driver.
+    assert config["celery"]["result_backend"] == "db+" + config["database"]["sql_alchemy_conn"]
+    assert config["celery"]["result_backend"].startswith("db+postgresql+psycopg://")
+    assert config["celery_broker_transport_options"]["visibility_timeout"] == "86400"
+    rabbit = celery.model_copy(update={"celery_broker_url": SecretStr("amqp://guest:guest@127.0.0.1:5672//")})
+    assert "celery_broker_transport_options" not in airflow_config(rabbit)
+
+    argv = worker_argv(celery, ("default", "water"), 2, node=worker_node(2), serve_logs=False)
+    assert argv[1:] == [
+        "celery",
+        "worker",
+        "--queues",
+        "default,water",
+        "--concurrency",
+        "2",
+        "--without-mingle",
+        "--without-gossip",
+        "--celery-hostname",
+        worker_node(2),
+        "--skip-serve-logs",
+    ]
+
+
+def test_one_pool_per_source_slots_from_sources_yml(home_settings: Settings, tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yml"
+    sources.write_text(
+        "sources:\n  weather: {url: sandbox, options: {pool_slots: 3}}\n  water: {url: sandbox}\n", encoding="utf-8"
+    )
+    pools = source_pools(home_settings.model_copy(update={"sources_file": sources}))
+
+    assert pools["source_weather"]["slots"] == 3
+    assert pools["source_water"]["slots"] == 1
+    assert pools["source_bureau"]["slots"] == 1  # every source has a DAG, configured or not

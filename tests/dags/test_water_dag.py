@@ -20,3 +20,5 @@ def test_water_dag_is_the_ingest_dag() -> None:
     assert all(t.retries >= 2 for t in dag.tasks)
     assert "postgres://warehouse/raw/water" in {o.uri for t in dag.tasks for o in t.outlets}
     assert dag.timetable.expression == "*/15 * * * *"  # from sources.yml
+    # Celery: the department's own queue; its pool holds its rate limit across workers.
+    assert {(t.queue, t.pool) for t in dag.tasks} == {("water", "source_water")}
