@@ -50,6 +50,9 @@ def airflow_config(settings: Settings) -> dict[str, dict[str, str]]:
         },
         "database": {"sql_alchemy_conn": f"sqlite:///{home / 'airflow.db'}"},
         "logging": {"base_log_folder": str(home / "logs")},
+        # astronomer-cosmos (the transform DAG's per-model tasks): no usage reports sent out (no
+        # network at runtime), its caches (partial parse, profiles) per EDP_HOME.
+        "cosmos": {"enable_telemetry": "False", "cache_dir": str(home / "cosmos")},
     }
 
 

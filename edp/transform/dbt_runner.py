@@ -14,6 +14,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections import deque
@@ -137,20 +138,20 @@ def target_path(settings: Settings) -> Path:
     return dbt_dir(settings) / "target"
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """The variables ``dbt/profiles.yml`` and dbt itself read, from the platform settings."""
+def dbt_session_env(settings: Settings) -> dict[str, str]:
+    """What every dbt process needs, wherever it runs: the connection ``dbt/profiles.yml`` reads
+    (``EDP_DBT_*``), the sessions' PostgreSQL settings (``PGOPTIONS``) and no network at runtime.
+
+    The Airflow tasks of single models (:mod:`edp.orchestration.dbt_tasks`) get exactly these; they
+    keep their own project copy and target directory.
+    """
     conn = connection_info(settings)
-    home = dbt_dir(settings)
     return {
         "EDP_DBT_HOST": conn.host,
         "EDP_DBT_PORT": str(conn.port),
         "EDP_DBT_USER": conn.user,
         "EDP_DBT_PASSWORD": conn.password,
         "EDP_DBT_DBNAME": conn.dbname,
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
-        "DBT_TARGET_PATH": str(home / "target"),
-        "DBT_LOG_PATH": str(home / "logs"),
         # No network at runtime: no usage statistics, no version check.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
@@ -159,8 +160,48 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The variables ``dbt/profiles.yml`` and dbt itself read, from the platform settings."""
+    home = dbt_dir(settings)
+    return {
+        **dbt_session_env(settings),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(home / "target"),
+        "DBT_LOG_PATH": str(home / "logs"),
+    }
+
+
+def manifest_path(settings: Settings) -> Path:
+    """``$EDP_HOME/dbt/manifest.json``: the project's nodes and their dependencies, as the DAGs read it.
+
+    A copy of the last whole-project ``manifest.json`` (``dbt parse``, ``dbt build``, ``dbt docs
+    generate``), replaced atomically: DAG files are parsed every few seconds and must never read a
+    half-written one, nor the one a running command is rewriting in ``target/``. Not created here
+    (DAG files call this at parse time, when nothing may be written).
+    """
+    return settings.home / "dbt" / "manifest.json"
+
+
+def publish_manifest(settings: Settings, target: Path) -> Path | None:
+    """Copy ``target/manifest.json`` to :func:`manifest_path` (atomically); None if dbt wrote none."""
+    source = target / "manifest.json"
+    if not source.exists():
+        return None
+    dest = manifest_path(settings)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, dest)
+    return dest
+
+
+def dbt_executable_path() -> Path:
+    """Where ``dbt`` is (next to this interpreter); may not exist: see :func:`dbt_executable`."""
+    return Path(sys.executable).parent / ("dbt.exe" if os.name == "nt" else "dbt")
+
+
 def dbt_executable() -> Path:
-    exe = Path(sys.executable).parent / ("dbt.exe" if os.name == "nt" else "dbt")
+    exe = dbt_executable_path()
     if not exe.exists():
         raise DbtError(f"dbt is not installed next to {sys.executable} (expected {exe}); run `make install`")
     return exe
@@ -271,7 +312,22 @@ def build(
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(settings, args)
+    result = run_dbt(settings, args)
+    publish_manifest(settings, result.target_path)
+    return result
+
+
+def parse(settings: Settings) -> Path:
+    """``dbt parse`` (no query runs): writes the manifest the transform DAG's per-model tasks come from.
+
+    Returns :func:`manifest_path`. ``edp transform`` and every transform DAG run (its docs step) refresh
+    it too, so a changed project reaches the DAG after its next build at the latest.
+    """
+    result = run_dbt(settings, ["parse"])
+    published = publish_manifest(settings, result.target_path)
+    if published is None:
+        raise DbtError(f"dbt parse wrote no manifest.json in {result.target_path}", result)
+    return published
 
 
 def unit_tests(settings: Settings, select: str | None = None) -> DbtResult:
@@ -286,6 +342,7 @@ def docs_generate(settings: Settings) -> Path:
     missing = [n for n in ("index.html", "catalog.json", "manifest.json") if not (result.target_path / n).exists()]
     if missing:
         raise DbtError(f"dbt docs generate wrote no {', '.join(missing)} in {result.target_path}", result)
+    publish_manifest(settings, result.target_path)
     return result.target_path
 
 
