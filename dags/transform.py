@@ -22,7 +22,7 @@ Runs when raw data changes. `prepare` makes sure every raw table the dbt
 sources declare exists. In the group `dbt`, `dbt_producer_watcher` runs one
 `dbt build` of the project in `dbt/` with the platform's warehouse settings,
 and each model, seed and snapshot has its task (`<model>.run`, its data tests
-`<model>.test`, a test of two models after both) in the manifest's order,
+`<model>.test`, which also reports a test of two models) in the manifest's order,
 showing what the build did to that node. A failed model's task reruns dbt for
 that model alone on its retry; clear it (with downstream) to rerun it by hand.
 `marts_built` updates the marts Asset (the quality DAG follows it);
