@@ -9,7 +9,7 @@ the DAG keeps its single ``dbt build`` task.
 Execution mode WATCHER: one task (``dbt_producer_watcher``) runs a single ``dbt build`` of the
 whole project, as ``edp transform`` does, and every model's task (and its tests' task) reports
 what that build did to its node, so each model is seen on its own in the grid at the cost of one
-build (one ``dbt`` process per model and test, ExecutionMode.LOCAL, costs about 35 times the
+build (one ``dbt`` process per model and test, ExecutionMode.LOCAL, costs about 25 times the
 CPU here: docs/operations.md). A model's task that failed runs ``dbt`` for that model alone on
 its retry, or when it is cleared in the UI.
 
