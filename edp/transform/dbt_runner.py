@@ -175,10 +175,11 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 def manifest_path(settings: Settings) -> Path:
     """``$EDP_HOME/dbt/manifest.json``: the project's nodes and their dependencies, as the DAGs read it.
 
-    A copy of the last whole-project ``manifest.json`` (``dbt parse``, ``dbt build``, ``dbt docs
-    generate``), replaced atomically: DAG files are parsed every few seconds and must never read a
-    half-written one, nor the one a running command is rewriting in ``target/``. Not created here
-    (DAG files call this at parse time, when nothing may be written).
+    A copy of the ``manifest.json`` of the last successful dbt command of :func:`run_dbt` (it always
+    holds the whole project, whatever was selected), replaced atomically under the command's lock:
+    DAG files are parsed every few seconds and must never read a half-written one, nor the one a
+    running command is rewriting in ``target/``. Not created here (DAG files call this at parse
+    time, when nothing may be written).
     """
     return settings.home / "dbt" / "manifest.json"
 
@@ -265,12 +266,19 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = True) -> DbtRe
             returncode = proc.wait()
         elapsed = (datetime.now(UTC) - started).total_seconds()
         nodes, invocation_id = _read_run_results(home / "target" / "run_results.json")
+        if returncode == 0 and _written_since(home / "target" / "manifest.json", started):
+            # Every command that loads the project writes all of it; published under the lock, whole.
+            publish_manifest(settings, home / "target")
         _prune_logs(home)
     result = DbtResult(list(args), returncode, nodes, elapsed, log_file, home / "target", invocation_id)
     log.info("dbt %s: exit %s in %.1fs", " ".join(args), returncode, elapsed)
     if check and not result.success:
         raise DbtError(_failure_message(result, tail), result)
     return result
+
+
+def _written_since(path: Path, moment: datetime) -> bool:
+    return path.exists() and path.stat().st_mtime >= moment.timestamp() - 1
 
 
 def _prune_logs(home: Path) -> None:
@@ -312,22 +320,21 @@ def build(
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
-    result = run_dbt(settings, args)
-    publish_manifest(settings, result.target_path)
-    return result
+    return run_dbt(settings, args)
 
 
 def parse(settings: Settings) -> Path:
     """``dbt parse`` (no query runs): writes the manifest the transform DAG's per-model tasks come from.
 
-    Returns :func:`manifest_path`. ``edp transform`` and every transform DAG run (its docs step) refresh
-    it too, so a changed project reaches the DAG after its next build at the latest.
+    Returns :func:`manifest_path`. Every other successful dbt command of :func:`run_dbt` (``edp
+    transform``, the transform DAG's docs step) refreshes it too, so a changed project reaches the DAG
+    after its next build at the latest.
     """
+    started = datetime.now(UTC)
     result = run_dbt(settings, ["parse"])
-    published = publish_manifest(settings, result.target_path)
-    if published is None:
+    if not _written_since(manifest_path(settings), started):
         raise DbtError(f"dbt parse wrote no manifest.json in {result.target_path}", result)
-    return published
+    return manifest_path(settings)
 
 
 def unit_tests(settings: Settings, select: str | None = None) -> DbtResult:
@@ -342,7 +349,6 @@ def docs_generate(settings: Settings) -> Path:
     missing = [n for n in ("index.html", "catalog.json", "manifest.json") if not (result.target_path / n).exists()]
     if missing:
         raise DbtError(f"dbt docs generate wrote no {', '.join(missing)} in {result.target_path}", result)
-    publish_manifest(settings, result.target_path)
     return result.target_path
 
 
