@@ -130,6 +130,14 @@ def transform(
     _echo(run(get_settings(), select=select, full_refresh=full_refresh))
 
 
+@app.command("dbt-parse")
+def dbt_parse() -> None:
+    """dbt parse (no query runs): writes $EDP_HOME/dbt/manifest.json, the transform DAG's tasks per model."""
+    from edp.orchestration.pipeline import dbt_parse as run
+
+    _echo(run(get_settings()))
+
+
 @app.command("check")
 def check(
     full: Annotated[

@@ -147,6 +147,9 @@ def airflow_config(settings: Settings) -> dict[str, dict[str, str]]:
         "workers": {"execution_api_timeout": "30.0"},
         # One key for every component: the scheduler signs task tokens the API server checks.
         "api_auth": {"jwt_secret": generated_secret(settings, "airflow_jwt_secret")},
+        # astronomer-cosmos (the transform DAG's per-model tasks): no usage reports sent out (no
+        # network at runtime), its caches (partial parse, profiles) per EDP_HOME.
+        "cosmos": {"enable_telemetry": "False", "cache_dir": str(home / "cosmos")},
     }
     if celery:
         config.update(celery_config(settings, metadata))

@@ -45,17 +45,32 @@ def load(source: str | None = None, settings: Settings | None = None) -> dict[st
     return {"loaded": len(loaded), "rows": sum(r["rows"] for r in loaded)}
 
 
+def prepare_transform(settings: Settings | None = None) -> dict[str, Any]:
+    """What dbt needs before it runs: every raw table the dbt sources declare exists (maybe empty).
+
+    A source that has not delivered yet must not stop every mart from building.
+    """
+    from edp.ingest.loader import ensure_declared_raw_tables
+
+    return {"raw_tables": len(ensure_declared_raw_tables(_s(settings)))}
+
+
 def transform(
     settings: Settings | None = None, select: str | None = None, full_refresh: bool = False
 ) -> dict[str, Any]:
-    from edp.ingest.loader import ensure_declared_raw_tables
     from edp.transform.dbt_runner import build
 
     s = _s(settings)
-    # A source that has not delivered yet must not stop every mart from building.
-    ensure_declared_raw_tables(s)
+    prepare_transform(s)
     result = build(s, select, full_refresh=full_refresh)
     return {"success": result.success, "nodes": len(result.nodes)}
+
+
+def dbt_parse(settings: Settings | None = None) -> dict[str, Any]:
+    """``dbt parse``: the manifest the transform DAG renders one task per model from."""
+    from edp.transform.dbt_runner import parse
+
+    return {"manifest": str(parse(_s(settings)))}
 
 
 def publish_docs(settings: Settings | None = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections import deque
@@ -137,20 +138,20 @@ def target_path(settings: Settings) -> Path:
     return dbt_dir(settings) / "target"
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """The variables ``dbt/profiles.yml`` and dbt itself read, from the platform settings."""
+def dbt_session_env(settings: Settings) -> dict[str, str]:
+    """What every dbt process needs, wherever it runs: the connection ``dbt/profiles.yml`` reads
+    (``EDP_DBT_*``), the sessions' PostgreSQL settings (``PGOPTIONS``) and no network at runtime.
+
+    The Airflow tasks of single models (:mod:`edp.orchestration.dbt_tasks`) get exactly these; they
+    keep their own project copy and target directory.
+    """
     conn = connection_info(settings)
-    home = dbt_dir(settings)
     return {
         "EDP_DBT_HOST": conn.host,
         "EDP_DBT_PORT": str(conn.port),
         "EDP_DBT_USER": conn.user,
         "EDP_DBT_PASSWORD": conn.password,
         "EDP_DBT_DBNAME": conn.dbname,
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
-        "DBT_TARGET_PATH": str(home / "target"),
-        "DBT_LOG_PATH": str(home / "logs"),
         # No network at runtime: no usage statistics, no version check.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
@@ -159,8 +160,49 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The variables ``dbt/profiles.yml`` and dbt itself read, from the platform settings."""
+    home = dbt_dir(settings)
+    return {
+        **dbt_session_env(settings),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(home / "target"),
+        "DBT_LOG_PATH": str(home / "logs"),
+    }
+
+
+def manifest_path(settings: Settings) -> Path:
+    """``$EDP_HOME/dbt/manifest.json``: the project's nodes and their dependencies, as the DAGs read it.
+
+    A copy of the ``manifest.json`` of the last successful dbt command of :func:`run_dbt` (it always
+    holds the whole project, whatever was selected), replaced atomically under the command's lock:
+    DAG files are parsed every few seconds and must never read a half-written one, nor the one a
+    running command is rewriting in ``target/``. Not created here (DAG files call this at parse
+    time, when nothing may be written).
+    """
+    return settings.home / "dbt" / "manifest.json"
+
+
+def publish_manifest(settings: Settings, target: Path) -> Path | None:
+    """Copy ``target/manifest.json`` to :func:`manifest_path` (atomically); None if dbt wrote none."""
+    source = target / "manifest.json"
+    if not source.exists():
+        return None
+    dest = manifest_path(settings)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, dest)
+    return dest
+
+
+def dbt_executable_path() -> Path:
+    """Where ``dbt`` is (next to this interpreter); may not exist: see :func:`dbt_executable`."""
+    return Path(sys.executable).parent / ("dbt.exe" if os.name == "nt" else "dbt")
+
+
 def dbt_executable() -> Path:
-    exe = Path(sys.executable).parent / ("dbt.exe" if os.name == "nt" else "dbt")
+    exe = dbt_executable_path()
     if not exe.exists():
         raise DbtError(f"dbt is not installed next to {sys.executable} (expected {exe}); run `make install`")
     return exe
@@ -224,12 +266,19 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = True) -> DbtRe
             returncode = proc.wait()
         elapsed = (datetime.now(UTC) - started).total_seconds()
         nodes, invocation_id = _read_run_results(home / "target" / "run_results.json")
+        if returncode == 0 and _written_since(home / "target" / "manifest.json", started):
+            # Every command that loads the project writes all of it; published under the lock, whole.
+            publish_manifest(settings, home / "target")
         _prune_logs(home)
     result = DbtResult(list(args), returncode, nodes, elapsed, log_file, home / "target", invocation_id)
     log.info("dbt %s: exit %s in %.1fs", " ".join(args), returncode, elapsed)
     if check and not result.success:
         raise DbtError(_failure_message(result, tail), result)
     return result
+
+
+def _written_since(path: Path, moment: datetime) -> bool:
+    return path.exists() and path.stat().st_mtime >= moment.timestamp() - 1
 
 
 def _prune_logs(home: Path) -> None:
@@ -272,6 +321,20 @@ def build(
     if full_refresh:
         args.append("--full-refresh")
     return run_dbt(settings, args)
+
+
+def parse(settings: Settings) -> Path:
+    """``dbt parse`` (no query runs): writes the manifest the transform DAG's per-model tasks come from.
+
+    Returns :func:`manifest_path`. Every other successful dbt command of :func:`run_dbt` (``edp
+    transform``, the transform DAG's docs step) refreshes it too, so a changed project reaches the DAG
+    after its next build at the latest.
+    """
+    started = datetime.now(UTC)
+    result = run_dbt(settings, ["parse"])
+    if not _written_since(manifest_path(settings), started):
+        raise DbtError(f"dbt parse wrote no manifest.json in {result.target_path}", result)
+    return manifest_path(settings)
 
 
 def unit_tests(settings: Settings, select: str | None = None) -> DbtResult:
