@@ -399,7 +399,7 @@ def broker_host(settings: Settings) -> str:
 
 def check_broker(settings: Settings) -> None:
     """Celery's broker must answer before workers are started (a worker would retry forever, silently)."""
-    from kombu import Connection
+    from kombu import Connection  # type: ignore[import-untyped]
 
     url = settings.celery_broker_url.get_secret_value()
     try:
