@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     airflow_metadata_url: SecretStr | None = None
     # `local` (LocalExecutor, one host) or `celery` (CeleryExecutor: `edp worker` / `edp up --workers N`).
     airflow_executor: str = Field(default="local", pattern="^(local|celery)$")
+    # The transform DAG's dbt nodes as Airflow tasks of their own (astronomer-cosmos) or one `dbt build` task.
+    # `auto`: per model with Celery workers; one task on a single host, where 187 task processes a run cost
+    # minutes of CPU on two cores (docs/operations.md).
+    dbt_tasks: str = Field(default="auto", pattern="^(auto|per_model|single)$")
     # Celery's broker (Redis or RabbitMQ); results go to the metadata database.
     celery_broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     # Alerts (ops.alerts): where they are sent; an unset channel is not used.

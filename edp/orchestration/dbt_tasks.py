@@ -45,12 +45,22 @@ def _session_env(context: Any) -> None:
     task.env = {**(task.env or {}), **env}
 
 
+def per_model(settings: Settings) -> bool:
+    """Whether the dbt nodes are tasks of their own (``EDP_DBT_TASKS``; ``auto``: with the Celery executor)."""
+    if settings.dbt_tasks == "auto":
+        return settings.airflow_executor == "celery"
+    return settings.dbt_tasks == "per_model"
+
+
 def dbt_task_group(settings: Settings | None = None, group_id: str = GROUP_ID) -> TaskGroup | None:
     """The project's nodes as a cosmos ``DbtTaskGroup`` in the DAG being defined; None without a manifest."""
     from edp.settings import get_settings
     from edp.transform.dbt_runner import DBT_PROJECT_DIR, dbt_executable_path, manifest_path
 
-    manifest = manifest_path(settings or get_settings())
+    settings = settings or get_settings()
+    if not per_model(settings):
+        return None
+    manifest = manifest_path(settings)
     if not manifest.exists():
         return None
 

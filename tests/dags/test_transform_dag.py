@@ -18,10 +18,11 @@ GROUP = "dbt"
 BUILT = ("model", "seed", "snapshot")
 
 
-def _transform_dag(home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def _transform_dag(home: Path, monkeypatch: pytest.MonkeyPatch, dbt_tasks: str = "per_model") -> Any:
     """dags/transform.py parsed as the dag-processor does, with ``home`` as EDP_HOME."""
     from airflow.dag_processing.dagbag import DagBag
 
+    monkeypatch.setenv("EDP_DBT_TASKS", dbt_tasks)
     monkeypatch.setenv("EDP_HOME", str(home))
     monkeypatch.setenv("EDP_WAREHOUSE_URL", NO_WAREHOUSE_URL)
     reset_settings()
@@ -154,3 +155,16 @@ def test_without_a_manifest_the_dag_is_one_dbt_build(tmp_path: Path, monkeypatch
     assert set(dag.task_dict) == {"dbt_build", "publish_docs"}
     assert {o.uri for o in dag.task_dict["dbt_build"].outlets} == {"postgres://warehouse/marts/all"}
     assert not (tmp_path / "dbt").exists()  # parsing the DAG wrote nothing
+
+
+@pytest.mark.parametrize(
+    ("dbt_tasks", "executor", "per_model"),
+    [("auto", "local", False), ("auto", "celery", True), ("single", "celery", False)],
+)
+def test_one_task_per_model_by_default_only_with_celery(
+    parsed_home: Path, monkeypatch: pytest.MonkeyPatch, dbt_tasks: str, executor: str, per_model: bool
+) -> None:
+    monkeypatch.setenv("EDP_AIRFLOW_EXECUTOR", executor)
+    dag = _transform_dag(parsed_home, monkeypatch, dbt_tasks)
+    assert ("dbt_build" in dag.task_ids) is not per_model
+    assert (len(dag.task_ids) > 100) is per_model
