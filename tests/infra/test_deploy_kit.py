@@ -278,7 +278,8 @@ def test_every_secret_the_charts_name_is_in_the_platform_config() -> None:
         *[v["secret"]["secretName"] for v in airflow["volumes"] if "secret" in v],
     ]
     for name in named:
-        _manifest("Secret", name)
+        secret, _text = _manifest("Secret", name)  # raises, naming the file, when the Secret is missing
+        assert _data(secret), f"Secret {name} holds nothing"
 
 
 def test_the_given_files_of_edp_home_secrets_are_the_ones_production_reads() -> None:
