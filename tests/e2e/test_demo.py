@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,19 +32,23 @@ def _edp(home: Path, *args: str, port: int) -> subprocess.CompletedProcess[str]:
 
 
 def _pin_department_clocks(home: Path) -> dict[str, str]:
-    """Freeze every department stand-in's clock where it is: both runs then see the same source data.
+    """Freeze every department stand-in's clock: both runs then see the same source data.
 
+    The clocks stop at the last second of the last whole hour. The weather connector reads whole hours
+    only (up to the hour it runs in), while the stand-in shows the hour it is in: frozen in the middle of
+    an hour, the first run (before the next hour) would miss that hour and a rerun after it would add it.
     The exchange stand-in keeps the real clock (it checks the timestamps of signed requests).
     """
     info = json.loads((home / "sandbox" / "sandbox.json").read_text(encoding="utf-8"))
+    now = (datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(seconds=1)).isoformat()
     pinned: dict[str, str] = {}
     for key, url in info.items():
         if not key.endswith("_url") or key == "anshan_url" or not str(url).startswith("http"):
             continue  # the exchange, and the file and database stand-ins (written once, they do not move)
         with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
-            now = client.get("/__admin/clock").raise_for_status().json()["now"]
             frozen = client.post("/__admin/clock", json={"now": now}).raise_for_status().json()
-        assert frozen["frozen"] and frozen["now"] == now
+        assert frozen["frozen"]
+        assert datetime.fromisoformat(frozen["now"]) == datetime.fromisoformat(now)
         pinned[key.removesuffix("_url")] = now
     return pinned
 
