@@ -5,6 +5,7 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from edp.orchestration.dag_factory import AUDIT_CHECK_RUNS, DEFAULT_ARGS, START, SYNC_RECEIPTS
+from edp.orchestration.pools import EXCHANGE_POOL
 
 
 @dag(
@@ -24,7 +25,8 @@ not published.
 """,
 )
 def sync_anshan() -> None:
-    @task(outlets=[SYNC_RECEIPTS])
+    # One sync at a time, with the warning lane's (pool exchange_sync).
+    @task(outlets=[SYNC_RECEIPTS], pool=EXCHANGE_POOL)
     def push() -> dict:
         from edp.orchestration.pipeline import sync
 

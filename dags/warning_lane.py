@@ -8,6 +8,7 @@ from airflow.sdk import Asset, AssetWatcher, dag, task
 
 from edp.orchestration.cap_watch import CapFeedTrigger
 from edp.orchestration.dag_factory import DEFAULT_ARGS, START
+from edp.orchestration.pools import EXCHANGE_POOL
 
 # The bureau's feed as an Asset: the triggerer watches it and each new entry is an event.
 CAP_FEED = Asset(
@@ -30,9 +31,12 @@ CAP_FEED = Asset(
 Runs when the triggerer sees a new entry in the weather bureau's CAP feed
 (polled every 5 s; `edp.orchestration.cap_watch`): pulls the warnings only,
 builds the dbt models between `stg_weather__warnings` and `fct_warning` with
-their tests, checks the two suites that gate the `warnings` exchange dataset,
-and sends the changed warnings to 鞍山市. The hourly `weather` DAG and the
-everyday chain still carry everything else (and the warnings again).
+their tests (in a dbt workspace of its own: it does not wait for the everyday
+build; a model both build is built by one at a time), checks the two suites
+that gate the `warnings` exchange dataset, and sends the changed warnings to
+鞍山市 (pool `exchange_sync`: one sync at a time, the everyday one included).
+The hourly `weather` DAG and the everyday chain still carry everything else
+(and the warnings again).
 """,
 )
 def warning_lane() -> None:
@@ -50,7 +54,7 @@ def warning_lane() -> None:
 
         return build_and_check_warnings(get_settings())
 
-    @task
+    @task(pool=EXCHANGE_POOL)
     def sync() -> dict:
         from edp.orchestration.warning_lane import sync_warnings
         from edp.settings import get_settings

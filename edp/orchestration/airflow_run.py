@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 
 from connectors.registry import SOURCES
 from edp.errors import ConfigError, ToolFailed
-from edp.orchestration.pools import source_pool, source_pools
+from edp.orchestration.pools import platform_pools
 from edp.secrets import generated_secret
 from edp.settings import REPO_ROOT, Settings
 from edp.storage.warehouse import connection_info
@@ -245,13 +245,14 @@ def migrate(settings: Settings) -> None:
 
 
 def ensure_pools(settings: Settings, env: dict[str, str] | None = None) -> bool:
-    """Create or update one pool per source (``source_<name>``): a task in a missing pool is never scheduled.
+    """Create or update the platform's pools (one per source, ``source_<name>``, and the exchange's): a task
+    in a missing pool is never scheduled.
 
     ``airflow pools import`` sets each pool's slots and description; it runs
     only when the metadata database's pools differ from ``sources.yml`` (one
     look at ``slot_pool``), as an Airflow command costs seconds. Whether it ran.
     """
-    wanted = source_pools(settings)
+    wanted = platform_pools(settings)
     current = _current_pools(settings)
     if current is not None and all(current.get(n) == (p["slots"], p["description"]) for n, p in wanted.items()):
         return False
@@ -267,8 +268,7 @@ def _current_pools(settings: Settings) -> dict[str, tuple[int, str]] | None:
     try:
         with eng.connect() as c:
             rows = c.execute(
-                sa.text("select pool, slots, description from slot_pool where pool like :p"),
-                {"p": source_pool("%")},
+                sa.text("select pool, slots, description from slot_pool"),
             )
             return {r.pool: (r.slots, r.description) for r in rows}
     except sa.exc.SQLAlchemyError:  # not migrated yet, or a schema of another Airflow: import anyway

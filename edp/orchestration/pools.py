@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from edp.settings import Settings
 
 DEFAULT_SLOTS = 1
+# The syncs to 鞍山市 (the everyday sync_anshan and the warning lane's): one at a time, as two at once
+# contend for the same outbox and quality-status rows and one of them fails with a deadlock.
+EXCHANGE_POOL = "exchange_sync"
 
 
 def source_pool(source: str) -> str:
@@ -40,3 +43,15 @@ def source_pools(settings: Settings) -> dict[str, dict[str, Any]]:
             "include_deferred": False,
         }
     return pools
+
+
+def platform_pools(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every pool the DAGs name: one per source and the exchange's, in the shape of ``airflow pools import``."""
+    return {
+        **source_pools(settings),
+        EXCHANGE_POOL: {
+            "slots": 1,
+            "description": "鞍山市数据交换: syncs at once (sync_anshan and the warning lane), one",
+            "include_deferred": False,
+        },
+    }

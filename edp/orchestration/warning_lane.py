@@ -23,6 +23,10 @@ DATASET = "warnings"
 DBT_SELECT = "stg_weather__warnings+,+fct_warning"
 # Before the first everyday build the reference seeds and upstream models are missing: build them all once.
 DBT_SELECT_FIRST = "+fct_warning"
+# The lane's own dbt workspace (target/, logs/, lock): it never waits for the everyday build, which may
+# hold the platform's dbt lock for minutes. Both build DBT_SELECT's models; each model takes a lock of
+# its own in the warehouse while it is built (dbt/macros/lane_lock.sql).
+DBT_WORKSPACE = "lane"
 SUITES = ("raw.weather__warnings", "marts.fct_warning")
 EXCHANGE_DATASET = "warnings"
 
@@ -47,7 +51,11 @@ def build_and_check_warnings(settings: Settings) -> dict[str, Any]:
     from edp.transform.dbt_runner import build
 
     began = time.monotonic()
-    result = build(settings, DBT_SELECT if _mart_exists(settings) else DBT_SELECT_FIRST)
+    if _mart_exists(settings):
+        result = build(settings, DBT_SELECT, workspace=DBT_WORKSPACE)
+    else:
+        # The seeds and upstream models too: with the everyday build's lock, as they have no lock of their own.
+        result = build(settings, DBT_SELECT_FIRST)
     built = time.monotonic()
     run = run_checks(settings, list(SUITES))
     return {

@@ -129,9 +129,21 @@ class DbtResult:
         }
 
 
-def dbt_dir(settings: Settings) -> Path:
-    """``$EDP_HOME/dbt``: target/, logs/ and the output of every command."""
-    return settings.home_subdir("dbt")
+def dbt_dir(settings: Settings, workspace: str | None = None) -> Path:
+    """``$EDP_HOME/dbt``: target/, logs/ and the output of every command.
+
+    A ``workspace`` (``$EDP_HOME/dbt/<workspace>``) has its own target/, logs/ and lock: its commands
+    never wait for the everyday build's. The warning lane builds there (:mod:`edp.orchestration.warning_lane`);
+    the models both may build at once guard themselves in the warehouse (macro ``lane_model_lock``).
+    """
+    home = settings.home_subdir("dbt")
+    if workspace is None:
+        return home
+    if not workspace.isidentifier():
+        raise ValueError(f"dbt workspace {workspace!r} is not a plain name")
+    path = home / workspace
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def target_path(settings: Settings) -> Path:
@@ -160,9 +172,9 @@ def dbt_session_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
+def dbt_env(settings: Settings, workspace: str | None = None) -> dict[str, str]:
     """The variables ``dbt/profiles.yml`` and dbt itself read, from the platform settings."""
-    home = dbt_dir(settings)
+    home = dbt_dir(settings, workspace)
     return {
         **dbt_session_env(settings),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
@@ -209,9 +221,9 @@ def dbt_executable() -> Path:
 
 
 @contextmanager
-def _lock(settings: Settings) -> Iterator[None]:
-    # One dbt command at a time per EDP_HOME: they share target/ (manifest, partial parse).
-    with (dbt_dir(settings) / ".lock").open("w") as fh:
+def _lock(settings: Settings, workspace: str | None = None) -> Iterator[None]:
+    # One dbt command at a time per EDP_HOME (and workspace): they share target/ (manifest, partial parse).
+    with (dbt_dir(settings, workspace) / ".lock").open("w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -227,20 +239,21 @@ def _read_run_results(path: Path) -> tuple[list[NodeResult], str | None]:
     return nodes, (raw.get("metadata") or {}).get("invocation_id")
 
 
-def run_dbt(settings: Settings, args: list[str], *, check: bool = True) -> DbtResult:
+def run_dbt(settings: Settings, args: list[str], *, check: bool = True, workspace: str | None = None) -> DbtResult:
     """Run ``dbt <args>`` in a subprocess; raise :class:`DbtError` on failure when ``check``.
 
     The output is streamed line by line to ``$EDP_HOME/dbt/<command>-<time>.log``
-    and to this module's logger (so Airflow task logs show it).
+    (``$EDP_HOME/dbt/<workspace>/`` for a workspace, see :func:`dbt_dir`) and to this module's
+    logger (so Airflow task logs show it).
     """
-    home = dbt_dir(settings)
+    home = dbt_dir(settings, workspace)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     log_file = home / f"{'-'.join(a for a in args[:2] if not a.startswith('-'))}-{stamp}.log"
     # The child needs the process environment (PATH, locale, HOME) plus ours.
-    env = {**os.environ, **dbt_env(settings)}
+    env = {**os.environ, **dbt_env(settings, workspace)}
     cmd = [str(dbt_executable()), *args]
     tail: deque[str] = deque(maxlen=TAIL_LINES)
-    with _lock(settings):
+    with _lock(settings, workspace):
         # Stale results must never be read as this command's.
         for stale in ("run_results.json", "sources.json"):
             (home / "target" / stale).unlink(missing_ok=True)
@@ -266,7 +279,7 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = True) -> DbtRe
             returncode = proc.wait()
         elapsed = (datetime.now(UTC) - started).total_seconds()
         nodes, invocation_id = _read_run_results(home / "target" / "run_results.json")
-        if returncode == 0 and _written_since(home / "target" / "manifest.json", started):
+        if workspace is None and returncode == 0 and _written_since(home / "target" / "manifest.json", started):
             # Every command that loads the project writes all of it; published under the lock, whole.
             publish_manifest(settings, home / "target")
         _prune_logs(home)
@@ -306,6 +319,7 @@ def build(
     select: str | None = None,
     *,
     full_refresh: bool = False,
+    workspace: str | None = None,
 ) -> DbtResult:
     """``dbt deps`` (only if the project declares packages) then ``dbt build``: seeds, models, data tests.
 
@@ -314,13 +328,13 @@ def build(
     and CI only). :func:`unit_tests` runs them; the test suite does.
     """
     if any((DBT_PROJECT_DIR / name).exists() for name in ("packages.yml", "dependencies.yml")):
-        run_dbt(settings, ["deps"])
+        run_dbt(settings, ["deps"], workspace=workspace)
     args = ["build", "--exclude-resource-type", "unit_test"]
     if select:
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(settings, args)
+    return run_dbt(settings, args, workspace=workspace)
 
 
 def parse(settings: Settings) -> Path:

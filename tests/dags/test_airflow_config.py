@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from edp.cli import app
 from edp.orchestration.airflow_run import airflow_config, airflow_env, write_airflow_cfg
-from edp.orchestration.pools import source_pools
+from edp.orchestration.pools import EXCHANGE_POOL, platform_pools, source_pools
 from edp.orchestration.services import worker_argv, worker_node
 from edp.settings import REPO_ROOT, Settings
 
@@ -102,3 +102,6 @@ def test_one_pool_per_source_slots_from_sources_yml(home_settings: Settings, tmp
     assert pools["source_weather"]["slots"] == 3
     assert pools["source_water"]["slots"] == 1
     assert pools["source_bureau"]["slots"] == 1  # every source has a DAG, configured or not
+    every = platform_pools(home_settings.model_copy(update={"sources_file": sources}))
+    assert every.keys() - pools.keys() == {EXCHANGE_POOL}  # the syncs, one at a time
+    assert every[EXCHANGE_POOL]["slots"] == 1

@@ -241,6 +241,7 @@ def test_a_lost_worker_loses_nothing_and_duplicates_nothing(
         api = Api.login(s)
         pools = {p["name"]: p["slots"] for p in api.get("/pools")["pools"]}
         assert pools["source_weather"] == 1
+        assert pools["exchange_sync"] == 1  # the syncs to the city, one at a time
 
         # The stand-in's clock stands still: every extraction of the run's window sees the same rows.
         weather = sandbox_url(s, "weather")

@@ -624,3 +624,69 @@ def test_later_loads_history_incremental_rain_and_unmapped_codes(built: Built) -
         }
     ]
     assert "transport-road_event-RE-TEST-1" not in events(eng, "road_events")
+
+
+# ---------------------------------------------------------------- the warning lane's build
+
+
+def test_the_warning_lanes_build_neither_waits_for_the_everyday_build_nor_collides_with_it(built: Built) -> None:
+    """The lane builds in a dbt workspace of its own while the everyday build holds the platform's dbt
+    lock; a model both build waits for the lock the other holds on that model in the warehouse."""
+    import threading
+
+    from edp.orchestration.warning_lane import DBT_SELECT, DBT_WORKSPACE
+    from edp.transform.dbt_runner import _lock, dbt_dir
+
+    settings, eng = built.settings, built.eng
+    args = ["build", "--exclude-resource-type", "unit_test", "--select", DBT_SELECT]
+    args += ["--vars", json.dumps({"as_of": built.as_of.isoformat()})]
+    schema = scalar(eng, "select table_schema from information_schema.tables where table_name = 'fct_warning'")
+    key = f"edp.lane_model:{schema}.fct_warning"
+    outcome: dict[str, Any] = {}
+
+    def lane() -> None:
+        try:
+            outcome["result"] = run_dbt(settings, args, workspace=DBT_WORKSPACE)
+        except Exception as exc:  # reported by the assertions below
+            outcome["error"] = exc
+
+    holder = eng.connect()
+    try:
+        # The everyday build holds the platform's dbt lock, and is building fct_warning right now.
+        with _lock(settings):
+            holder.execute(sa.text("select pg_advisory_lock(hashtextextended(:k, 0))"), {"k": key})
+            worker = threading.Thread(target=lane)
+            worker.start()
+            waiting = 0
+            for _ in range(600):  # up to 5 minutes for dbt to start and reach fct_warning on a loaded machine
+                waiting = scalar(
+                    eng,
+                    "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+                    " and pid <> pg_backend_pid()",
+                )
+                if waiting or not worker.is_alive():
+                    break
+                worker.join(0.5)
+            assert waiting == 1, outcome  # the lane reached fct_warning and waits for that model's lock alone
+            assert "result" not in outcome
+            holder.execute(sa.text("select pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
+            holder.commit()
+            worker.join(600)
+        assert not worker.is_alive()
+    finally:
+        holder.close()
+
+    assert "error" not in outcome, outcome.get("error")
+    result: DbtResult = outcome["result"]
+    assert result.success
+    assert result.node("fct_warning").status == "success"
+    assert result.target_path == dbt_dir(settings, DBT_WORKSPACE) / "target"
+    # Every lock a model took is released again: nothing waits, nothing is held.
+    assert scalar(eng, "select count(*) from pg_locks where locktype = 'advisory'") == 0
+    versions = scalar(
+        eng,
+        "select count(distinct identifier) from raw.weather__warnings"
+        " where status = 'Actual' and msg_type in ('Alert', 'Update') and sent_at <= :as_of",
+        as_of=built.as_of,
+    )
+    assert scalar(eng, "select count(*) from marts.fct_warning") == versions > 0

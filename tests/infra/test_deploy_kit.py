@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from connectors.registry import SOURCES
 from edp.orchestration.airflow_run import airflow_config
+from edp.orchestration.pools import EXCHANGE_POOL
 from edp.serve.superset import ADMIN_SECRET, ASSETS_DIR, READER_SECRET
 from edp.settings import REPO_ROOT, Settings
 from edp.transform.dbt_runner import DBT_PROJECT_DIR
@@ -495,10 +496,11 @@ def test_the_workers_take_the_default_queue_and_one_per_source() -> None:
     assert _queues(helm_workers) == expected
 
 
-def test_one_pool_per_source() -> None:
+def test_one_pool_per_source_and_the_exchanges() -> None:
     pools = json.loads((DEPLOY / "airflow-pools.json").read_text(encoding="utf-8"))
-    assert set(pools) == {f"source_{name}" for name in SOURCES}
+    assert set(pools) == {f"source_{name}" for name in SOURCES} | {EXCHANGE_POOL}
     assert all(pool["slots"] >= 1 for pool in pools.values())
+    assert pools[EXCHANGE_POOL]["slots"] == 1  # two syncs at once deadlock
     assert "airflow pools import" in _command_text(compose()["services"]["airflow-init"])
 
 
