@@ -5,7 +5,10 @@ Called from the one end-to-end Superset test (one Superset start for the suite).
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from edp.serve.superset import DATABASE_NAME, access
@@ -31,6 +35,16 @@ TOWN_ROWS = [
 PRECIP_CHART = "各镇街逐时最大降水 Max hourly precipitation by division"
 GUST_TABLE = "各镇街最大阵风 Max wind gust by division"
 GUST_TOTAL = "全市最大阵风 Citywide max wind gust"
+
+
+def assert_chinese_by_default(url: str) -> None:
+    """The login page boots in Chinese for a browser that asks for nothing else; English stays selectable."""
+    page = httpx.get(f"{url}/login/", timeout=120).text
+    found = re.search(r'data-bootstrap="([^"]*)"', page)
+    assert found, page[:500]
+    common = json.loads(html.unescape(found.group(1)))["common"]
+    assert common["locale"] == "zh"
+    assert set(common["menu_data"]["navbar_right"]["languages"]) >= {"zh", "en"}
 
 
 def _all(client: SupersetClient, path: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Step 6: who reads what: the analyst role, one role per town with row-level security, users.
+"""After the assets (step 5), who reads what: the analyst role, one role per town with row-level security, users.
 
 ``edp_analyst`` (分析人员) reads every dashboard, all towns. ``town_<code12>``
 (镇街用户) reads the same dashboards, with a Regular row-level-security filter
@@ -17,6 +17,7 @@ changes nothing and duplicates nothing.
 from __future__ import annotations
 
 import csv
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from edp.secrets import generated_secret
 from edp.serve.superset.client import SupersetClient, rison
 from edp.serve.superset.errors import SupersetError
 from edp.settings import REPO_ROOT, Settings
+
+log = logging.getLogger(__name__)
 
 ANALYST_ROLE = "edp_analyst"
 TOWN_ROLE_PREFIX = "town_"
@@ -110,7 +113,10 @@ def _database_access_ids(client: SupersetClient, database_name: str) -> list[int
     prefix = f"[{database_name}].(id:"
     return [
         int(p["id"])
-        for p in _pages(client, "/api/v1/security/permissions-resources/", {})
+        # Ordered, so that pages neither skip nor repeat a row.
+        for p in _pages(
+            client, "/api/v1/security/permissions-resources/", {"order_column": "id", "order_direction": "asc"}
+        )
         if p["permission"]["name"] == "database_access" and p["view_menu"]["name"].startswith(prefix)
     ]
 
@@ -123,7 +129,8 @@ def _our_datasets(client: SupersetClient, database_name: str) -> list[dict[str, 
 
 def _ensure_role(client: SupersetClient, name: str, permission_ids: list[int]) -> tuple[int, bool]:
     role_id = _role_id(client, name, create=True)
-    assert role_id is not None
+    if role_id is None:  # for the type checker: create=True always returns an id
+        raise SupersetError(f"could not create the role {name!r}")
     current = sorted(int(p["id"]) for p in client.get(f"/api/v1/security/roles/{role_id}/permissions/")["result"])
     if current == permission_ids:
         return role_id, False
@@ -178,9 +185,12 @@ def ensure_access(client: SupersetClient, database_name: str) -> dict[str, Any]:
     if role_changed:
         changed.append(ANALYST_ROLE)
     town_list = towns()
+    if not table_ids:
+        # Superset refuses a filter on no table; with no such dataset there is nothing to filter yet.
+        log.warning("no dataset of %s has a %s column: town roles get no row-level filter", database_name, RLS_COLUMN)
     for town in town_list:
         role_id, role_changed = _ensure_role(client, town.role, permission_ids)
-        rls_changed = _ensure_rls(client, town, role_id, table_ids)
+        rls_changed = bool(table_ids) and _ensure_rls(client, town, role_id, table_ids)
         if role_changed or rls_changed:
             changed.append(town.role)
     return {"roles": 1 + len(town_list), "rls_datasets": len(table_ids), "changed": changed}

@@ -33,7 +33,8 @@ def _listed(client: SupersetClient, resource: str, title_col: str, titles: list[
 def provision(settings: Settings) -> dict[str, Any]:
     """Set up (or update) Superset end to end; safe to run again.
 
-    With ``EDP_SUPERSET_URL`` set, only the read-only role and the assets: that Superset's
+    With ``EDP_SUPERSET_URL`` set, only the read-only role, the assets and the read roles (with
+    the towns' row-level security): that Superset's
     image or chart runs its server, config, metadata database and admin user.
 
     Returns ``{"url", "dashboard_url", "database", "dashboards", "charts", "access"}``,
