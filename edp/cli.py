@@ -22,12 +22,14 @@ sources_app = typer.Typer(help="Inbound sources (数据源).", no_args_is_help=T
 quarantine_app = typer.Typer(help="Quarantined records (隔离记录): list and replay.", no_args_is_help=True)
 sync_app = typer.Typer(help="Exchange with the Anshan city platform (鞍山市数据交换).", invoke_without_command=True)
 superset_app = typer.Typer(help="Apache Superset dashboards (可视化).", no_args_is_help=True)
+superset_users_app = typer.Typer(help="Superset users (用户): analysts and town officers.", no_args_is_help=True)
 docs_app = typer.Typer(help="Data Docs and dbt docs (文档).", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(sync_app, name="sync")
 app.add_typer(superset_app, name="superset")
+superset_app.add_typer(superset_users_app, name="users")
 app.add_typer(docs_app, name="docs")
 
 
@@ -230,6 +232,31 @@ def superset_stop() -> None:
     from edp.serve.superset import stop_server
 
     stop_server(get_settings())
+
+
+@superset_users_app.command("add")
+def superset_users_add(
+    username: Annotated[str, typer.Argument(help="Login name (letters, digits, _ . -).")],
+    town: Annotated[
+        str | None, typer.Option(help="12-digit division code of a town (镇街): sees only that town's rows.")
+    ] = None,
+    analyst: Annotated[bool, typer.Option("--analyst", help="Analyst (分析人员): every town.")] = False,
+) -> None:
+    """Create a Superset user with a generated password (stored in $EDP_HOME/secrets, never printed)."""
+    from edp.serve.superset import SupersetError
+    from edp.serve.superset.access import add_superset_user
+
+    try:
+        result = add_superset_user(get_settings(), username, town=town, analyst=analyst)
+    except SupersetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if result["created"]:
+        typer.echo(f"created {username} with role {result['role']}; password in {result['password_file']}")
+    else:
+        typer.echo(
+            f"{username} exists already: nothing changed (password, if we made it, in {result['password_file']})"
+        )
 
 
 @docs_app.command("publish")

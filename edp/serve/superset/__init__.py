@@ -5,11 +5,12 @@ every Superset action here is either a subprocess of ``infra/superset/.venv``
 (``subprocesses``) or an HTTP call to its web server (``client``).
 
 ``provision`` is the whole story, in order: environment, config, metadata DB
-and admin user, read-only warehouse role, web server, assets. Each step is
-idempotent, so provisioning again updates in place instead of duplicating.
-One module a step: ``environment``, ``config``, ``metadata``, ``reader_role``,
-``server``, ``assets``; ``provisioning`` runs them, ``charts`` reads chart
-data back through the API.
+and admin user, read-only warehouse role, web server, assets, then the
+analyst and town roles with row-level security (``access``, which also adds
+users). Each step is idempotent, so provisioning again updates in place
+instead of duplicating. One module a step: ``environment``, ``config``,
+``metadata``, ``reader_role``, ``server``, ``assets``, ``access``;
+``provisioning`` runs them, ``charts`` reads chart data back through the API.
 """
 
 from edp.serve.superset.assets import DASHBOARD_TITLE, DATABASE_NAME, URI_PLACEHOLDER, asset_inventory, render_bundle

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from edp.serve.superset.access import ensure_access
 from edp.serve.superset.assets import DATABASE_NAME, asset_inventory, import_assets
 from edp.serve.superset.client import SupersetClient, admin_client
 from edp.serve.superset.config import write_config
@@ -32,11 +33,13 @@ def _listed(client: SupersetClient, resource: str, title_col: str, titles: list[
 def provision(settings: Settings) -> dict[str, Any]:
     """Set up (or update) Superset end to end; safe to run again.
 
-    With ``EDP_SUPERSET_URL`` set, only the read-only role and the assets: that Superset's
+    With ``EDP_SUPERSET_URL`` set, only the read-only role, the assets and the read roles (with
+    the towns' row-level security): that Superset's
     image or chart runs its server, config, metadata database and admin user.
 
-    Returns ``{"url", "dashboard_url", "database", "dashboards", "charts"}``,
-    the last two as ``[{"id", "title"}]`` listed back from the API.
+    Returns ``{"url", "dashboard_url", "database", "dashboards", "charts", "access"}``,
+    dashboards and charts as ``[{"id", "title"}]`` listed back from the API, access as
+    ``{"roles", "rls_datasets"}`` (read roles, datasets under row-level security).
     """
     started = time.monotonic()
     external = settings.superset_url
@@ -50,6 +53,7 @@ def provision(settings: Settings) -> dict[str, Any]:
     inventory = asset_inventory()
     with admin_client(settings, url) as client:
         import_assets(client, settings)
+        access = ensure_access(client, DATABASE_NAME)
         dashboards = _listed(client, "dashboard", "dashboard_title", [d["title"] for d in inventory["dashboards"]])
         charts = _listed(client, "chart", "slice_name", [c["title"] for c in inventory["charts"]])
     slug = yaml.safe_load(next((ASSETS_DIR / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))["slug"]
@@ -60,4 +64,5 @@ def provision(settings: Settings) -> dict[str, Any]:
         "database": DATABASE_NAME,
         "dashboards": dashboards,
         "charts": charts,
+        "access": {"roles": access["roles"], "rls_datasets": access["rls_datasets"]},
     }

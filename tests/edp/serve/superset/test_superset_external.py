@@ -41,6 +41,12 @@ def test_an_external_superset_gets_the_role_and_the_assets_only(
     monkeypatch.setattr(provisioning, "ensure_reader_role", lambda settings: calls.append("reader role"))
     monkeypatch.setattr(provisioning, "import_assets", lambda client, settings: calls.append("assets"))
 
+    def access(client: _FakeClient, database: str) -> dict[str, Any]:
+        calls.append("roles")
+        return {"roles": 27, "rls_datasets": 1, "changed": []}
+
+    monkeypatch.setattr(provisioning, "ensure_access", access)
+
     @contextmanager
     def fake_admin(settings: Settings, base: str) -> Iterator[_FakeClient]:
         calls.append(f"login {base}")
@@ -49,7 +55,8 @@ def test_an_external_superset_gets_the_role_and_the_assets_only(
     monkeypatch.setattr(provisioning, "admin_client", fake_admin)
     settings = Settings(home=tmp_path, superset_url="http://superset:8088/")
     result = provisioning.provision(settings)
-    assert calls == ["reader role", "login http://superset:8088", "assets"]
+    # The read roles and the towns' row-level security are the platform's there too.
+    assert calls == ["reader role", "login http://superset:8088", "assets", "roles"]
     assert result["url"] == "http://superset:8088"
     assert result["dashboard_url"].startswith("http://superset:8088/superset/dashboard/")
 

@@ -14,6 +14,11 @@ from edp.serve.superset import server
 from edp.serve.superset.client import admin_client, rison
 from edp.settings import Settings
 from edp.storage import warehouse
+from tests.support.superset_access import (
+    assert_chinese_by_default,
+    assert_roles_and_rls,
+    assert_users_see_their_towns,
+)
 
 pytestmark = [pytest.mark.superset, pytest.mark.integration]
 
@@ -128,6 +133,10 @@ def test_provision_end_to_end(settings: Settings) -> None:
         assert second == first
         _assert_single_copies(settings, url)
         _assert_no_secret_on_disk(settings)
+        # Roles and per-town access, as the analyst and a town officer see the dashboards.
+        assert_chinese_by_default(url)
+        assert_roles_and_rls(settings, url)
+        assert_users_see_their_towns(settings, url, lambda rows: _insert(settings, rows))
     finally:
         stopped = superset.stop_server(settings)
     assert stopped
