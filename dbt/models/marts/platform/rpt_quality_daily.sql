@@ -44,5 +44,5 @@ select
     passed_count,
     failed_blocking_count,
     failed_warning_count,
-    round(passed_count::numeric / evaluated_count, 4) as pass_rate
+    round(cast(passed_count as numeric) / evaluated_count, 4) as pass_rate
 from daily
