@@ -16,26 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from edp.exchange.city_client import ExchangeClient, exchange_config
-from edp.exchange.sync import EXCHANGED, ensure_sync
+from edp.exchange.sync import EXCHANGED, FEEDBACK_DDL, ensure_sync
 from edp.settings import Settings
 from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
-
-FEEDBACK_DDL = """
-create table if not exists sync.feedback (
-    feedback_id text primary key,
-    dataset text not null,
-    record_id text not null,
-    reason text not null,
-    raised_at timestamptz not null,
-    pulled_at timestamptz not null default now(),
-    -- The version the city doubted: any later accepted version answers it.
-    doubted_version bigint,
-    answered_version bigint,
-    answered_at timestamptz
-)
-"""
 
 
 def xor_hex(values: list[str]) -> str:

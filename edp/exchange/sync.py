@@ -123,6 +123,21 @@ EXCHANGED: dict[str, Exchanged] = {
     "quality_reports": Exchanged("quality_reports", "audit.quality_reports_latest", "report_id"),
 }
 
+FEEDBACK_DDL = """
+create table if not exists sync.feedback (
+    feedback_id text primary key,
+    dataset text not null,
+    record_id text not null,
+    reason text not null,
+    raised_at timestamptz not null,
+    pulled_at timestamptz not null default now(),
+    -- The version the city doubted: any later accepted version answers it.
+    doubted_version bigint,
+    answered_version bigint,
+    answered_at timestamptz
+)
+"""
+
 DDL = (
     """
     create table if not exists sync.outbox (
@@ -169,6 +184,9 @@ DDL = (
         via text not null
     )
     """,
+    # The city's doubted records (edp.exchange.ledger.pull_feedback); here so that it exists before
+    # the first pull (dbt's marts.rpt_exchange_ views read it from the first transform on).
+    FEEDBACK_DDL,
 )
 
 

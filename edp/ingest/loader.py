@@ -373,10 +373,19 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
 
 
 def ensure_declared_raw_tables(settings: Settings) -> list[str]:
-    """Create every declared raw table, so dbt builds even before a source first delivers."""
+    """Create every declared raw table, so dbt builds even before a source first delivers.
+
+    The platform's own tables the dbt sources also declare (``audit``, ``sync``; ``ops`` here
+    anyway) are created too: the marts' ``rpt_`` views read them from the first transform on,
+    which runs before the first check and the first sync.
+    """
+    from edp.exchange.sync import ensure_sync
     from edp.ingest.sources import configured_sources, declared_datasets
+    from edp.quality.audit import ensure_audit
 
     ops.ensure_ops(settings)
+    ensure_audit(settings)
+    ensure_sync(settings)
     tables = []
     with engine(settings).begin() as conn:
         for source in configured_sources(settings):

@@ -46,9 +46,10 @@ def load(source: str | None = None, settings: Settings | None = None) -> dict[st
 
 
 def prepare_transform(settings: Settings | None = None) -> dict[str, Any]:
-    """What dbt needs before it runs: every raw table the dbt sources declare exists (maybe empty).
+    """What dbt needs before it runs: every table the dbt sources declare exists (maybe empty).
 
-    A source that has not delivered yet must not stop every mart from building.
+    A source that has not delivered yet must not stop every mart from building, nor a platform that
+    has not checked or synced yet the marts' ``rpt_`` views over ``audit``, ``ops`` and ``sync``.
     """
     from edp.ingest.loader import ensure_declared_raw_tables
 
