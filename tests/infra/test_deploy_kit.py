@@ -348,13 +348,18 @@ def test_the_dockerignore_keeps_environments_and_secrets_out() -> None:
     assert "infra/deploy/edp.env" in gitignore and "infra/deploy/secrets" in gitignore
 
 
-def test_the_image_copies_what_the_wheel_packages_and_what_the_platform_finds_by_path() -> None:
+def _configured(home: Path) -> Settings:
+    """Settings with a warehouse URL: reading Airflow's configuration then starts no embedded PostgreSQL."""
+    return Settings(home=home, warehouse_url=SecretStr("postgresql://edp@127.0.0.1:5432/edp"))
+
+
+def test_the_image_copies_what_the_wheel_packages_and_what_the_platform_finds_by_path(tmp_path: Path) -> None:
     copied = {src.rstrip("/") for srcs, _ in _copies() for src in srcs}
     packages = _pyproject()["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
     assert sorted(set(packages) - copied) == []
     # Found relative to REPO_ROOT at run time: Airflow's dags_folder, dbt's project, sources.yml, Superset's assets.
     by_path = [
-        Path(airflow_config(Settings(home=REPO / ".edp"))["core"]["dags_folder"]),
+        Path(airflow_config(_configured(tmp_path))["core"]["dags_folder"]),
         DBT_PROJECT_DIR,
         Settings.model_fields["sources_file"].default,
         ASSETS_DIR,
@@ -444,7 +449,7 @@ SINGLE_HOST_ONLY = {
 
 def test_the_airflow_settings_are_the_platforms(tmp_path: Path) -> None:
     env = _airflow_env()
-    platform = airflow_config(Settings(home=tmp_path))
+    platform = airflow_config(_configured(tmp_path))
     for section, values in platform.items():
         for key in values:
             if (section, key) in SINGLE_HOST_ONLY:
