@@ -16,6 +16,7 @@ import yaml
 
 from edp.secrets import generated_secret
 from edp.serve import superset
+from edp.serve.superset.assets import OWNED_UUID_PREFIX, owned
 from edp.serve.superset.client import rison
 from edp.serve.superset.config import write_config
 from edp.serve.superset.reader_role import reader_superset_uri
@@ -70,7 +71,6 @@ def test_charts_reference_the_dataset_and_the_dashboard_places_every_chart() -> 
     assert placed == chart_uuids
 
 
-
 def _yaml(path: Path) -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return doc
@@ -97,6 +97,15 @@ def test_every_query_context_agrees_with_its_params() -> None:
         assert [_column_names(c) for c in query.get("columns") or []] == wanted, path.name
         temporal = [f["subject"] for f in params.get("adhoc_filters", []) if f.get("operator") == "TEMPORAL_RANGE"]
         assert [f["col"] for f in query.get("filters", []) if f["op"] == "TEMPORAL_RANGE"] == temporal, path.name
+
+
+def test_every_dashboard_chart_and_dataset_is_marked_ours() -> None:
+    # Provisioning deletes what it owns and the code no longer holds: ownership is the UUID prefix.
+    for kind in ("dashboards", "charts", "datasets"):
+        for entry in superset.asset_inventory()[kind]:
+            assert entry["uuid"].startswith(OWNED_UUID_PREFIX), entry
+            assert owned(entry["uuid"])
+    assert not owned("d5583531-2810-42dc-a34c-7742d55594ad")
 
 
 def test_native_filters_target_columns_of_their_dataset() -> None:
