@@ -14,6 +14,7 @@ import yaml
 from edp.secrets import generated_secret
 from edp.serve import superset
 from edp.serve.superset import server
+from edp.serve.superset.assets import LEGACY_OWNED_UUIDS
 from edp.serve.superset.client import admin_client, rison
 from edp.settings import Settings
 from edp.storage import warehouse
@@ -126,6 +127,30 @@ def _assert_a_chart_dropped_from_the_code_disappears(settings: Settings, url: st
     _assert_single_copies(settings, url)
 
 
+def _assert_assets_from_before_the_uuid_prefix_are_replaced(settings: Settings, url: str, tmp_path: Path) -> None:
+    # An installation provisioned with the first assets (random UUIDs, RLS on their dataset)
+    # ends with the committed objects only.
+    legacy = tmp_path / "legacy"
+    shutil.copytree(superset.ASSETS_DIR, legacy)
+    ours = {kind: [e["uuid"] for e in entries] for kind, entries in superset.asset_inventory().items()}
+    renumbered = dict(
+        zip(
+            sorted(uuid for kind in ("dashboards", "charts", "datasets") for uuid in ours[kind]),
+            sorted(LEGACY_OWNED_UUIDS),
+            strict=True,
+        )
+    )
+    for path in legacy.rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        for new, old in renumbered.items():
+            text = text.replace(new, old)
+        path.write_text(text, encoding="utf-8")
+    superset.provision(settings, legacy)
+    upgraded = superset.provision(settings)
+    assert sorted(item.split()[1] for item in upgraded["retired"]) == sorted(LEGACY_OWNED_UUIDS)
+    _assert_single_copies(settings, url)
+
+
 def _assert_no_secret_on_disk(settings: Settings) -> None:
     # Superset's own files (metadata DB incl. its action log, our log, config)
     # may hold hashes and encrypted values, never a clear secret.
@@ -162,6 +187,7 @@ def test_provision_end_to_end(settings: Settings, tmp_path: Path) -> None:
         _assert_single_copies(settings, url)
         _assert_every_chart_answers(settings, url)
         _assert_a_chart_dropped_from_the_code_disappears(settings, url, tmp_path)
+        _assert_assets_from_before_the_uuid_prefix_are_replaced(settings, url, tmp_path)
         _assert_no_secret_on_disk(settings)
         # Roles and per-town access, as the analyst and a town officer see the dashboards.
         assert_chinese_by_default(url)
