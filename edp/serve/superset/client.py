@@ -91,6 +91,12 @@ class SupersetClient:
         _raise_for(resp, f"PUT {path}")
         return resp.json()
 
+    def delete(self, path: str) -> Any:
+        headers = {"X-CSRFToken": self._csrf_token(), "Referer": str(self._http.base_url)}
+        resp = self._http.delete(path, headers=headers)
+        _raise_for(resp, f"DELETE {path}")
+        return resp.json()
+
     def find(self, resource: str, column: str, value: str, columns: list[str]) -> list[dict[str, Any]]:
         """Objects of ``resource`` (chart, dashboard, database...) whose ``column`` equals ``value``."""
         query = {"filters": [{"col": column, "opr": "eq", "value": value}], "columns": columns, "page_size": 100}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from edp.serve.superset.access import ensure_access
-from edp.serve.superset.assets import DATABASE_NAME, asset_inventory, import_assets
+from edp.serve.superset.assets import DATABASE_NAME, asset_inventory, import_assets, prune_retired
 from edp.serve.superset.client import SupersetClient, admin_client
 from edp.serve.superset.config import write_config
 from edp.serve.superset.environment import ensure_environment
@@ -30,7 +31,7 @@ def _listed(client: SupersetClient, resource: str, title_col: str, titles: list[
     return found
 
 
-def provision(settings: Settings) -> dict[str, Any]:
+def provision(settings: Settings, assets_dir: Path = ASSETS_DIR) -> dict[str, Any]:
     """Set up (or update) Superset end to end; safe to run again.
 
     With ``EDP_SUPERSET_URL`` set, only the read-only role, the assets and the read roles (with
@@ -39,7 +40,9 @@ def provision(settings: Settings) -> dict[str, Any]:
 
     Returns ``{"url", "dashboard_url", "database", "dashboards", "charts", "access"}``,
     dashboards and charts as ``[{"id", "title"}]`` listed back from the API, access as
-    ``{"roles", "rls_datasets"}`` (read roles, datasets under row-level security).
+    ``{"roles", "rls_datasets"}`` (read roles, datasets under row-level security),
+    and ``retired``: the objects we owned that the assets no longer hold, deleted
+    (before the import, so a retired dashboard's slug is free for its successor).
     """
     started = time.monotonic()
     external = settings.superset_url
@@ -50,13 +53,14 @@ def provision(settings: Settings) -> dict[str, Any]:
     ensure_reader_role(settings)
     # EDP_SUPERSET_URL: started, configured and initialised by its own image or chart.
     url = external.rstrip("/") if external else start_server(settings)
-    inventory = asset_inventory()
+    inventory = asset_inventory(assets_dir)
     with admin_client(settings, url) as client:
-        import_assets(client, settings)
+        retired = prune_retired(client, assets_dir)
+        import_assets(client, settings, assets_dir)
         access = ensure_access(client, DATABASE_NAME)
         dashboards = _listed(client, "dashboard", "dashboard_title", [d["title"] for d in inventory["dashboards"]])
         charts = _listed(client, "chart", "slice_name", [c["title"] for c in inventory["charts"]])
-    slug = yaml.safe_load(next((ASSETS_DIR / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))["slug"]
+    slug = yaml.safe_load(next((assets_dir / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))["slug"]
     log.info("Superset provisioned at %s in %.1fs", url, time.monotonic() - started)
     return {
         "url": url,
@@ -65,4 +69,5 @@ def provision(settings: Settings) -> dict[str, Any]:
         "dashboards": dashboards,
         "charts": charts,
         "access": {"roles": access["roles"], "rls_datasets": access["rls_datasets"]},
+        "retired": retired,
     }

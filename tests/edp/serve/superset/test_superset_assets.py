@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from edp.secrets import generated_secret
 from edp.serve import superset
+from edp.serve.superset.assets import OWNED_UUID_PREFIX, owned
 from edp.serve.superset.client import rison
 from edp.serve.superset.config import write_config
 from edp.serve.superset.reader_role import reader_superset_uri
@@ -66,6 +69,61 @@ def test_charts_reference_the_dataset_and_the_dashboard_places_every_chart() -> 
     dashboard = yaml.safe_load(next((superset.ASSETS_DIR / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))
     placed = {n["meta"]["uuid"] for n in dashboard["position"].values() if isinstance(n, dict) and n["type"] == "CHART"}
     assert placed == chart_uuids
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return doc
+
+
+def _column_names(column: str | dict[str, Any]) -> str:
+    return column if isinstance(column, str) else str(column.get("label") or column.get("sqlExpression"))
+
+
+def test_every_query_context_agrees_with_its_params() -> None:
+    # The dashboard draws from params, chart_data and reports run query_context:
+    # the two must ask for the same metrics, columns and viz type.
+    for path in sorted((superset.ASSETS_DIR / "charts").glob("*.yaml")):
+        doc = _yaml(path)
+        params, context = doc["params"], json.loads(doc["query_context"])
+        assert doc["viz_type"] == params["viz_type"] == context["form_data"]["viz_type"], path.name
+        metrics = params.get("metrics") or [params[k] for k in ("metric",) if k in params]
+        [query] = context["queries"]
+        assert query["metrics"] == metrics, path.name
+        wanted = [params["x_axis"]] if "x_axis" in params else []
+        groupby = params.get("groupby") or []
+        wanted += [groupby] if isinstance(groupby, str) else list(groupby)
+        wanted += list(params.get("all_columns") or [])
+        assert [_column_names(c) for c in query.get("columns") or []] == wanted, path.name
+        temporal = [f["subject"] for f in params.get("adhoc_filters", []) if f.get("operator") == "TEMPORAL_RANGE"]
+        assert [f["col"] for f in query.get("filters", []) if f["op"] == "TEMPORAL_RANGE"] == temporal, path.name
+
+
+def test_every_dashboard_chart_and_dataset_is_marked_ours() -> None:
+    # Provisioning deletes what it owns and the code no longer holds: ownership is the UUID prefix.
+    for kind in ("dashboards", "charts", "datasets"):
+        for entry in superset.asset_inventory()[kind]:
+            assert entry["uuid"].startswith(OWNED_UUID_PREFIX), entry
+            assert owned(entry["uuid"])
+    assert not owned("d5583531-2810-42dc-a34c-7742d55594ad")
+
+
+def test_native_filters_target_columns_of_their_dataset() -> None:
+    datasets = {
+        doc["uuid"]: {c["column_name"] for c in doc["columns"]}
+        for doc in map(_yaml, sorted((superset.ASSETS_DIR / "datasets").rglob("*.yaml")))
+    }
+    for path in sorted((superset.ASSETS_DIR / "dashboards").glob("*.yaml")):
+        filters = _yaml(path)["metadata"]["native_filter_configuration"]
+        assert {f["filterType"] for f in filters} >= {"filter_select", "filter_time"}, path.name
+        assert len({f["id"] for f in filters}) == len(filters)
+        for native_filter in filters:
+            assert CJK.search(native_filter["name"]) and LATIN.search(native_filter["name"])
+            for target in native_filter["targets"]:
+                if native_filter["filterType"] == "filter_time":
+                    assert target == {}
+                    continue
+                assert target["column"]["name"] in datasets[target["datasetUuid"]], native_filter["name"]
 
 
 def _bundle_files(bundle: bytes) -> dict[str, str]:

@@ -39,7 +39,8 @@ def test_an_external_superset_gets_the_role_and_the_assets_only(
     for name in ("ensure_environment", "write_config", "init_metadata", "start_server"):
         monkeypatch.setattr(provisioning, name, local_only(name))
     monkeypatch.setattr(provisioning, "ensure_reader_role", lambda settings: calls.append("reader role"))
-    monkeypatch.setattr(provisioning, "import_assets", lambda client, settings: calls.append("assets"))
+    monkeypatch.setattr(provisioning, "prune_retired", lambda client, assets_dir: calls.append("retire") or [])
+    monkeypatch.setattr(provisioning, "import_assets", lambda client, settings, assets_dir: calls.append("assets"))
 
     def access(client: _FakeClient, database: str) -> dict[str, Any]:
         calls.append("roles")
@@ -56,7 +57,7 @@ def test_an_external_superset_gets_the_role_and_the_assets_only(
     settings = Settings(home=tmp_path, superset_url="http://superset:8088/")
     result = provisioning.provision(settings)
     # The read roles and the towns' row-level security are the platform's there too.
-    assert calls == ["reader role", "login http://superset:8088", "assets", "roles"]
+    assert calls == ["reader role", "login http://superset:8088", "retire", "assets", "roles"]
     assert result["url"] == "http://superset:8088"
     assert result["dashboard_url"].startswith("http://superset:8088/superset/dashboard/")
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from edp.secrets import generated_secret
 from edp.serve import superset
 from edp.serve.superset import server
+from edp.serve.superset.assets import LEGACY_OWNED_UUIDS
 from edp.serve.superset.client import admin_client, rison
 from edp.settings import Settings
 from edp.storage import warehouse
@@ -98,6 +102,55 @@ def _assert_single_copies(settings: Settings, url: str) -> None:
     assert datasets["count"] == 1
 
 
+def _assert_every_chart_answers(settings: Settings, url: str) -> None:
+    # Every committed chart runs its saved query over the mart rows without an error.
+    for chart in superset.asset_inventory()["charts"]:
+        assert superset.chart_data(settings, url, chart["title"]), f"{chart['title']}: no rows"
+
+
+def _assert_a_chart_dropped_from_the_code_disappears(settings: Settings, url: str, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    shutil.copytree(superset.ASSETS_DIR, assets)
+    dropped_file = assets / "charts" / "max_gust_citywide.yaml"
+    dropped_uuid = str(yaml.safe_load(dropped_file.read_text(encoding="utf-8"))["uuid"])
+    dropped_file.unlink()
+    without = superset.provision(settings, assets)
+    assert without["retired"] == [f"chart {dropped_uuid}"]
+    assert GUST_TOTAL not in {c["title"] for c in without["charts"]}
+    with admin_client(settings, url) as client:
+        assert client.find("chart", "slice_name", GUST_TOTAL, ["id"]) == []
+        assert len(client.find("dashboard", "dashboard_title", superset.DASHBOARD_TITLE, ["id"])) == 1
+    # Back to the committed assets: the chart returns, nothing else is retired.
+    restored = superset.provision(settings)
+    assert restored["retired"] == []
+    assert GUST_TOTAL in {c["title"] for c in restored["charts"]}
+    _assert_single_copies(settings, url)
+
+
+def _assert_assets_from_before_the_uuid_prefix_are_replaced(settings: Settings, url: str, tmp_path: Path) -> None:
+    # An installation provisioned with the first assets (random UUIDs, RLS on their dataset)
+    # ends with the committed objects only.
+    legacy = tmp_path / "legacy"
+    shutil.copytree(superset.ASSETS_DIR, legacy)
+    ours = {kind: [e["uuid"] for e in entries] for kind, entries in superset.asset_inventory().items()}
+    renumbered = dict(
+        zip(
+            sorted(uuid for kind in ("dashboards", "charts", "datasets") for uuid in ours[kind]),
+            sorted(LEGACY_OWNED_UUIDS),
+            strict=True,
+        )
+    )
+    for path in legacy.rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        for new, old in renumbered.items():
+            text = text.replace(new, old)
+        path.write_text(text, encoding="utf-8")
+    superset.provision(settings, legacy)
+    upgraded = superset.provision(settings)
+    assert sorted(item.split()[1] for item in upgraded["retired"]) == sorted(LEGACY_OWNED_UUIDS)
+    _assert_single_copies(settings, url)
+
+
 def _assert_no_secret_on_disk(settings: Settings) -> None:
     # Superset's own files (metadata DB incl. its action log, our log, config)
     # may hold hashes and encrypted values, never a clear secret.
@@ -109,7 +162,7 @@ def _assert_no_secret_on_disk(settings: Settings) -> None:
         assert not any(s.encode() in content for s in secrets), f"a secret is readable in {path}"
 
 
-def test_provision_end_to_end(settings: Settings) -> None:
+def test_provision_end_to_end(settings: Settings, tmp_path: Path) -> None:
     # One test, one Superset: its cold start dominates the runtime.
     settings = settings.model_copy(update={"superset_port": _free_port()})
     with warehouse.engine(settings).begin() as c:
@@ -132,6 +185,9 @@ def test_provision_end_to_end(settings: Settings) -> None:
         assert server._read_pidfile(settings) == running
         assert second == first
         _assert_single_copies(settings, url)
+        _assert_every_chart_answers(settings, url)
+        _assert_a_chart_dropped_from_the_code_disappears(settings, url, tmp_path)
+        _assert_assets_from_before_the_uuid_prefix_are_replaced(settings, url, tmp_path)
         _assert_no_secret_on_disk(settings)
         # Roles and per-town access, as the analyst and a town officer see the dashboards.
         assert_chinese_by_default(url)
