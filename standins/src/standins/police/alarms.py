@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from standins.common.determinism import rng, unit
+from standins.common.timefmt import CST
 from standins.police import people
 from standins.police.places import TOWNS, Town, mine_site, river_place, road_place, street_address
 from standins.police.rows import Row, coordinate_cells, fmt_time
@@ -196,6 +197,12 @@ def _alarm(seed: int, day: date, i: int, version_tag: str) -> tuple[datetime, Ro
         "处置结果": r.choice(outcomes) + (f"，已核实报警人身份{citizen}" if citizen and r.random() < 0.05 else ""),
         "反馈时间": fmt_time(r, feedback) if r.random() < 0.9 else "",
     }
+    # An export holds what had happened when it was written: the day's last alarms, exported just after
+    # midnight, have no arrival or feedback yet (their cells are drawn anyway, so the rest stays the same).
+    written = datetime.now(CST).replace(tzinfo=None)
+    for column, moment in (("到场时间", arrived), ("反馈时间", feedback)):
+        if moment > written:
+            cells[column] = ""
     row = Row(cells, "", [v for v in (name, phone, citizen) if v], cat.emergency, cat.code, town.code12)
     return received, row
 
