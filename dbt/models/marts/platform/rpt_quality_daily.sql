@@ -34,10 +34,7 @@ select
     dataset || '|' || dimension || '|' || to_char(check_date, 'YYYYMMDD') as quality_daily_id,
     check_date,
     dataset,
-    split_part(dataset, '.', 1) as layer,
-    case
-        when split_part(dataset, '.', 1) = 'raw' then split_part(split_part(dataset, '.', 2), '__', 1)
-    end as source,
+    {{ checked_dataset_layer_source('dataset') }},
     dimension,
     dimension_zh,
     evaluated_count,

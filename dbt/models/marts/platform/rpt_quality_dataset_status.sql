@@ -3,10 +3,7 @@
 
 select
     dataset,
-    split_part(dataset, '.', 1) as layer,
-    case
-        when split_part(dataset, '.', 1) = 'raw' then split_part(split_part(dataset, '.', 2), '__', 1)
-    end as source,
+    {{ checked_dataset_layer_source('dataset') }},
     checked_at,
     cast(evaluated as bigint) as evaluated_count,
     cast(passed as bigint) as passed_count,
