@@ -226,6 +226,28 @@ def superset_provision() -> None:
     _echo(provision(get_settings()))
 
 
+@superset_app.command("assets")
+def superset_assets(
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if the generated files are out of step.")
+    ] = False,
+) -> None:
+    """Regenerate the dashboards' asset YAML and dbt exposures from infra/superset/dashboards (看板代码)."""
+    from edp.serve.superset import SupersetError
+    from edp.serve.superset.dashboards import stale_assets, write_assets
+
+    try:
+        if check:
+            stale = stale_assets()
+            for rel in stale:
+                typer.echo(f"out of step: {rel} (run `edp superset assets`)", err=True)
+            raise typer.Exit(1 if stale else 0)
+        _echo(write_assets())
+    except SupersetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @superset_app.command("stop")
 def superset_stop() -> None:
     """Stop the Superset started by provision."""

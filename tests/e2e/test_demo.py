@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.dashboard_users import assert_analyst_and_town_officer_views
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.airflow, pytest.mark.superset]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,6 +60,26 @@ def _data_marts(summary: dict) -> dict[str, int]:
     return {k: v for k, v in summary["warehouse"]["marts"].items() if not k.startswith("rpt_")}
 
 
+def _assert_the_dashboards_answer_their_users(home: Path, summary: dict, port: int) -> None:
+    """All seven dashboards provisioned; every chart answers the analyst, and a town officer only for their town."""
+    provisioned = summary["superset"]
+    assert len(provisioned["dashboards"]) == 7, provisioned["dashboards"]
+    assert provisioned["dashboard_url"].endswith("/superset/dashboard/haicheng-risk-map/")
+    views = assert_analyst_and_town_officer_views(
+        home, provisioned["url"], lambda *args: _edp(home, "superset", "users", "add", *args, port=port), 7
+    )
+    # The marts behind the demo hold events, warnings, sites, waybills, stock and checks: those charts are not empty.
+    for chart in (
+        "风险隐患一张图 Risk map of 海城市",
+        "各镇街每日风险 Daily risk by town",
+        "各类别危化品运单 Waybills by UN class",
+        "物资缺口（按物资与储备库）Shortfall by material and depot",
+        "各维度每日通过率 Daily pass rate per dimension (GB/T 36344)",
+        "各数据集交换状态 Exchange status per dataset",
+    ):
+        assert views["analyst"][chart], chart
+
+
 # One whole demo run (nine DAGs, dbt, GX, Superset) and a rerun of its stages: past the suite's 900 s on a
 # loaded 2-core machine.
 @pytest.mark.timeout(2400)
@@ -80,6 +102,7 @@ def test_demo_runs_end_to_end_and_reruns_safely(tmp_path: Path) -> None:
         assert one["quality"]["pass_rate_last_run"] is not None
         assert one["superset"]["dashboard_url"].startswith("http://127.0.0.1")
         assert (home / "lake" / "quality" / "docs" / "index.html").exists()
+        _assert_the_dashboards_answer_their_users(home, one, port)
 
         # The rerun: the stages the DAGs call, through the CLI as an operator reruns them (a second
         # `edp demo` would add Airflow's nine process starts and Superset, and test nothing more).

@@ -34,6 +34,7 @@ from edp.settings import REPO_ROOT
 SPECS_DIR = SUPERSET_DIR / "dashboards"
 DATASETS_SPEC = SUPERSET_DIR / "datasets.yaml"
 MARTS_DIR = REPO_ROOT / "dbt" / "models" / "marts"
+EXPOSURES_FILE = MARTS_DIR / "_dashboards__exposures.yml"
 DIVISIONS_CSV = REPO_ROOT / "dbt" / "seeds" / "ref_divisions.csv"
 DATABASE_UUID = "469c075d-6d78-4055-b2f7-a4150cde86f7"
 # Every generated file's name starts with this: the generator owns these files and no others.
@@ -330,45 +331,98 @@ def chart_params(chart: dict[str, Any], ds: Dataset) -> tuple[dict[str, Any], di
     groupby = list(chart.get("groupby") or [])
     if viz == "big_number_total":
         _check_columns(chart, ds, [])
-        params = base | {"metric": metrics[0], "header_font_size": 0.4, "subheader_font_size": 0.15,
-                         "y_axis_format": chart.get("format", "SMART_NUMBER"), "subheader": chart.get("subheader", "")}
+        params = base | {
+            "metric": metrics[0],
+            "header_font_size": 0.4,
+            "subheader_font_size": 0.15,
+            "y_axis_format": chart.get("format", "SMART_NUMBER"),
+            "subheader": chart.get("subheader", ""),
+        }
         return params, _query(chart, ds, [], metrics)
     if viz == "table" and chart.get("columns"):
         cols = list(chart["columns"])
         _check_columns(chart, ds, cols)
-        params = base | {"query_mode": "raw", "all_columns": cols, "order_by_cols": [], "server_page_length": 20,
-                         "table_timestamp_format": "%Y-%m-%d %H:%M", "allow_rearrange_columns": False,
-                         "conditional_formatting": [], "percent_metrics": [], "groupby": [], "metrics": []}
+        params = base | {
+            "query_mode": "raw",
+            "all_columns": cols,
+            "order_by_cols": [],
+            "server_page_length": 20,
+            "table_timestamp_format": "%Y-%m-%d %H:%M",
+            "allow_rearrange_columns": False,
+            "conditional_formatting": [],
+            "percent_metrics": [],
+            "groupby": [],
+            "metrics": [],
+        }
         order = chart.get("order_by")
         if order:
             params["order_by_cols"] = [json.dumps([order.lstrip("-"), not order.startswith("-")])]
         return params, _query(chart, ds, cols, [])
     if viz == "table":
         _check_columns(chart, ds, groupby)
-        params = base | {"query_mode": "aggregate", "groupby": groupby, "metrics": metrics, "all_columns": [],
-                         "percent_metrics": [], "order_by_cols": [], "timeseries_limit_metric": metrics[0],
-                         "order_desc": True, "server_page_length": 20, "table_timestamp_format": "%Y-%m-%d",
-                         "show_cell_bars": True, "color_pn": True, "allow_rearrange_columns": False,
-                         "conditional_formatting": []}
+        params = base | {
+            "query_mode": "aggregate",
+            "groupby": groupby,
+            "metrics": metrics,
+            "all_columns": [],
+            "percent_metrics": [],
+            "order_by_cols": [],
+            "timeseries_limit_metric": metrics[0],
+            "order_desc": True,
+            "server_page_length": 20,
+            "table_timestamp_format": "%Y-%m-%d",
+            "show_cell_bars": True,
+            "color_pn": True,
+            "allow_rearrange_columns": False,
+            "conditional_formatting": [],
+        }
         return params, _query(chart, ds, groupby, metrics)
     if viz == "pie":
         _check_columns(chart, ds, groupby)
-        params = base | {"groupby": groupby, "metric": metrics[0], "sort_by_metric": True, "show_legend": True,
-                         "legendType": "scroll", "legendOrientation": "right", "label_type": "key_percent",
-                         "show_labels": True, "number_format": "SMART_NUMBER", "donut": True, "innerRadius": 40,
-                         "outerRadius": 75, "color_scheme": "supersetColors"}
+        params = base | {
+            "groupby": groupby,
+            "metric": metrics[0],
+            "sort_by_metric": True,
+            "show_legend": True,
+            "legendType": "scroll",
+            "legendOrientation": "right",
+            "label_type": "key_percent",
+            "show_labels": True,
+            "number_format": "SMART_NUMBER",
+            "donut": True,
+            "innerRadius": 40,
+            "outerRadius": 75,
+            "color_scheme": "supersetColors",
+        }
         return params, _query(chart, ds, groupby, metrics)
     if viz in ("echarts_timeseries_bar", "echarts_timeseries_line"):
         x = chart["x"]
         _check_columns(chart, ds, [x, *groupby])
-        params = base | {"x_axis": x, "time_grain_sqla": chart.get("grain", "P1D"), "metrics": metrics,
-                         "groupby": groupby, "order_desc": True, "x_axis_sort_asc": True,
-                         "stack": "Stack" if chart.get("stack") else None, "orientation": chart.get("orientation",
-                         "vertical"), "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
-                         "x_axis_title": "", "y_axis_title": "", "x_axis_title_margin": 15, "y_axis_title_margin": 15,
-                         "truncateYAxis": False, "y_axis_bounds": [None, None], "rich_tooltip": True,
-                         "x_axis_time_format": "%m-%d", "y_axis_format": chart.get("format", "SMART_NUMBER"),
-                         "color_scheme": "supersetColors", "sort_series_type": "sum", "only_total": True}
+        params = base | {
+            "x_axis": x,
+            "time_grain_sqla": chart.get("grain", "P1D"),
+            "metrics": metrics,
+            "groupby": groupby,
+            "order_desc": True,
+            "x_axis_sort_asc": True,
+            "stack": "Stack" if chart.get("stack") else None,
+            "orientation": chart.get("orientation", "vertical"),
+            "show_legend": True,
+            "legendType": "scroll",
+            "legendOrientation": "top",
+            "x_axis_title": "",
+            "y_axis_title": "",
+            "x_axis_title_margin": 15,
+            "y_axis_title_margin": 15,
+            "truncateYAxis": False,
+            "y_axis_bounds": [None, None],
+            "rich_tooltip": True,
+            "x_axis_time_format": "%m-%d",
+            "y_axis_format": chart.get("format", "SMART_NUMBER"),
+            "color_scheme": "supersetColors",
+            "sort_series_type": "sum",
+            "only_total": True,
+        }
         if chart.get("x_sort"):
             params["x_axis_sort"] = chart["x_sort"]
         query = _query(chart, ds, [_axis(chart, ds), *groupby], metrics, series_columns=groupby)
@@ -376,14 +430,27 @@ def chart_params(chart: dict[str, Any], ds: Dataset) -> tuple[dict[str, Any], di
     if viz == "heatmap_v2":
         x, y = chart["x"], chart["y"]
         _check_columns(chart, ds, [x, y])
-        params = base | {"x_axis": x, "time_grain_sqla": chart.get("grain", "P1D"), "groupby": y,
-                         "metric": metrics[0], "sort_x_axis": "alpha_asc", "sort_y_axis": "alpha_asc",
-                         "normalize_across": "heatmap", "linear_color_scheme": chart.get("scheme", "schemeOrRd"),
-                         "xscale_interval": -1, "yscale_interval": -1, "left_margin": "auto",
-                         "bottom_margin": "auto", "value_bounds": [None, None],
-                         "y_axis_format": chart.get("format", "SMART_NUMBER"), "x_axis_time_format": "%m-%d",
-                         "show_legend": True, "show_percentage": False, "show_values": chart.get("values", False),
-                         "normalized": False}
+        params = base | {
+            "x_axis": x,
+            "time_grain_sqla": chart.get("grain", "P1D"),
+            "groupby": y,
+            "metric": metrics[0],
+            "sort_x_axis": "alpha_asc",
+            "sort_y_axis": "alpha_asc",
+            "normalize_across": "heatmap",
+            "linear_color_scheme": chart.get("scheme", "schemeOrRd"),
+            "xscale_interval": -1,
+            "yscale_interval": -1,
+            "left_margin": "auto",
+            "bottom_margin": "auto",
+            "value_bounds": [None, None],
+            "y_axis_format": chart.get("format", "SMART_NUMBER"),
+            "x_axis_time_format": "%m-%d",
+            "show_legend": True,
+            "show_percentage": False,
+            "show_values": chart.get("values", False),
+            "normalized": False,
+        }
         return params, _query(chart, ds, [_axis(chart, ds), y], metrics)
     if viz == "deck_scatter":
         lon, lat = chart["lon"], chart["lat"]
@@ -587,12 +654,47 @@ def build_assets(
             dump(f"charts/{GENERATED_PREFIX}{chart['key']}.yaml", chart_doc(chart, datasets[chart["dataset"]]), source)
         dump(f"dashboards/{GENERATED_PREFIX}{spec['key']}.yaml", dashboard_doc(spec, datasets), source)
     for key in sorted(used):
-        dump(f"datasets/haicheng_edp_warehouse/{GENERATED_PREFIX}{key}.yaml", dataset_doc(datasets[key]), "datasets.yaml")
+        dump(
+            f"datasets/haicheng_edp_warehouse/{GENERATED_PREFIX}{key}.yaml", dataset_doc(datasets[key]), "datasets.yaml"
+        )
     return files
 
 
+def _marts_read(ds: Dataset) -> set[str]:
+    return set(re.findall(r"\bmarts\.(\w+)", ds.sql)) if ds.sql else {ds.table_name}
+
+
+def build_exposures(specs_dir: Path = SPECS_DIR, datasets_spec: Path = DATASETS_SPEC) -> str:
+    """dbt exposures, one per dashboard, naming the marts its charts and filters read (``dbt ls`` shows them)."""
+    datasets = load_datasets(datasets_spec)
+    exposures = []
+    for spec in load_specs(specs_dir):
+        keys = {c["dataset"] for c in spec["charts"]} | {
+            f["dataset"] for f in spec.get("filters") or [] if "dataset" in f
+        }
+        marts = sorted(set().union(*(_marts_read(datasets[k]) for k in keys)))
+        exposures.append(
+            {
+                "name": f"superset_{spec['key']}",
+                "label": spec["title"],
+                "type": "dashboard",
+                "maturity": "medium",
+                "url": f"http://localhost:8088/superset/dashboard/{spec['slug']}/",
+                "description": " ".join(str(spec.get("description", "")).split())
+                + f" (infra/superset/dashboards/{spec['_file']}, read through edp_reader)",
+                "depends_on": [f"ref('{m}')" for m in marts],
+                "owner": {"name": "海城市应急管理局数据组 EDP data team", "email": "data@haicheng-edp.example"},
+            }
+        )
+    header = "# Generated by `edp superset assets` from infra/superset/dashboards/: edit those, not this.\n"
+    return header + yaml.safe_dump({"exposures": exposures}, allow_unicode=True, sort_keys=False, width=120)
+
+
 def write_assets(assets_dir: Path = ASSETS_DIR, **paths: Path) -> dict[str, list[str]]:
-    """Write the generated files, delete generated files no spec yields; ``{"written", "deleted"}``."""
+    """Write the generated files (and the dashboards' dbt exposures), delete generated files no spec yields.
+
+    Returns ``{"written", "deleted"}``, paths relative to the assets directory (the exposures by file name).
+    """
     files = build_assets(**paths)
     written, deleted = [], []
     for existing in sorted(assets_dir.rglob(f"{GENERATED_PREFIX}*.yaml")):
@@ -606,6 +708,10 @@ def write_assets(assets_dir: Path = ASSETS_DIR, **paths: Path) -> dict[str, list
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
             written.append(rel)
+    exposures = build_exposures()
+    if not EXPOSURES_FILE.exists() or EXPOSURES_FILE.read_text(encoding="utf-8") != exposures:
+        EXPOSURES_FILE.write_text(exposures, encoding="utf-8")
+        written.append(EXPOSURES_FILE.name)
     return {"written": written, "deleted": deleted}
 
 
@@ -618,4 +724,6 @@ def stale_assets(assets_dir: Path = ASSETS_DIR) -> list[str]:
         path = assets_dir / rel
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(rel)
+    if not EXPOSURES_FILE.exists() or EXPOSURES_FILE.read_text(encoding="utf-8") != build_exposures():
+        stale.append(str(EXPOSURES_FILE.relative_to(REPO_ROOT)))
     return stale

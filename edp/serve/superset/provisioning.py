@@ -21,6 +21,7 @@ from edp.serve.superset.server import start_server
 from edp.settings import Settings
 
 log = logging.getLogger(__name__)
+MAIN_DASHBOARD_SLUG = "haicheng-risk-map"
 
 
 def _listed(client: SupersetClient, resource: str, title_col: str, titles: list[str]) -> list[dict[str, Any]]:
@@ -39,10 +40,11 @@ def provision(settings: Settings, assets_dir: Path = ASSETS_DIR) -> dict[str, An
     image or chart runs its server, config, metadata database and admin user.
 
     Returns ``{"url", "dashboard_url", "database", "dashboards", "charts", "access"}``,
-    dashboards and charts as ``[{"id", "title"}]`` listed back from the API, access as
+    dashboards as ``[{"id", "title", "url"}]`` and charts as ``[{"id", "title"}]`` listed back from the API, access as
     ``{"roles", "rls_datasets"}`` (read roles, datasets under row-level security),
     and ``retired``: the objects we owned that the assets no longer hold, deleted
-    (before the import, so a retired dashboard's slug is free for its successor).
+    (before the import, so a retired dashboard's slug is free for its successor), and ``seconds``
+    it took.
     """
     started = time.monotonic()
     external = settings.superset_url
@@ -60,14 +62,25 @@ def provision(settings: Settings, assets_dir: Path = ASSETS_DIR) -> dict[str, An
         access = ensure_access(client, DATABASE_NAME)
         dashboards = _listed(client, "dashboard", "dashboard_title", [d["title"] for d in inventory["dashboards"]])
         charts = _listed(client, "chart", "slice_name", [c["title"] for c in inventory["charts"]])
-    slug = yaml.safe_load(next((assets_dir / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))["slug"]
-    log.info("Superset provisioned at %s in %.1fs", url, time.monotonic() - started)
+    slugs = {
+        doc["dashboard_title"]: doc["slug"]
+        for doc in (
+            yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((assets_dir / "dashboards").glob("*.yaml"))
+        )
+    }
+    for dashboard in dashboards:
+        dashboard["url"] = f"{url}/superset/dashboard/{slugs.get(dashboard['title'], dashboard['id'])}/"
+    # The bureau's front page, 风险隐患一张图, where it is among the assets.
+    main_slug = MAIN_DASHBOARD_SLUG if MAIN_DASHBOARD_SLUG in slugs.values() else next(iter(slugs.values()))
+    seconds = round(time.monotonic() - started, 1)
+    log.info("Superset provisioned at %s in %.1fs", url, seconds)
     return {
         "url": url,
-        "dashboard_url": f"{url}/superset/dashboard/{slug}/",
+        "dashboard_url": f"{url}/superset/dashboard/{main_slug}/",
         "database": DATABASE_NAME,
         "dashboards": dashboards,
         "charts": charts,
         "access": {"roles": access["roles"], "rls_datasets": access["rls_datasets"]},
         "retired": retired,
+        "seconds": seconds,
     }

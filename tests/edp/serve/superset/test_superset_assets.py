@@ -37,18 +37,18 @@ def test_rison_encodes_list_queries() -> None:
 
 def test_assets_have_fixed_unique_uuids_and_bilingual_titles() -> None:
     inventory = superset.asset_inventory()
-    assert {kind: len(items) for kind, items in inventory.items()} == {
-        "charts": 3,
-        "dashboards": 1,
-        "databases": 1,
-        "datasets": 1,
-    }
+    # The weather dashboard (hand-written) and the six generated from infra/superset/dashboards.
+    assert len(inventory["dashboards"]) == 7
+    assert len(inventory["databases"]) == 1
+    assert len(inventory["charts"]) >= 7 * 3
     uuids = [item["uuid"] for items in inventory.values() for item in items]
     assert len(set(uuids)) == len(uuids)
-    assert inventory["dashboards"][0]["title"] == superset.DASHBOARD_TITLE
+    assert superset.DASHBOARD_TITLE in {d["title"] for d in inventory["dashboards"]}
     assert inventory["databases"][0]["title"] == superset.DATABASE_NAME
-    for item in inventory["charts"] + inventory["dashboards"]:
-        assert CJK.search(item["title"]) and LATIN.search(item["title"]), item["title"]
+    titles = [item["title"] for item in inventory["charts"] + inventory["dashboards"]]
+    assert len(set(titles)) == len(titles), "chart_data and the tests find charts by title"
+    for title in titles:
+        assert CJK.search(title) and LATIN.search(title), title
 
 
 def test_committed_database_holds_only_the_placeholder() -> None:
@@ -58,17 +58,21 @@ def test_committed_database_holds_only_the_placeholder() -> None:
         assert "password" not in doc
 
 
-def test_charts_reference_the_dataset_and_the_dashboard_places_every_chart() -> None:
-    dataset_uuid = superset.asset_inventory()["datasets"][0]["uuid"]
+def test_charts_reference_a_dataset_and_every_chart_is_placed_on_a_dashboard() -> None:
+    dataset_uuids = {d["uuid"] for d in superset.asset_inventory()["datasets"]}
     chart_uuids = set()
     for path in (superset.ASSETS_DIR / "charts").glob("*.yaml"):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert doc["dataset_uuid"] == dataset_uuid
+        assert doc["dataset_uuid"] in dataset_uuids, path.name
         assert doc["query_context"], f"{path.name}: chart_data needs a saved query_context"
         chart_uuids.add(doc["uuid"])
-    dashboard = yaml.safe_load(next((superset.ASSETS_DIR / "dashboards").glob("*.yaml")).read_text(encoding="utf-8"))
-    placed = {n["meta"]["uuid"] for n in dashboard["position"].values() if isinstance(n, dict) and n["type"] == "CHART"}
-    assert placed == chart_uuids
+    placed: list[str] = []
+    for path in (superset.ASSETS_DIR / "dashboards").glob("*.yaml"):
+        dashboard = yaml.safe_load(path.read_text(encoding="utf-8"))
+        placed += [
+            n["meta"]["uuid"] for n in dashboard["position"].values() if isinstance(n, dict) and n["type"] == "CHART"
+        ]
+    assert sorted(placed) == sorted(chart_uuids), "every chart on exactly one dashboard"
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -94,6 +98,10 @@ def test_every_query_context_agrees_with_its_params() -> None:
         groupby = params.get("groupby") or []
         wanted += [groupby] if isinstance(groupby, str) else list(groupby)
         wanted += list(params.get("all_columns") or [])
+        if params["viz_type"] == "deck_scatter":
+            # A map asks for its coordinates, the colour dimension and the tooltip's columns.
+            spatial = [params["spatial"]["lonCol"], params["spatial"]["latCol"], params["dimension"]]
+            wanted = spatial + [c for c in params["tooltip_contents"] if c not in spatial]
         assert [_column_names(c) for c in query.get("columns") or []] == wanted, path.name
         temporal = [f["subject"] for f in params.get("adhoc_filters", []) if f.get("operator") == "TEMPORAL_RANGE"]
         assert [f["col"] for f in query.get("filters", []) if f["op"] == "TEMPORAL_RANGE"] == temporal, path.name
@@ -115,7 +123,7 @@ def test_native_filters_target_columns_of_their_dataset() -> None:
     }
     for path in sorted((superset.ASSETS_DIR / "dashboards").glob("*.yaml")):
         filters = _yaml(path)["metadata"]["native_filter_configuration"]
-        assert {f["filterType"] for f in filters} >= {"filter_select", "filter_time"}, path.name
+        assert "filter_select" in {f["filterType"] for f in filters}, path.name
         assert len({f["id"] for f in filters}) == len(filters)
         for native_filter in filters:
             assert CJK.search(native_filter["name"]) and LATIN.search(native_filter["name"])
