@@ -267,17 +267,12 @@ def _where(chart: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _axis(chart: dict[str, Any], ds: Dataset) -> dict[str, Any] | str:
+def _axis(chart: dict[str, Any], ds: Dataset, grain: str | None) -> dict[str, Any] | str:
     x = chart["x"]
     col = ds.columns.get(x)
     if col is not None and _base_type(col.data_type) in _TEMPORAL_TYPES:
-        return {
-            "timeGrain": chart.get("grain", "P1D"),
-            "columnType": "BASE_AXIS",
-            "sqlExpression": x,
-            "label": x,
-            "expressionType": "SQL",
-        }
+        axis = {"columnType": "BASE_AXIS", "sqlExpression": x, "label": x, "expressionType": "SQL"}
+        return axis | ({"timeGrain": grain} if grain else {})
     return x
 
 
@@ -425,14 +420,17 @@ def chart_params(chart: dict[str, Any], ds: Dataset) -> tuple[dict[str, Any], di
         }
         if chart.get("x_sort"):
             params["x_axis_sort"] = chart["x_sort"]
-        query = _query(chart, ds, [_axis(chart, ds), *groupby], metrics, series_columns=groupby)
+        axis = _axis(chart, ds, chart.get("grain", "P1D"))
+        query = _query(chart, ds, [axis, *groupby], metrics, series_columns=groupby)
         return params, query
     if viz == "heatmap_v2":
         x, y = chart["x"], chart["y"]
         _check_columns(chart, ds, [x, y])
         params = base | {
             "x_axis": x,
-            "time_grain_sqla": chart.get("grain", "P1D"),
+            # No time grain: with one, the dashboard groups by DATE_TRUNC(x) but sort_x_axis orders by the
+            # bare column, which PostgreSQL refuses (GroupingError); heatmap x columns are whole days or hours.
+            "time_grain_sqla": None,
             "groupby": y,
             "metric": metrics[0],
             "sort_x_axis": "alpha_asc",
@@ -451,7 +449,7 @@ def chart_params(chart: dict[str, Any], ds: Dataset) -> tuple[dict[str, Any], di
             "show_values": chart.get("values", False),
             "normalized": False,
         }
-        return params, _query(chart, ds, [_axis(chart, ds), y], metrics)
+        return params, _query(chart, ds, [_axis(chart, ds, None), y], metrics)
     if viz == "deck_scatter":
         lon, lat = chart["lon"], chart["lat"]
         tooltip = list(chart.get("tooltip") or [])
