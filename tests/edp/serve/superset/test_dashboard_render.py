@@ -1,0 +1,130 @@
+"""Every dashboard rendered in headless Chromium: charts drawn with data, and a broken or empty chart caught.
+
+The API's saved queries can pass while the dashboard, which builds its own queries, shows an error:
+only the browser shows what a person sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from edp.cli import app
+from edp.secrets import generated_secret
+from edp.serve import superset
+from edp.serve.superset.metadata import ADMIN_USER
+from edp.serve.superset.screenshots import render_dashboards
+from edp.settings import Settings, reset_settings
+from edp.storage import warehouse
+from tests.support.dashboard_render import RENDER_TIMEOUT_S, assert_dashboards_render, png_size
+
+pytestmark = [pytest.mark.superset, pytest.mark.integration]
+
+BROKEN_CHART = "全市最大阵风 Citywide max wind gust"
+EMPTY_CHART = "各镇街最大阵风 Max wind gust by division"
+
+MART_DDL = """
+create schema if not exists marts;
+create table marts.fct_weather_hourly_extremes (
+    hourly_extreme_id text primary key, division_code text not null, division_name text,
+    obs_hour timestamptz not null, station_count int, obs_count int,
+    max_precip_1h_mm double precision, max_wind_gust_ms double precision,
+    min_visibility_m double precision, avg_temp_c double precision, updated_at timestamptz)
+"""
+ROWS = [
+    ("h1", "210381001", "海州管理区", "2025-07-01 08:00+08", 12.5, 17.2),
+    ("h2", "210381001", "海州管理区", "2025-07-01 09:00+08", 3.0, 9.1),
+    ("h3", "210381102", "牛庄镇", "2025-07-01 08:00+08", 30.25, 21.4),
+    ("h4", "210381103", "西四镇", "2025-07-01 09:00+08", 0.0, 6.5),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mart(settings: Settings) -> None:
+    with warehouse.engine(settings).begin() as c:
+        c.exec_driver_sql(MART_DDL)
+        for row in ROWS:
+            c.exec_driver_sql(
+                "insert into marts.fct_weather_hourly_extremes (hourly_extreme_id, division_code, division_name,"
+                " obs_hour, station_count, obs_count, max_precip_1h_mm, max_wind_gust_ms, updated_at)"
+                " values (%s, %s, %s, %s, 1, 4, %s, %s, now())",
+                row,
+            )
+
+
+def _broken_assets(tmp_path: Path) -> Path:
+    """A copy of the assets: the big number's metric on a column that does not exist, the table filtered to nothing."""
+    assets = tmp_path / "broken-assets"
+    shutil.copytree(superset.ASSETS_DIR, assets)
+    big_number = assets / "charts" / "max_gust_citywide.yaml"
+    text = big_number.read_text(encoding="utf-8")
+    assert "\n  metric: max_gust\n" in text
+    text = text.replace(
+        "\n  metric: max_gust\n",
+        "\n  metric:\n    expressionType: SQL\n    sqlExpression: MAX(no_such_column)\n    label: broken\n",
+    )
+    big_number.write_text(text, encoding="utf-8")
+    table = assets / "charts" / "max_gust_by_division.yaml"
+    text = table.read_text(encoding="utf-8")
+    assert "\n    subject: obs_hour\n" in text
+    text = text.replace(
+        "\n    subject: obs_hour\n",
+        "\n    subject: obs_hour\n  - clause: WHERE\n    expressionType: SQL\n    sqlExpression: 1 = 0\n",
+        1,
+    )
+    table.write_text(text, encoding="utf-8")
+    return assets
+
+
+def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = _free_port()
+    settings = settings.model_copy(update={"superset_port": port})
+    # The CLI reads its settings from the environment.
+    monkeypatch.setenv("EDP_SUPERSET_PORT", str(port))
+    reset_settings()
+    _mart(settings)
+    try:
+        url = superset.provision(settings)["url"]
+        password = generated_secret(settings, superset.ADMIN_SECRET)
+
+        # Every chart of every dashboard drawn with data, and a screenshot of each.
+        renders = assert_dashboards_render(url, ADMIN_USER, password, tmp_path / "ok")
+        assert [r.title for r in renders] == [superset.DASHBOARD_TITLE]
+        [weather] = renders
+        assert weather.screenshot == tmp_path / "ok" / "haicheng-weather-hourly-extremes.png"
+        assert {c.title for c in weather.charts} == {c["title"] for c in superset.asset_inventory()["charts"]}
+
+        # The CLI, as the admin, into $EDP_HOME/screenshots: one line per dashboard, exit 0.
+        result = CliRunner().invoke(app, ["superset", "screenshots"])
+        assert result.exit_code == 0, result.output
+        assert "3 ok / 0 error / 0 empty" in result.output
+        png_size(settings.home_dir / "screenshots" / "haicheng-weather-hourly-extremes.png")
+
+        # A chart on a missing column shows Superset's error; one whose filter matches nothing, no data.
+        superset.provision(settings, _broken_assets(tmp_path))
+        [broken] = render_dashboards(url, ADMIN_USER, password, tmp_path / "broken", timeout_s=RENDER_TIMEOUT_S)
+        states = {c.title: c for c in broken.charts}
+        assert states[BROKEN_CHART].state == "error"
+        assert "no_such_column" in states[BROKEN_CHART].message
+        assert states[EMPTY_CHART].state == "empty"
+        assert states[EMPTY_CHART].message
+        assert [c.state for c in broken.charts].count("ok") == len(broken.charts) - 2
+        png_size(broken.screenshot)
+
+        out = tmp_path / "cli-broken"
+        result = CliRunner().invoke(app, ["superset", "screenshots", "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        assert "1 ok / 1 error / 1 empty" in result.output
+        assert f"error: {BROKEN_CHART}" in result.output
+        assert (out / "haicheng-weather-hourly-extremes.png").is_file()
+    finally:
+        superset.stop_server(settings)
