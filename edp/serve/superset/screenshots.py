@@ -27,6 +27,7 @@ chromedriver path is given explicitly so Selenium never looks for a driver of it
 
 from __future__ import annotations
 
+import base64
 import logging
 import shutil
 import time
@@ -55,8 +56,9 @@ ChartState = Literal["ok", "error", "empty"]
 
 WINDOW_WIDTH = 1600
 MIN_WINDOW_HEIGHT = 1200
-# Chromium's limit for a window (and so a screenshot) is about 16k pixels.
-MAX_WINDOW_HEIGHT = 16000
+# Chromium's headless window is at most 8192 pixels tall; the screenshot covers the whole page anyway.
+MAX_WINDOW_HEIGHT = 8192
+PAGE_MARGIN = 24
 POLL_S = 0.5
 # A state must hold this long before it counts: a chart's query answers before its drawing ends.
 STABLE_S = 1.5
@@ -76,7 +78,9 @@ CHROMIUM_FLAGS = (
 
 # Each chart holder's state, read in the page. "loading" and "pending" (nothing drawn yet) are not final.
 _STATES_JS = """
-return Array.from(document.querySelectorAll('[data-test="dashboard-component-chart-holder"]')).map(h => {
+const holders = Array.from(document.querySelectorAll('[data-test="dashboard-component-chart-holder"]'));
+// Markdown and other layout components use the same holder, without a chart id.
+return holders.filter(h => /(^| )dashboard-chart-id-/.test(h.className)).map(h => {
   const grid = h.querySelector('[data-test="chart-grid-component"]');
   const header = h.querySelector('[data-test="slice-header"] [data-test="editable-title"]');
   const title = (grid && grid.getAttribute('data-test-chart-name')) || (header && header.innerText) || '';
@@ -197,13 +201,18 @@ def _wait(driver: webdriver.Chrome, timeout_s: float, ready: Any, what: str) -> 
 
 
 def _fit_window(driver: webdriver.Chrome) -> None:
-    """Make the window as tall as the page, so every chart is in view and in the screenshot."""
-    # Only when the page overflows the viewport (a page as tall as the window would grow it forever);
-    # the window's height includes Chromium's frame, so grow it by the overflow.
-    page, viewport = driver.execute_script("return [document.documentElement.scrollHeight, window.innerHeight]")
-    overflow = int(page) - int(viewport)
+    """Make the window as tall as the dashboard (up to Chromium's limit), so every chart is in view.
+
+    The dashboard's grid measures it: the document itself grows with the window (a filter bar of 100vh).
+    """
+    bottom, viewport = driver.execute_script(
+        "const g = document.querySelector('.grid-container, .dashboard-content');"
+        "return [g ? g.getBoundingClientRect().bottom + window.scrollY : 0, window.innerHeight]"
+    )
+    overflow = int(bottom) + PAGE_MARGIN - int(viewport)
     if overflow <= 0:
         return
+    # The window's height includes Chromium's frame: grow it by the overflow.
     target = min(MAX_WINDOW_HEIGHT, driver.get_window_size()["height"] + overflow)
     if driver.get_window_size()["height"] != target:
         driver.set_window_size(WINDOW_WIDTH, target)
@@ -235,6 +244,24 @@ def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[str
                 for s in states
             ]
         time.sleep(POLL_S)
+
+
+def _full_page_png(driver: webdriver.Chrome) -> bytes:
+    """The whole page as PNG, also below the window (DevTools' captureBeyondViewport)."""
+    bottom = driver.execute_script(
+        "const g = document.querySelector('.grid-container, .dashboard-content');"
+        "return Math.max(window.innerHeight, g ? g.getBoundingClientRect().bottom + window.scrollY : 0)"
+    )
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": int(width), "height": int(bottom) + PAGE_MARGIN, "scale": 1},
+        },
+    )
+    return base64.b64decode(shot["data"])
 
 
 def _console_errors(driver: webdriver.Chrome) -> list[str]:
@@ -271,8 +298,7 @@ def render_dashboard(
     _fit_window(driver)
     time.sleep(POLL_S)
     screenshot = out_dir / f"{name}.png"
-    if not driver.save_screenshot(str(screenshot)):
-        raise SupersetError(f"could not write the screenshot {screenshot}")
+    screenshot.write_bytes(_full_page_png(driver))
     charts = [ChartRender(title=s[0], state=_state(s[2]), message=s[3]) for s in states]
     render = DashboardRender(
         title=str(dashboard["dashboard_title"]),
