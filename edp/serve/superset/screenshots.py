@@ -86,17 +86,22 @@ return holders.filter(h => /(^| )dashboard-chart-id-/.test(h.className)).map(h =
   const title = (grid && grid.getAttribute('data-test-chart-name')) || (header && header.innerText) || '';
   const vizType = (grid && grid.getAttribute('data-test-viz-type')) || '';
   const text = el => (el.innerText || el.textContent || '').trim();
-  if (h.querySelector('[data-test="loading-indicator"]')) return [title, vizType, 'loading', ''];
-  const alert = h.querySelector('.ant-alert-error');
-  if (alert) return [title, vizType, 'error', text(alert)];
-  const container = h.querySelector('[data-test="chart-container"]');
-  if (container && container.querySelector('.ant-empty, [data-test="empty-state"]')) {
-    return [title, vizType, 'empty', text(container)];
-  }
-  const slice = h.querySelector('[data-test="slice-container"]');
-  const drawn = slice && slice.getBoundingClientRect().height > 0
-    && (slice.querySelector('canvas, svg, table') || text(slice) !== '');
-  return [title, vizType, drawn ? 'ok' : 'pending', ''];
+  const r = h.getBoundingClientRect();
+  const box = [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round);
+  const state = (() => {
+    if (h.querySelector('[data-test="loading-indicator"]')) return ['loading', ''];
+    const alert = h.querySelector('.ant-alert-error');
+    if (alert) return ['error', text(alert)];
+    const container = h.querySelector('[data-test="chart-container"]');
+    if (container && container.querySelector('.ant-empty, [data-test="empty-state"]')) {
+      return ['empty', text(container)];
+    }
+    const slice = h.querySelector('[data-test="slice-container"]');
+    const drawn = slice && slice.getBoundingClientRect().height > 0
+      && (slice.querySelector('canvas, svg, table') || text(slice) !== '');
+    return [drawn ? 'ok' : 'pending', ''];
+  })();
+  return [title, vizType, state[0], state[1], box];
 });
 """
 
@@ -108,6 +113,9 @@ class ChartRender:
     title: str
     state: ChartState
     message: str = ""
+    viz_type: str = ""
+    # Where the chart is in the screenshot: x, y, width, height in pixels.
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -218,11 +226,11 @@ def _fit_window(driver: webdriver.Chrome) -> None:
         driver.set_window_size(WINDOW_WIDTH, target)
 
 
-def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[str]]:
+def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[Any]]:
     """The charts' states once none is loading or undrawn and they held for STABLE_S; at the
     deadline, the charts still unfinished are errors."""
     deadline = time.monotonic() + timeout_s
-    last: list[list[str]] | None = None
+    last: list[list[Any]] | None = None
     since = time.monotonic()
     while True:
         _fit_window(driver)
@@ -230,7 +238,7 @@ def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[str
         for holder in holders:
             # Virtualised: a chart out of view is not rendered until scrolled to.
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", holder)
-        states: list[list[str]] = driver.execute_script(_STATES_JS)
+        states: list[list[Any]] = driver.execute_script(_STATES_JS)
         final = bool(states) and all(s[2] not in ("loading", "pending") for s in states)
         if states != last:
             last, since = states, time.monotonic()
@@ -240,7 +248,7 @@ def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[str
             if not states:
                 return []
             return [
-                s if s[2] not in ("loading", "pending") else [*s[:2], "error", f"still {s[2]} after {timeout_s:.0f}s"]
+                s if s[2] not in ("loading", "pending") else [*s[:2], "error", f"still {s[2]} after {timeout_s:.0f}s", s[4]]
                 for s in states
             ]
         time.sleep(POLL_S)
@@ -299,7 +307,10 @@ def render_dashboard(
     time.sleep(POLL_S)
     screenshot = out_dir / f"{name}.png"
     screenshot.write_bytes(_full_page_png(driver))
-    charts = [ChartRender(title=s[0], state=_state(s[2]), message=s[3]) for s in states]
+    charts = [
+        ChartRender(title=s[0], state=_state(s[2]), message=s[3], viz_type=s[1], box=(s[4][0], s[4][1], s[4][2], s[4][3]))
+        for s in states
+    ]
     render = DashboardRender(
         title=str(dashboard["dashboard_title"]),
         slug=name,

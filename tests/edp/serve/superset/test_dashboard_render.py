@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from edp.cli import app
@@ -20,10 +21,28 @@ from edp.serve.superset.metadata import ADMIN_USER
 from edp.serve.superset.screenshots import render_dashboards
 from edp.settings import Settings, reset_settings
 from edp.storage import warehouse
-from tests.support.dashboard_render import RENDER_TIMEOUT_S, assert_dashboards_render, png_size
+from tests.support.dashboard_render import (
+    RENDER_TIMEOUT_S,
+    assert_dashboards_render,
+    count_pixels,
+    png_size,
+    reddish,
+)
 
 pytestmark = [pytest.mark.superset, pytest.mark.integration]
 
+MAP_CHART = "测试点位 Test points map"
+MAP_DATASET_UUID = "edb0a5e5-0000-5000-8000-00000000a001"
+MAP_CHART_UUID = "edb0a5e5-0000-5000-8000-00000000a002"
+DATASET_DIR = "haicheng_edp_warehouse"
+# Five points in and around 海城市 (lon, lat).
+MAP_POINTS = [
+    (1, "海州", 122.75, 40.88),
+    (2, "牛庄", 122.55, 40.95),
+    (3, "西四", 122.60, 40.75),
+    (4, "析木", 123.05, 40.80),
+    (5, "感王", 122.90, 40.70),
+]
 BROKEN_CHART = "全市最大阵风 Citywide max wind gust"
 EMPTY_CHART = "各镇街最大阵风 Max wind gust by division"
 
@@ -59,6 +78,9 @@ def _mart(settings: Settings) -> None:
                 " values (%s, %s, %s, %s, 1, 4, %s, %s, now())",
                 row,
             )
+        c.exec_driver_sql("create table marts.test_map_points (id int primary key, name text, lon float8, lat float8)")
+        for point in MAP_POINTS:
+            c.exec_driver_sql("insert into marts.test_map_points values (%s, %s, %s, %s)", point)
 
 
 def _broken_assets(tmp_path: Path) -> Path:
@@ -85,6 +107,96 @@ def _broken_assets(tmp_path: Path) -> Path:
     return assets
 
 
+def _map_assets(tmp_path: Path) -> Path:
+    """A copy of the assets with a deck.gl scatter map (WebGL) of MAP_POINTS, below a spacer taller than the window
+    (Superset renders a chart out of view only once scrolled to it)."""
+    assets = tmp_path / "map-assets"
+    shutil.copytree(superset.ASSETS_DIR, assets)
+    weather = yaml.safe_load((assets / "datasets" / DATASET_DIR / "fct_weather_hourly_extremes.yaml").read_text())
+    column = {k: v for k, v in weather["columns"][0].items() if k not in ("column_name", "verbose_name", "type")}
+    dataset = {
+        **{k: v for k, v in weather.items() if k not in ("columns", "metrics")},
+        "table_name": "test_map_points",
+        "description": "测试点位 Test points",
+        "main_dttm_col": None,
+        "uuid": MAP_DATASET_UUID,
+        "metrics": [weather["metrics"][0]],
+        "columns": [
+            {**column, "column_name": name, "verbose_name": name, "type": kind}
+            for name, kind in (
+                ("id", "INTEGER"),
+                ("name", "TEXT"),
+                ("lon", "DOUBLE PRECISION"),
+                ("lat", "DOUBLE PRECISION"),
+            )
+        ],
+    }
+    (assets / "datasets" / DATASET_DIR / "test_map_points.yaml").write_text(yaml.safe_dump(dataset, allow_unicode=True))
+    chart = yaml.safe_load((assets / "charts" / "max_gust_citywide.yaml").read_text(encoding="utf-8"))
+    chart.update(
+        slice_name=MAP_CHART,
+        description="",
+        viz_type="deck_scatter",
+        uuid=MAP_CHART_UUID,
+        dataset_uuid=MAP_DATASET_UUID,
+        query_context=None,
+        params={
+            "datasource": "0__table",
+            "viz_type": "deck_scatter",
+            "spatial": {"type": "latlong", "lonCol": "lon", "latCol": "lat"},
+            "row_limit": 5000,
+            "adhoc_filters": [],
+            "point_radius_fixed": {"type": "fix", "value": 3000},
+            "point_unit": "square_m",
+            "min_radius": 5,
+            "max_radius": 250,
+            "multiplier": 1,
+            "autozoom": True,
+            "color_picker": {"r": 205, "g": 0, "b": 3, "a": 0.82},
+            "viewport": {"longitude": 122.8, "latitude": 40.83, "zoom": 9, "bearing": 0, "pitch": 0},
+            "extra_form_data": {},
+            "dashboards": [],
+        },
+    )
+    (assets / "charts" / "test_map.yaml").write_text(yaml.safe_dump(chart, allow_unicode=True), encoding="utf-8")
+    dashboard_file = next((assets / "dashboards").glob("*.yaml"))
+    dashboard = yaml.safe_load(dashboard_file.read_text(encoding="utf-8"))
+    position = dashboard["position"]
+    position["GRID_ID"]["children"] += ["ROW-spacer", "ROW-map"]
+    row = {"type": "ROW", "meta": {"background": "BACKGROUND_TRANSPARENT"}, "parents": ["ROOT_ID", "GRID_ID"]}
+    inner = ["ROOT_ID", "GRID_ID"]
+    position["ROW-spacer"] = {**row, "id": "ROW-spacer", "children": ["MARKDOWN-spacer"]}
+    position["MARKDOWN-spacer"] = {
+        "id": "MARKDOWN-spacer",
+        "type": "MARKDOWN",
+        "children": [],
+        "parents": [*inner, "ROW-spacer"],
+        "meta": {"width": 12, "height": 400, "code": "# 间隔 Spacer"},
+    }
+    position["ROW-map"] = {**row, "id": "ROW-map", "children": ["CHART-map"]}
+    position["CHART-map"] = {
+        "id": "CHART-map",
+        "type": "CHART",
+        "children": [],
+        "parents": [*inner, "ROW-map"],
+        "meta": {"chartId": 99, "uuid": MAP_CHART_UUID, "sliceName": MAP_CHART, "width": 12, "height": 80},
+    }
+    dashboard_file.write_text(yaml.safe_dump(dashboard, allow_unicode=True), encoding="utf-8")
+    return assets
+
+
+def _assert_a_map_renders_below_the_fold(settings: Settings, url: str, password: str, tmp_path: Path) -> None:
+    superset.provision(settings, _map_assets(tmp_path))
+    [render] = assert_dashboards_render(url, ADMIN_USER, password, tmp_path / "map")
+    [map_chart] = [c for c in render.charts if c.title == MAP_CHART]
+    assert map_chart.viz_type == "deck_scatter"
+    # Below the spacer (3200 px), far outside a first window, and still drawn.
+    assert map_chart.box[1] > 3000
+    # Its points, drawn by WebGL in software: five red dots of a few dozen pixels each.
+    assert count_pixels(render.screenshot, map_chart.box, reddish) > 5 * 20
+    assert not render.console_errors
+
+
 def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port = _free_port()
     settings = settings.model_copy(update={"superset_port": port})
@@ -109,6 +221,9 @@ def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monk
         assert "3 ok / 0 error / 0 empty" in result.output
         png_size(settings.home_dir / "screenshots" / "haicheng-weather-hourly-extremes.png")
 
+        # A deck.gl map (WebGL) far below the first screen: scrolled to, drawn, its points in the PNG.
+        _assert_a_map_renders_below_the_fold(settings, url, password, tmp_path)
+
         # A chart on a missing column shows Superset's error; one whose filter matches nothing, no data.
         superset.provision(settings, _broken_assets(tmp_path))
         [broken] = render_dashboards(url, ADMIN_USER, password, tmp_path / "broken", timeout_s=RENDER_TIMEOUT_S)
@@ -118,6 +233,7 @@ def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monk
         assert states[EMPTY_CHART].state == "empty"
         assert states[EMPTY_CHART].message
         assert [c.state for c in broken.charts].count("ok") == len(broken.charts) - 2
+        assert MAP_CHART not in states  # the broken copy's dashboard has no map
         png_size(broken.screenshot)
 
         out = tmp_path / "cli-broken"
