@@ -62,6 +62,8 @@ PAGE_MARGIN = 24
 POLL_S = 0.5
 # A state must hold this long before it counts: a chart's query answers before its drawing ends.
 STABLE_S = 1.5
+# A dashboard showing no chart holder this long after its header has none.
+NO_CHARTS_S = 10.0
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -173,7 +175,11 @@ def list_dashboards(url: str, username: str, password: str) -> list[dict[str, An
         client.login()
         page = 0
         while True:
-            query = {"columns": ["id", "dashboard_title", "slug"]}
+            query = {
+                "columns": ["id", "dashboard_title", "slug"],
+                "order_column": "dashboard_title",
+                "order_direction": "asc",
+            }
             answer = client.get("/api/v1/dashboard/", params={"q": rison({**query, "page": page, "page_size": 100})})
             found.extend(answer["result"])
             if not answer["result"] or len(found) >= int(answer["count"]):
@@ -239,18 +245,17 @@ def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[Any
             # Virtualised: a chart out of view is not rendered until scrolled to.
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", holder)
         states: list[list[Any]] = driver.execute_script(_STATES_JS)
-        final = bool(states) and all(s[2] not in ("loading", "pending") for s in states)
+        final = all(s[2] not in ("loading", "pending") for s in states)
         if states != last:
             last, since = states, time.monotonic()
-        elif final and time.monotonic() - since >= STABLE_S:
+        elif final and time.monotonic() - since >= (STABLE_S if states else NO_CHARTS_S):
             return states
         if time.monotonic() > deadline:
             if not states:
                 return []
-            return [
-                s if s[2] not in ("loading", "pending") else [*s[:2], "error", f"still {s[2]} after {timeout_s:.0f}s", s[4]]
-                for s in states
-            ]
+            unfinished = ("loading", "pending")
+            late = f"after {timeout_s:.0f}s"
+            return [s if s[2] not in unfinished else [*s[:2], "error", f"still {s[2]} {late}", s[4]] for s in states]
         time.sleep(POLL_S)
 
 
@@ -308,7 +313,9 @@ def render_dashboard(
     screenshot = out_dir / f"{name}.png"
     screenshot.write_bytes(_full_page_png(driver))
     charts = [
-        ChartRender(title=s[0], state=_state(s[2]), message=s[3], viz_type=s[1], box=(s[4][0], s[4][1], s[4][2], s[4][3]))
+        ChartRender(
+            title=s[0], state=_state(s[2]), message=s[3], viz_type=s[1], box=(s[4][0], s[4][1], s[4][2], s[4][3])
+        )
         for s in states
     ]
     render = DashboardRender(
