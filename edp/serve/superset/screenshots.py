@@ -12,14 +12,16 @@ The DOM markers are Superset 6.1's, read from its live dashboard:
   ``data-test-chart-name`` attribute of ``[data-test="chart-grid-component"]``;
 - loading: ``[data-test="loading-indicator"]`` (the spinner, also before the query runs);
 - error: an Ant Design error alert (``.ant-alert-error``, "Data error" and the database's
-  message) in place of the chart, also what its error boundary shows when the chart's
-  JavaScript throws;
+  message) in place of the chart; a chart whose JavaScript throws while drawing goes the
+  same way (Superset's ``chartRenderingFailed``; read in its code, not exercised by the test);
 - empty: the empty state (``.ant-empty``, "此查询没有数据返回" / "No results were returned
   for this query") inside ``[data-test="chart-container"]``;
 - rendered: ``[data-test="slice-container"]`` holding the visualisation.
 
-Charts out of view are not rendered (the dashboard is virtualised), so the window is
-made as tall as the dashboard and every chart is scrolled into view.
+Superset virtualises dashboards (a chart out of view is not drawn) except for a browser
+driven by WebDriver (``navigator.webdriver``, as for its own reports); should that change,
+the window is made as tall as the dashboard anyway and every chart scrolled into view.
+JavaScript errors the page throws are kept per dashboard (``console_errors``).
 
 Chromium and chromedriver are the system's (``infra/browser/install.sh``); the
 chromedriver path is given explicitly so Selenium never looks for a driver of its own.
