@@ -64,6 +64,8 @@ PAGE_MARGIN = 24
 POLL_S = 0.5
 # A state must hold this long before it counts: a chart's query answers before its drawing ends.
 STABLE_S = 1.5
+# One try of the login form: a loaded Superset answers the sign-in in seconds.
+LOGIN_ATTEMPT_S = 30.0
 # A dashboard showing no chart holder this long after its header has none.
 NO_CHARTS_S = 10.0
 
@@ -177,29 +179,46 @@ def list_dashboards(url: str, username: str, password: str) -> list[dict[str, An
         client.login()
         page = 0
         while True:
-            query = {
-                "columns": ["id", "dashboard_title", "slug"],
-                "order_column": "dashboard_title",
-                "order_direction": "asc",
-            }
-            answer = client.get("/api/v1/dashboard/", params={"q": rison({**query, "page": page, "page_size": 100})})
-            found.extend(answer["result"])
+            # Superset's default order: asked to order by dashboard_title, 6.1 once left one of seven out.
+            query = {"columns": ["id", "dashboard_title", "slug"], "page": page, "page_size": 100}
+            answer = client.get("/api/v1/dashboard/", params={"q": rison(query)})
+            seen = {d["id"] for d in found}
+            found.extend(d for d in answer["result"] if d["id"] not in seen)
             if not answer["result"] or len(found) >= int(answer["count"]):
+                if len(found) < int(answer["count"]):
+                    log.warning("Superset counts %s dashboards but listed %d", answer["count"], len(found))
                 return sorted(found, key=lambda d: int(d["id"]))
             page += 1
 
 
 def login(driver: webdriver.Chrome, url: str, username: str, password: str, timeout_s: float) -> None:
-    """Sign in through Superset's login form, as a person does."""
-    driver.get(f"{url}/login/")
-    _wait(driver, timeout_s, lambda: driver.find_elements(By.CSS_SELECTOR, '[data-test="login-button"]'), "login form")
-    driver.find_element(By.CSS_SELECTOR, '[data-test="username-input"]').send_keys(username)
-    driver.find_element(By.CSS_SELECTOR, '[data-test="password-input"]').send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, '[data-test="login-button"]').click()
-    try:
-        _wait(driver, timeout_s, lambda: "/login" not in driver.current_url, "login")
-    except SupersetError:
-        raise SupersetError(f"Superset's login form at {url}/login/ refused {username!r}") from None
+    """Sign in through Superset's login form, as a person does.
+
+    The form is React's: typed into before its page finished starting, it can lose the values
+    (seen on a loaded machine), so the values are checked before submitting and the whole
+    form is tried again while time is left.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        driver.get(f"{url}/login/")
+        left = max(1.0, deadline - time.monotonic())
+        _wait(driver, left, lambda: driver.find_elements(By.CSS_SELECTOR, '[data-test="login-button"]'), "login form")
+        user_input = driver.find_element(By.CSS_SELECTOR, '[data-test="username-input"]')
+        password_input = driver.find_element(By.CSS_SELECTOR, '[data-test="password-input"]')
+        user_input.clear()
+        user_input.send_keys(username)
+        password_input.clear()
+        password_input.send_keys(password)
+        filled = user_input.get_attribute("value") == username and password_input.get_attribute("value") == password
+        if filled:
+            driver.find_element(By.CSS_SELECTOR, '[data-test="login-button"]').click()
+            try:
+                _wait(driver, min(LOGIN_ATTEMPT_S, left), lambda: "/login" not in driver.current_url, "login")
+                return
+            except SupersetError:
+                pass
+        if time.monotonic() > deadline:
+            raise SupersetError(f"Superset's login form at {url}/login/ did not sign {username!r} in")
 
 
 def _wait(driver: webdriver.Chrome, timeout_s: float, ready: Any, what: str) -> Any:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from edp.cli import app
 from edp.secrets import generated_secret
 from edp.serve import superset
+from edp.serve.superset.dashboards import GENERATED_PREFIX
 from edp.serve.superset.metadata import ADMIN_USER
 from edp.serve.superset.screenshots import render_dashboards
 from edp.settings import Settings, reset_settings
@@ -83,10 +84,21 @@ def _mart(settings: Settings) -> None:
             c.exec_driver_sql("insert into marts.test_map_points values (%s, %s, %s, %s)", point)
 
 
+def _weather_assets(tmp_path: Path) -> Path:
+    """The hand-written weather assets only: this test's warehouse holds that one mart.
+
+    The generated dashboards read every mart: the demo's warehouse has them (tests/e2e/test_demo.py).
+    """
+    assets = tmp_path / "weather-assets"
+    if not assets.exists():
+        shutil.copytree(superset.ASSETS_DIR, assets, ignore=shutil.ignore_patterns(f"{GENERATED_PREFIX}*"))
+    return assets
+
+
 def _broken_assets(tmp_path: Path) -> Path:
     """A copy of the assets: the big number's metric on a column that does not exist, the table filtered to nothing."""
     assets = tmp_path / "broken-assets"
-    shutil.copytree(superset.ASSETS_DIR, assets)
+    shutil.copytree(_weather_assets(tmp_path), assets)
     big_number = assets / "charts" / "max_gust_citywide.yaml"
     text = big_number.read_text(encoding="utf-8")
     assert "\n  metric: max_gust\n" in text
@@ -111,7 +123,7 @@ def _map_assets(tmp_path: Path) -> Path:
     """A copy of the assets with a deck.gl scatter map (WebGL) of MAP_POINTS, below a spacer taller than the window
     (Superset renders a chart out of view only once scrolled to it)."""
     assets = tmp_path / "map-assets"
-    shutil.copytree(superset.ASSETS_DIR, assets)
+    shutil.copytree(_weather_assets(tmp_path), assets)
     weather = yaml.safe_load((assets / "datasets" / DATASET_DIR / "fct_weather_hourly_extremes.yaml").read_text())
     column = {k: v for k, v in weather["columns"][0].items() if k not in ("column_name", "verbose_name", "type")}
     dataset = {
@@ -205,7 +217,7 @@ def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monk
     reset_settings()
     _mart(settings)
     try:
-        url = superset.provision(settings)["url"]
+        url = superset.provision(settings, _weather_assets(tmp_path))["url"]
         password = generated_secret(settings, superset.ADMIN_SECRET)
 
         # Every chart of every dashboard drawn with data, and a screenshot of each.
@@ -213,7 +225,8 @@ def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monk
         assert [r.title for r in renders] == [superset.DASHBOARD_TITLE]
         [weather] = renders
         assert weather.screenshot == tmp_path / "ok" / "haicheng-weather-hourly-extremes.png"
-        assert {c.title for c in weather.charts} == {c["title"] for c in superset.asset_inventory()["charts"]}
+        inventory = superset.asset_inventory(_weather_assets(tmp_path))
+        assert {c.title for c in weather.charts} == {c["title"] for c in inventory["charts"]}
 
         # The CLI, as the admin, into $EDP_HOME/screenshots: one line per dashboard, exit 0.
         result = CliRunner().invoke(app, ["superset", "screenshots"])
