@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
 
-.PHONY: help install superset-env demo test test-fast bench bench-year lint lint-sql format clean up down
+.PHONY: help install browser superset-env demo test test-fast bench bench-year lint lint-sql format clean up down
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -14,10 +14,14 @@ help: ## list the targets
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
 
-install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install the platform (uv, locked) and the Superset environment
+install: $(if $(shell command -v uv 2>/dev/null),,$(CURDIR)/.tools/bin/uv) ## install the platform (uv, locked), the Superset environment and headless Chromium
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(UV) sync --frozen
 	$(MAKE) --no-print-directory superset-env
+	$(MAKE) --no-print-directory browser
+
+browser: ## headless Chromium, chromedriver and CJK fonts for the dashboard screenshots (apt; no-op when present)
+	bash infra/browser/install.sh
 
 superset-env: ## build Superset's own environment from infra/superset/requirements.txt
 	$(RUN) python -c "from edp.settings import get_settings; from edp.serve.superset import ensure_environment; \

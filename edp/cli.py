@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -254,6 +255,33 @@ def superset_stop() -> None:
     from edp.serve.superset import stop_server
 
     stop_server(get_settings())
+
+
+@superset_app.command("screenshots")
+def superset_screenshots(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory for the PNGs (default $EDP_HOME/screenshots).")
+    ] = None,
+) -> None:
+    """Render every dashboard in headless Chromium as the admin; exit 1 if a chart shows an error or no data."""
+    from edp.serve.superset import SupersetError
+    from edp.serve.superset.screenshots import render_as_admin
+
+    try:
+        renders = render_as_admin(get_settings(), out)
+    except SupersetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for render in renders:
+        n = render.counts()
+        typer.echo(f"{render.title}\t{render.screenshot}\t{n['ok']} ok / {n['error']} error / {n['empty']} empty")
+        for chart in render.charts:
+            if chart.state != "ok":
+                message = " ".join(chart.message.split())
+                typer.echo(f"  {chart.state}: {chart.title}: {message}")
+    if not renders:
+        typer.echo("no dashboards")
+    raise typer.Exit(0 if all(r.all_ok for r in renders) else 1)
 
 
 @superset_users_app.command("add")
