@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.dashboard_render import assert_dashboards_render
 from tests.support.dashboard_users import assert_analyst_and_town_officer_views
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.airflow, pytest.mark.superset]
@@ -78,6 +79,14 @@ def _assert_the_dashboards_answer_their_users(home: Path, summary: dict, port: i
         "各数据集交换状态 Exchange status per dataset",
     ):
         assert views["analyst"][chart], chart
+    # And as the analyst sees them in a browser: every chart drawn, empty only where the API said no rows.
+    empty = {title for title, rows in views["analyst"].items() if not rows}
+    password = (home / "secrets" / "superset_user_demo_analyst").read_text(encoding="utf-8").strip()
+    renders = assert_dashboards_render(
+        provisioned["url"], "demo_analyst", password, home / "screenshots", may_be_empty=empty
+    )
+    slugs = [d["url"].rstrip("/").rsplit("/", 1)[1] for d in provisioned["dashboards"]]
+    assert sorted(r.slug for r in renders) == sorted(slugs)
 
 
 # One whole demo run (nine DAGs, dbt, GX, Superset) and a rerun of its stages: past the suite's 900 s on a

@@ -16,6 +16,8 @@ from edp.serve.superset.screenshots import DashboardRender, render_dashboards
 # A loaded 2-core machine: Superset's first queries and Chromium's start are slow.
 RENDER_TIMEOUT_S = 300.0
 MIN_PNG_BYTES = 20_000
+# A chart's title alone is some hundreds of dark pixels.
+MIN_INK_PIXELS = 200
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -88,6 +90,17 @@ def count_pixels(path: Path, box: tuple[int, int, int, int], match: Callable[[in
     return count
 
 
+def _ink(rows: list[bytes], box: tuple[int, int, int, int]) -> int:
+    """Dark pixels (text, lines, marks) inside ``box``: a blank card has none."""
+    x0, y0, w, h = box
+    count = 0
+    for row in rows[y0 : y0 + h]:
+        for x in range(x0, min(x0 + w, len(row) // 3)):
+            if row[3 * x] < 140 and row[3 * x + 1] < 140 and row[3 * x + 2] < 140:
+                count += 1
+    return count
+
+
 def reddish(r: int, g: int, b: int) -> bool:
     return r > 150 and g < 120 and b < 120 and r - max(g, b) > 80
 
@@ -113,7 +126,11 @@ def assert_dashboards_render(
         assert render.screenshot.parent == out_dir
         width, height = png_size(render.screenshot)
         assert width >= 1200 and height >= 600, f"{render.screenshot}: {width}x{height}"
+        rows = png_rgb_rows(render.screenshot)
         for chart in render.charts:
             x, y, w, h = chart.box
             assert w > 0 and h > 0 and x + w <= width and y + h <= height, f"{chart.title}: {chart.box} outside the PNG"
+            # Drawn in the screenshot, not only in the DOM: a grid caught while Superset re-laid it out
+            # showed as an empty grey page with every chart "ok".
+            assert _ink(rows, chart.box) >= MIN_INK_PIXELS, f"{render.screenshot}: {chart.title} is not drawn"
     return renders

@@ -412,6 +412,9 @@ def chart_params(chart: dict[str, Any], ds: Dataset) -> tuple[dict[str, Any], di
             "truncateYAxis": False,
             "y_axis_bounds": [None, None],
             "rich_tooltip": True,
+            # A line of one day (a new installation's first check) is a dot or nothing without markers.
+            "markerEnabled": viz == "echarts_timeseries_line",
+            "markerSize": 6,
             "x_axis_time_format": "%m-%d",
             "y_axis_format": chart.get("format", "SMART_NUMBER"),
             "color_scheme": "supersetColors",

@@ -253,7 +253,7 @@ def _fit_window(driver: webdriver.Chrome) -> None:
         driver.set_window_size(WINDOW_WIDTH, target)
 
 
-def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[Any]]:
+def _settled_states(driver: webdriver.Chrome, timeout_s: float, *, scroll: bool = True) -> list[list[Any]]:
     """The charts' states once none is loading or undrawn and they held for STABLE_S; at the
     deadline, the charts still unfinished are errors."""
     deadline = time.monotonic() + timeout_s
@@ -262,7 +262,7 @@ def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[Any
     while True:
         _fit_window(driver)
         holders = driver.find_elements(By.CSS_SELECTOR, '[data-test="dashboard-component-chart-holder"]')
-        for holder in holders:
+        for holder in holders if scroll else ():
             # Virtualised: a chart out of view is not rendered until scrolled to.
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", holder)
         states: list[list[Any]] = driver.execute_script(_STATES_JS)
@@ -278,6 +278,21 @@ def _settled_states(driver: webdriver.Chrome, timeout_s: float) -> list[list[Any
             late = f"after {timeout_s:.0f}s"
             return [s if s[2] not in unfinished else [*s[:2], "error", f"still {s[2]} {late}", s[4]] for s in states]
         time.sleep(POLL_S)
+
+
+def _page_png(driver: webdriver.Chrome) -> bytes:
+    """The window as PNG when the dashboard fits in it (it was fitted to it), else the whole page.
+
+    DevTools' capture beyond the viewport resizes the page for the shot, and Superset re-lays the grid
+    out on a resize: only a dashboard taller than the tallest window (MAX_WINDOW_HEIGHT) needs it.
+    """
+    bottom, viewport = driver.execute_script(
+        "const g = document.querySelector('.grid-container, .dashboard-content');"
+        "return [g ? g.getBoundingClientRect().bottom + window.scrollY : 0, window.innerHeight]"
+    )
+    if int(bottom) <= int(viewport):
+        return bytes(driver.get_screenshot_as_png())
+    return _full_page_png(driver)
 
 
 def _full_page_png(driver: webdriver.Chrome) -> bytes:
@@ -328,11 +343,12 @@ def render_dashboard(
     )
     remaining = max(1.0, timeout_s - (time.monotonic() - started))
     states = _settled_states(driver, remaining)
+    # Back to the top, and settled again: scrolling (and any resize) makes Superset lay the grid out anew,
+    # and a screenshot taken then showed an empty grid while the charts remounted.
     driver.execute_script("window.scrollTo(0, 0);")
-    _fit_window(driver)
-    time.sleep(POLL_S)
+    states = _settled_states(driver, max(30.0, timeout_s - (time.monotonic() - started)), scroll=False)
     screenshot = out_dir / f"{name}.png"
-    screenshot.write_bytes(_full_page_png(driver))
+    screenshot.write_bytes(_page_png(driver))
     charts = [
         ChartRender(
             title=s[0], state=_state(s[2]), message=s[3], viz_type=s[1], box=(s[4][0], s[4][1], s[4][2], s[4][3])
