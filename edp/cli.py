@@ -263,25 +263,37 @@ def superset_screenshots(
         Path | None, typer.Option("--out", help="Directory for the PNGs (default $EDP_HOME/screenshots).")
     ] = None,
 ) -> None:
-    """Render every dashboard in headless Chromium as the admin; exit 1 if a chart shows an error or no data."""
-    from edp.serve.superset import SupersetError
-    from edp.serve.superset.screenshots import render_as_admin
+    """Render every dashboard in headless Chromium as the admin (看板截图).
 
+    Exit 1 if a chart shows an error, or shows no data although its query returns rows.
+    """
+    from edp.serve.superset import SupersetError
+    from edp.serve.superset.screenshots import render_as_admin, rows_behind_empty_charts
+
+    settings = get_settings()
     try:
-        renders = render_as_admin(get_settings(), out)
+        renders = render_as_admin(settings, out)
+        behind_empty = rows_behind_empty_charts(settings, renders)
     except SupersetError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    failed = False
     for render in renders:
         n = render.counts()
         typer.echo(f"{render.title}\t{render.screenshot}\t{n['ok']} ok / {n['error']} error / {n['empty']} empty")
         for chart in render.charts:
-            if chart.state != "ok":
-                message = " ".join(chart.message.split())
-                typer.echo(f"  {chart.state}: {chart.title}: {message}")
+            message = " ".join(chart.message.split())
+            if chart.state == "error":
+                failed = True
+                typer.echo(f"  error: {chart.title}: {message}")
+            elif chart.state == "empty" and behind_empty.get(chart.title):
+                failed = True
+                typer.echo(f"  empty although its query returns {behind_empty[chart.title]} rows: {chart.title}")
+            elif chart.state == "empty":
+                typer.echo(f"  empty (its query returns no rows): {chart.title}")
     if not renders:
         typer.echo("no dashboards")
-    raise typer.Exit(0 if all(r.all_ok for r in renders) else 1)
+    raise typer.Exit(1 if failed or not renders else 0)
 
 
 @superset_users_app.command("add")

@@ -409,3 +409,16 @@ def render_as_admin(
         pass
     out = out_dir if out_dir is not None else settings.home_subdir("screenshots")
     return render_dashboards(url, ADMIN_USER, generated_secret(settings, ADMIN_SECRET), out, timeout_s=timeout_s)
+
+
+def rows_behind_empty_charts(settings: Settings, renders: list[DashboardRender]) -> dict[str, int]:
+    """``{chart title: rows}`` for each chart drawn empty, from its saved query through the API.
+
+    An empty chart whose query has no rows tells the truth (nothing is in doubt today); one whose
+    query returns rows is broken (a filter, a column, a viz that cannot draw them).
+    """
+    from edp.serve.superset.charts import chart_data
+
+    url = superset_url(settings)
+    empty = sorted({c.title for r in renders for c in r.charts if c.state == "empty"})
+    return {title: len(chart_data(settings, url, title)) for title in empty}

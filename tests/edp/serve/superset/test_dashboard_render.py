@@ -254,6 +254,8 @@ def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monk
         assert result.exit_code == 1, result.output
         assert "1 ok / 1 error / 1 empty" in result.output
         assert f"error: {BROKEN_CHART}" in result.output
+        # Drawn empty while its saved query (the API's) still returns the mart's rows: broken, not "no data".
+        assert f"empty although its query returns 3 rows: {EMPTY_CHART}" in result.output
         assert (out / "haicheng-weather-hourly-extremes.png").is_file()
     finally:
         superset.stop_server(settings)
