@@ -87,6 +87,13 @@ def _assert_the_dashboards_answer_their_users(home: Path, summary: dict, port: i
     )
     slugs = [d["url"].rstrip("/").rsplit("/", 1)[1] for d in provisioned["dashboards"]]
     assert sorted(r.slug for r in renders) == sorted(slugs)
+    # Provisioning again changes nothing and duplicates nothing: the same objects, nothing retired.
+    again = _edp(home, "superset", "provision", port=port)
+    assert again.returncode == 0, again.stderr[-3000:]
+    rerun = json.loads(again.stdout)
+    assert rerun["retired"] == []
+    for kind in ("dashboards", "charts"):
+        assert sorted(map(str, rerun[kind])) == sorted(map(str, provisioned[kind])), kind
 
 
 # One whole demo run (nine DAGs, dbt, GX, Superset) and a rerun of its stages: past the suite's 900 s on a
