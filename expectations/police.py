@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectors.pii import CITIZEN_ID_PROBLEMS, CITIZEN_ID_VALID
 from connectors.police.source import DATASETS
 from connectors.schema import Dataset
+from expectations.dimensions import Dimension
 from expectations.raw import RawSpec, raw_suites
 from expectations.rules import (
     BLOCKING,
+    WARNING,
     between,
     credit_code_valid,
     division_code_known,
@@ -26,6 +29,8 @@ from expectations.rules import (
     matches,
     not_before,
     not_future,
+    row_ref,
+    unexpected_rows,
 )
 
 if TYPE_CHECKING:
@@ -51,9 +56,40 @@ def _placed(ds: Dataset) -> Expectation:
     )
 
 
+def citizen_id_valid(keys: tuple[str, ...]) -> Expectation:
+    """报警人证件号码 passes GB 11643-1999; a failing row is named by file and row, never by its value.
+
+    The connector validated the number before pseudonymising it and wrote the
+    verdict to ``caller_id_status``; an invalid number has no pseudonym, so the
+    row loads but cannot be linked to a caller. A warning: the bureau corrects
+    the number at the source.
+    """
+    query = (
+        f"select {row_ref(keys, 'source_file', 'source_row', 'caller_id_status')} from {{batch}} "
+        f"where caller_id_status is not null and caller_id_status <> '{CITIZEN_ID_VALID}'"
+    )
+    return unexpected_rows(
+        "caller_id_valid",
+        query,
+        WARNING,
+        Dimension.ACCURACY,
+        "报警人证件号码符合 GB 11643-1999（长度、校验码、出生日期、地址码）；不符的记录按文件与行号列出，号码不显示",
+        "the caller's citizen ID passes GB 11643-1999 (length, check character, birth date, address code); "
+        "failing rows are listed by file and row, never by the number",
+    )
+
+
 def alarms(ds: Dataset) -> list[Expectation]:
     keys = ds.primary_key
     return [
+        citizen_id_valid(keys),
+        in_set(
+            "caller_id_status",
+            (CITIZEN_ID_VALID, *CITIZEN_ID_PROBLEMS),
+            "证件号码校验结果为 valid / wrong_length / bad_format / bad_check_digit / bad_birth_date / unknown_region",
+            "caller_id_status is valid or one of the GB 11643 reasons",
+            severity=BLOCKING,
+        ),
         not_future(keys, "received_at"),
         not_future(keys, "report_date", is_date=True),
         division_code_known("division_code"),

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 BLOCKING, WARNING = Severity.BLOCKING, Severity.WARNING
 
-# Filled by edp.quality.uscc before each run (python-stdnum's GB 32100 validator); see credit_code_valid.
+# Filled by edp.quality.uscc before each run (GB 32100-2015 clause 4); see credit_code_valid.
 CREDIT_CODES_TABLE = "audit.credit_codes"
 
 
@@ -255,11 +255,12 @@ def not_future(
 def credit_code_valid(
     keys: Sequence[str], column: str, *, severity: Severity = BLOCKING, lineage: bool = True
 ) -> Expectation:
-    """GB 32100-2015: 18 characters and a correct check character.
+    """GB 32100-2015 clause 4: 18 characters of the code's set, a digit division code, the right check character.
 
+    Characters 1-2 (registration authority, organisation type) may be letters.
     The check character needs a weighted sum modulo 31 that SQL would have to
-    re-implement; python-stdnum's ``stdnum.cn.uscc`` (a kept validator) does it
-    in Python instead: ``edp.quality.uscc`` validates every code of the checked
+    re-implement; python-stdnum's ``stdnum.cn.uscc`` (a kept implementation)
+    computes it in Python instead: ``edp.quality.uscc`` validates every code of the checked
     tables before the run and records the verdict in ``audit.credit_codes``.
     A code with no recorded verdict counts as invalid, so a skipped
     pre-computation fails loudly instead of passing.
@@ -273,8 +274,9 @@ def credit_code_valid(
         query,
         severity,
         Dimension.ACCURACY,
-        f"{column} 为有效的统一社会信用代码（GB 32100，校验码正确，python-stdnum 校验）",
-        f"{column} is a valid unified social credit code (GB 32100 check character, python-stdnum)",
+        f"{column} 为有效的统一社会信用代码（GB 32100-2015 第 4 章：字符集、区划码、校验码；首两位可为字母）",
+        f"{column} is a valid unified social credit code (GB 32100-2015 clause 4: character set, division code, "
+        "check character; characters 1-2 may be letters)",
     )
 
 

@@ -9,6 +9,15 @@ Personal information is pseudonymised here, while the row is turned into a
 record, so no clear value ever reaches a Page (landing, quarantine, logs):
 each personal column becomes ``<prefix>_pseudonym`` (keyed HMAC, links the same
 person or phone across records) and ``<prefix>_masked`` (张*, 138****5678).
+
+A citizen ID (报警人证件号码) is validated first (GB 11643-1999: length, check
+character, birth date, county code; ``connectors.pii.citizen_id_problem``) and
+``<prefix>_status`` says ``valid`` or why not (``wrong_length``, ``bad_format``,
+``bad_check_digit``, ``bad_birth_date``, ``unknown_region``). An invalid number
+gives neither pseudonym nor mask (NULL): a typo hashed would be a separate,
+false person. The record still loads; :func:`id_flags` names it (file, row,
+field, reason) for the connector's log and the raw suite's ``caller_id_valid``
+rule, never with the value.
 """
 
 from __future__ import annotations
@@ -23,7 +32,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from connectors.pii import Pseudonymizer, mask_id_number, mask_name, mask_phone, mask_plate
+from connectors.pii import (
+    CITIZEN_ID_VALID,
+    Pseudonymizer,
+    citizen_id_problem,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_plate,
+)
 from connectors.police.codes import LAT_RANGE, LON_RANGE, in_range
 from edp.errors import DataRejected
 
@@ -84,17 +101,23 @@ class Personal:
     prefix: str
     kind: str
     mask: Callable[[object], str | None]
+    # (value, the file's day) → None when valid, else a reason code; checked before pseudonymising.
+    check: Callable[[object, date], str | None] | None = None
 
 
 def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
+def _citizen_id_check(value: object, day: date) -> str | None:
+    return citizen_id_problem(value, issued_by=day)
+
+
 PERSONAL: dict[str, dict[str, Personal]] = {
     "JJXX": {
         "报警人姓名": Personal("caller_name", "person_name", mask_name),
         "报警人联系电话": Personal("caller_phone", "phone", mask_phone),
-        "报警人证件号码": Personal("caller_id", "citizen_id", mask_id_number),
+        "报警人证件号码": Personal("caller_id", "citizen_id", mask_id_number, _citizen_id_check),
     },
     "JTSG": {},  # 车牌号 depends on 涉及危险货物车辆: see _plates()
     "ZDDW": {
@@ -293,8 +316,12 @@ def row_record(
         elif header in personal:
             p = personal[header]
             clear = _digits(value) if value and p.kind == "phone" else value
-            record[f"{p.prefix}_pseudonym"] = pseudo.pseudonym(p.kind, clear)
-            record[f"{p.prefix}_masked"] = p.mask(value)
+            problem = p.check(value, f.day) if p.check is not None and value else None
+            if p.check is not None:
+                record[f"{p.prefix}_status"] = problem or (CITIZEN_ID_VALID if value else None)
+            # Nothing is derived from an invalid value: no pseudonym (a false person), no mask.
+            record[f"{p.prefix}_pseudonym"] = None if problem else pseudo.pseudonym(p.kind, clear)
+            record[f"{p.prefix}_masked"] = None if problem else p.mask(value)
         elif header == PLATE_COLUMN and f.kind == "JTSG":
             record.update(_plates(pseudo, raw))
         else:
@@ -307,6 +334,15 @@ def row_record(
     if "valid_until" in record:
         record["valid_until"] = _date_text(record["valid_until"])
     return record
+
+
+def id_flags(kind: str, record: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(source header, status column, reason) for each personal value of ``record`` that failed its check."""
+    return [
+        (header, f"{p.prefix}_status", record[f"{p.prefix}_status"])
+        for header, p in PERSONAL[kind].items()
+        if p.check is not None and record.get(f"{p.prefix}_status") not in (None, CITIZEN_ID_VALID)
+    ]
 
 
 def rejection_record(name: str, day: date, reason: str, required: tuple[str, ...]) -> Problem:

@@ -42,7 +42,11 @@ Rows that cannot be used are quarantined, never dropped: bad times, numbers or
 coordinates (by typing), a division code that is not one of 海城市's 27
 (``normalise``), a row whose field count differs from the header (a
 content-free entry naming file and row: shifted cells could put a phone in any
-column). Personal data: see ``connectors.police.parse``; the plate of a single
+column). A row whose citizen ID fails GB 11643-1999 is loaded, not
+quarantined: ``caller_id_status`` names the reason, pseudonym and mask stay
+NULL, the connector logs a warning naming file, row and field (kept in
+``flagged``), and the raw suite's ``caller_id_valid`` rule reports it in the
+quality report. Personal data: see ``connectors.police.parse``; the plate of a single
 vehicle carrying dangerous goods stays in clear (``hazmat_plate``) for tracing.
 Columns nobody declared arrive pseudonymised (reported as schema drift).
 
@@ -73,6 +77,7 @@ from connectors.police.parse import (
     FileRejected,
     Problem,
     file_day,
+    id_flags,
     parse_marker,
     read_file,
     rejection_record,
@@ -121,6 +126,14 @@ ALARMS = Dataset(
         *_personal("caller_name", "报警人姓名"),
         *_personal("caller_phone", "报警人联系电话"),
         *_personal("caller_id", "报警人证件号码"),
+        Field(
+            "caller_id_status",
+            "text",
+            description=(
+                "报警人证件号码校验 GB 11643-1999: valid | wrong_length | bad_format | bad_check_digit | "
+                "bad_birth_date | unknown_region (NULL: no number); not valid → pseudonym and mask NULL"
+            ),
+        ),
         Field("address", "text", description="事发地址 address of the incident"),
         *_PLACE,
         *_CATEGORY,
@@ -249,6 +262,8 @@ class PoliceSource(Source):
         self.window = timedelta(days=window_days)
         # What the last read found: files refused whole, and files still waiting for their marker.
         self.rejections: list[dict[str, str]] = []
+        # Rows loaded with a personal value that failed its check (an invalid citizen ID): locator and reason only.
+        self.flagged: list[dict[str, Any]] = []
         self.pending: list[str] = []
 
     def datasets(self) -> dict[str, Dataset]:
@@ -332,10 +347,33 @@ class PoliceSource(Source):
         records = [row_record(f, number, fields, self.pseudo, required) for number, fields in f.rows]
         if ds.name == "alarms":
             # A broken row may be an emergency alarm: it is quarantined here, content-free.
-            return [r for r in records if isinstance(r, Problem) or is_emergency(r.get("category_code"))]
+            kept = [r for r in records if isinstance(r, Problem) or is_emergency(r.get("category_code"))]
+            self._flag(ds, f, kept)
+            return kept
         if ds.name == "alarm_daily_counts":
             return daily_counts([r for r in records if not isinstance(r, Problem)], f)
         return records
+
+    def _flag(self, ds: Dataset, f: CsvFile, records: list[dict[str, Any]]) -> None:
+        """Report the rows kept with an invalid citizen ID: file, row, field and reason, never the value."""
+        for r in records:
+            if isinstance(r, Problem):
+                continue
+            for header, column, reason in id_flags(f.kind, r):
+                log.warning(
+                    "police: %s data row %s field %s: not a valid citizen ID (GB 11643-1999: %s); "
+                    "row loaded into %s with %s=%s and no pseudonym",
+                    f.name,
+                    r.get("source_row"),
+                    header,
+                    reason,
+                    ds.name,
+                    column,
+                    reason,
+                )
+                self.flagged.append(
+                    {"dataset": ds.name, "file": f.name, "row": r.get("source_row"), "field": header, "reason": reason}
+                )
 
     def normalise(self, dataset: str, record: dict[str, Any]) -> dict[str, Any]:
         if isinstance(record, Problem):

@@ -1,11 +1,14 @@
 {#-
   统一社会信用代码 (GB 32100-2015) in SQL: normalisation, the check character
-  and why a code is invalid. Mirrors python-stdnum's stdnum.cn.uscc (the
-  validator tests/dbt/test_enterprise_marts.py compares these macros with):
-  18 characters, the first 8 digits (registration authority, kind, 6-digit
-  division code), the rest from the 31-character set 0-9 A-H J-N P-R T U W X Y
-  (no I O S V Z), and character 18 = the GB 32100 check character over the
-  first 17: C18 = charset[(31 - Σ value(Ci) × 3^(i-1) mod 31) mod 31].
+  and why a code is invalid. GB 32100-2015 clause 4 (代码结构): 18 characters
+  from the 31-character set 0-9 A-H J-N P-R T U W X Y (no I O S V Z);
+  character 1 the registration authority code (登记管理部门代码) and 2 the
+  organisation type code (机构类别代码), each a digit or a letter (N 农业,
+  Y 其他, ...); 3-8 the registering authority's division code (GB/T 2260, six
+  digits); 9-17 the subject identifier (GB 11714); 18 the check character over
+  the first 17: C18 = charset[(31 - Σ value(Ci) × 3^(i-1) mod 31) mod 31].
+  Mirrors edp.quality.uscc.problem (python-stdnum's check character; the
+  validator tests/dbt/test_enterprise_marts.py compares these macros with).
 -#}
 
 {% macro enterprise_credit_code_charset() -%}
@@ -39,8 +42,8 @@ end
 case
     when {{ code }} is null then 'missing'
     when length({{ code }}) <> 18 then 'wrong_length'
-    when {{ code }} !~ '^[0-9]{8}' then 'non_digit_prefix'
     when {{ code }} !~ '^[0-9A-HJ-NP-RTUW-Y]{18}$' then 'invalid_character'
+    when {{ code }} !~ '^..[0-9]{6}' then 'non_digit_division_code'
     when right({{ code }}, 1) <> {{ enterprise_credit_code_check_char(code) }} then 'check_character_mismatch'
 end
 {%- endmacro %}
@@ -51,7 +54,7 @@ case {{ reason }}
     when 'missing' then '缺少统一社会信用代码 no credit code'
     when 'wrong_length' then '长度应为 18 位，实为 ' || length({{ code }}) || ' 位 (must be 18 characters, has '
         || length({{ code }}) || ')'
-    when 'non_digit_prefix' then '前 8 位应为数字（登记管理部门、机构类别、区划代码） (first 8 must be digits)'
+    when 'non_digit_division_code' then '第 3～8 位登记管理机关行政区划码应为数字 (characters 3-8, the division code, must be digits)'
     when 'invalid_character' then '含非法字符（不得含 I、O、S、V、Z 及其他符号） (character outside the GB 32100 set)'
     when 'check_character_mismatch' then '校验码应为 ' || {{ enterprise_credit_code_check_char(code) }} || '，实为 '
         || right({{ code }}, 1) || ' (check character should be ' || {{ enterprise_credit_code_check_char(code) }}

@@ -12,10 +12,15 @@ police key-units file (the stand-ins have no switch that renames a company):
 - ``BAD``: a code whose check character is wrong → in
   fct_enterprise_invalid_code with reason check_character_mismatch, not in
   dim_enterprise.
+- ``LETTER``: a code whose registration authority and organisation type codes
+  are letters/digits allowed by GB 32100-2015 clause 4 (N 农业, 2) and whose
+  check character is right → a golden record like any other.
 
 Every expected figure is computed here from the raw tables with plain SQL and
-python-stdnum's GB 32100 validator (``stdnum.cn.uscc``), which is also
-compared character for character with the dbt macro.
+the platform's GB 32100 validator (``edp.quality.uscc.problem``: python-stdnum's
+check character, letters allowed in characters 1-2), which is compared
+character for character with the dbt macro and agrees with python-stdnum's
+``is_valid`` on every code whose first two characters are digits.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pytest
 import sqlalchemy as sa
 
 from edp.orchestration.pipeline import ingest
+from edp.quality.uscc import problem
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings, reset_settings
 from edp.storage.warehouse import engine
@@ -54,6 +60,8 @@ CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CONFLICT_NAME = "海城市测试冲突化工厂"
 BAD_NAME = "海城市坏码民爆器材有限公司"
 HAICHENG = "210381"
+LETTER_NAME = "海城市测试村股份经济合作社"
+LETTER_CODE = "N2210381MA0XXXXX14"  # N 农业, 2; check character 4 (stdnum.cn.uscc.calc_check_digit)
 
 # The raw tables' current rows, as the staging models define "current" (written independently here).
 LATEST_CODES = {
@@ -124,6 +132,14 @@ def _compact(code: str | None) -> str:
     return re.sub(r"[\s-]", "", code or "").upper()
 
 
+def _is_valid(code: str) -> bool:
+    """GB 32100-2015 clause 4 (the platform's validator); python-stdnum's where characters 1-2 are digits."""
+    valid = problem(code) is None
+    if code[:2].isdigit():
+        assert valid == uscc.is_valid(code), code
+    return valid
+
+
 def _add_key_units(eng: sa.Engine, as_of: date) -> dict[str, str]:
     """Three known rows in the newest key-units file; returns the codes and names used."""
     chemicals = _query(
@@ -144,6 +160,7 @@ def _add_key_units(eng: sa.Engine, as_of: date) -> dict[str, str]:
         (CONFLICT_NAME, conflict.credit_code, "民用爆炸物品储存", "TEST-CONFLICT", conflict.division_code),
         (variant_name, variant.credit_code, "易制爆危险化学品", "TEST-VARIANT", variant.division_code),
         (BAD_NAME, bad, "民用爆炸物品使用", "TEST-BAD", "210381107000"),
+        (LETTER_NAME, LETTER_CODE, "民用爆炸物品使用", "TEST-LETTER", "210381107000"),
     ]
     with eng.begin() as c:
         latest = c.execute(
@@ -257,6 +274,8 @@ def test_build_is_green(built: Built) -> None:
     assert not [n.unique_id for n in built.result.nodes if n.status == "warn"]
     names = {n.name for n in built.result.nodes}
     assert set(MARTS) <= names
+    # the GB 32100 unit tests (letters in characters 1-2, forbidden characters, check characters) ran and passed
+    assert {"test_int_enterprise_mentions_unioned_gb32100", "test_fct_enterprise_invalid_code_gb32100_reasons"} <= names
     print(f"dbt build --select +tag:enterprise: {built.result.elapsed_seconds:.1f} s")
 
 
@@ -278,16 +297,17 @@ def test_marts_have_enforced_contracts_and_descriptions(built: Built) -> None:
 @pytest.mark.integration
 def test_golden_records_are_the_valid_codes(built: Built, eng: sa.Engine) -> None:
     codes = _current_codes(eng)
-    valid = {_compact(c) for c in codes.values() if uscc.is_valid(_compact(c))}
+    valid = {_compact(c) for c in codes.values() if _is_valid(_compact(c))}
     dim = {r[0] for r in _query(eng, "select enterprise_id from marts.dim_enterprise")}
     assert dim == valid
     assert built.bad_code not in dim
+    assert LETTER_CODE in dim
 
 
 @pytest.mark.integration
 def test_invalid_codes_match_stdnum(built: Built, eng: sa.Engine) -> None:
     codes = _current_codes(eng)
-    expected = {key for key, code in codes.items() if not uscc.is_valid(_compact(code))}
+    expected = {key for key, code in codes.items() if not _is_valid(_compact(code))}
     rows = _query(
         eng, "select source, source_key, credit_code_raw, reason, reason_detail from marts.fct_enterprise_invalid_code"
     )
@@ -457,11 +477,17 @@ def _synthetic_codes() -> list[str]:
         "91210381MADDYUDH1Z",
         "",
     ]
+    # GB 32100-2015 clause 4: letters as registration authority / organisation type codes, valid and corrupted
+    for first in "15689ANY":
+        body = first + r.choice(CHARSET[1:]) + HAICHENG + "".join(r.choice(CHARSET) for _ in range(9))
+        check = uscc.calc_check_digit(body)
+        codes += [body + check, body + r.choice(CHARSET.replace(check, ""))]
+    codes += [LETTER_CODE, "N2210381MA0XXXXX15", "Z1210381MA0XXXXX14", "NO210381MA0XXXXX14", "N221038AMA0XXXXX16"]
     return codes
 
 
 @pytest.mark.integration
-def test_sql_macro_agrees_with_stdnum(built: Built) -> None:
+def test_sql_macro_agrees_with_the_python_validator(built: Built) -> None:
     codes = _synthetic_codes()
     values = ", ".join(f"('{c}')" for c in codes)
     sql = (
@@ -474,4 +500,9 @@ def test_sql_macro_agrees_with_stdnum(built: Built) -> None:
     reasons = {row["code"]: row["reason"] for row in shown}
     assert len(reasons) == len(codes)
     for code in codes:
-        assert (reasons[code] is None) == uscc.is_valid(code), (code, reasons[code])
+        compact = _compact(code)
+        assert reasons[code] == (problem(compact) if compact else "missing"), (code, reasons[code])
+        assert not compact or (reasons[code] is None) == _is_valid(compact), (code, reasons[code])
+    assert reasons[LETTER_CODE] is None and reasons["N2210381MA0XXXXX15"] == "check_character_mismatch"
+    assert reasons["Z1210381MA0XXXXX14"] == reasons["NO210381MA0XXXXX14"] == "invalid_character"
+    assert reasons["N221038AMA0XXXXX16"] == "non_digit_division_code"

@@ -245,3 +245,93 @@ def test_privacy_no_clear_personal_value_reaches_lake_warehouse_or_logs(police, 
     # ...and the hazmat plates, which police.md allows in clear, are kept for tracing
     plates = set(generated["hazmat_plates"]) | set(extra["hazmat_plates"])
     assert plates and all(p in warehouse for p in plates)
+
+
+# --- citizen IDs: validated before pseudonymising (GB 11643-1999) -------------------------------
+
+VALID_ID = "210381199001011233"  # 海城市, born 1990-01-01, check character 3
+INVALID_ID = "210381199001011234"  # the same with a wrong check character
+
+
+def _alarm_row(alarm_id: str, citizen_id: str, name: str, phone: str) -> list[str]:
+    from standins.police.alarms import HEADER
+
+    cells = {
+        "接警编号": alarm_id,
+        "接警时间": "2026-11-28 13:05:22",
+        "报警方式": "电话",
+        "报警人姓名": name,
+        "报警人联系电话": phone,
+        "报警人证件号码": citizen_id,
+        "事发地址": "海城市西柳镇于家台村3组",
+        "所属辖区代码": "210381112000",
+        "经度": "122.583",
+        "纬度": "40.962",
+        "警情类别代码": "0401",
+        "警情类别名称": "建筑火灾",
+        "简要警情": "仓库冒烟",
+        "处警单位": "海城市消防救援大队",
+        "派警时间": "2026/11/28 13:07",
+        "到场时间": "2026/11/28 13:20",
+        "处置结果": "明火已扑灭",
+        "反馈时间": "2026/11/28 14:30",
+    }
+    return [cells[h] for h in HEADER]
+
+
+def test_an_invalid_citizen_id_is_flagged_and_a_valid_one_pseudonymised(police, caplog) -> None:
+    from standins.police.alarms import HEADER
+    from standins.police.drop import encode_csv, marker_bytes
+
+    from edp.quality.samples import batch_sql
+    from expectations import SUITES
+    from tests.support.weather_tables import schedules
+
+    s, drop = police
+    # given: the bureau's file with one alarm whose caller ID has a wrong check character, one valid
+    rows = [
+        _alarm_row("J2103812026112800001", INVALID_ID, "王小明", "13812345678"),
+        _alarm_row("J2103812026112800002", VALID_ID, "李红", "13987654321"),
+    ]
+    data = encode_csv(HEADER, rows)
+    (drop / "JJXX_20261128.csv").write_bytes(data)
+    (drop / "JJXX_20261128.csv.ok").write_bytes(marker_bytes(data, len(rows)))
+    # when
+    with caplog.at_level(logging.DEBUG):
+        result = ingest("police", s, until=UNTIL)
+        replay(s, "police")
+    # then: both rows load; the invalid number is flagged with no pseudonym, the valid one is pseudonymised
+    assert result["quarantined"] == 0
+    with engine(s).connect() as c:
+        got = {
+            r.alarm_id: r
+            for r in c.execute(
+                sa.text(
+                    "select alarm_id, caller_id_status, caller_id_pseudonym, caller_id_masked, source_file, "
+                    "source_row from raw.police__alarms"
+                )
+            )
+        }
+        quarantine = c.execute(sa.text("select count(*) from ops.quarantine")).scalar()
+    flagged, good = got["J2103812026112800001"], got["J2103812026112800002"]
+    assert flagged.caller_id_status == "bad_check_digit"
+    assert flagged.caller_id_pseudonym is None and flagged.caller_id_masked is None
+    assert good.caller_id_status == "valid" and good.caller_id_pseudonym.startswith("citizen_id_")
+    assert good.caller_id_masked == "2103**********1233"
+    assert quarantine == 0
+    # the finding: the connector's warning names file, row and field; the raw suite's rule lists the row
+    assert "JJXX_20261128.csv data row 1 field 报警人证件号码" in caplog.text and "bad_check_digit" in caplog.text
+    entry = SUITES["raw.police__alarms"]
+    rule = next(e for e in entry.build(schedules()).expectations if e.meta["rule_id"] == "caller_id_valid")
+    query = rule.unexpected_rows_query
+    with engine(s).connect() as c:
+        found = c.execute(sa.text(query.format(batch=batch_sql(entry, query)))).mappings().all()
+    assert [(r["alarm_id"], r["source_file"], r["source_row"], r["caller_id_status"]) for r in found] == [
+        ("J2103812026112800001", "JJXX_20261128.csv", 1, "bad_check_digit")
+    ]
+    # and no clear value anywhere: lake (landing, Parquet, quarantine), warehouse (raw, ops), logs
+    lake, warehouse, logs = lake_text(s), warehouse_text(s), log_text(s, caplog)
+    assert "citizen_id_" in warehouse
+    for where, text in (("lake", lake), ("warehouse", warehouse), ("logs", logs)):
+        for clear in (INVALID_ID, VALID_ID, "王小明", "13812345678", "李红", "13987654321"):
+            assert clear not in text, f"a clear personal value in the {where}"

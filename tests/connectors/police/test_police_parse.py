@@ -61,7 +61,8 @@ JTSG_HEADER = [
     "天气",
     "路面状况",
 ]
-CALLER = ("刘䶮", "13812345678", "210381199001011234")
+# A valid GB 11643-1999 citizen ID (海城市 210381, born 1990-01-01, check character 3).
+CALLER = ("刘䶮", "13812345678", "210381199001011233")
 
 
 def _alarm(alarm_id: str = "J2103812026112800001", **cells: str) -> list[str]:
@@ -177,7 +178,7 @@ def test_personal_values_leave_only_as_pseudonym_and_mask() -> None:
         assert clear not in text
     assert first["caller_name_masked"] == "刘*"
     assert first["caller_phone_masked"] == "138****5678"
-    assert first["caller_id_masked"] == "2103**********1234"
+    assert first["caller_id_masked"] == "2103**********1233"
     # the same phone written differently links to the same caller
     assert first["caller_phone_pseudonym"] == second["caller_phone_pseudonym"]
     assert first["caller_phone_pseudonym"] != Pseudonymizer(b"another-key-0123456789abcdef").pseudonym(
@@ -429,6 +430,64 @@ def test_numbers_written_into_free_text_are_masked() -> None:
     )
     record = row_record(f, 1, f.rows[0][1], PSEUDO, ())
     assert record["summary"] == "有人落水，回拨电话138****5678"
-    assert record["outcome"] == "已核实报警人身份2103**********1234"
+    assert record["outcome"] == "已核实报警人身份2103**********1233"
     assert record["address"] == "海城市海州街道永安路5号，座机041****2345"
     assert record["alarm_id"] == "J2103812026112800001"
+
+
+# --- citizen IDs are validated (GB 11643-1999) before they are pseudonymised ---------------------
+
+# Each fails one rule; the other rules hold (the check character is right unless it is the fault).
+BAD_IDS = {
+    "210381199001011234": "bad_check_digit",  # …1233 is right
+    "21038119900101123": "wrong_length",
+    "2103811990010112334": "wrong_length",
+    "21038119900101123Y": "bad_format",
+    "210381199002301232": "bad_birth_date",  # 30 February, check character right
+    "210381209912311233": "bad_birth_date",  # born after the file's day
+    "990381199001011233": "unknown_region",  # no county 990381, check character right
+}
+
+
+@pytest.mark.parametrize(("number", "reason"), sorted(BAD_IDS.items()))
+def test_an_invalid_citizen_id_is_flagged_not_pseudonymised(number: str, reason: str, caplog) -> None:
+    f = _file(JJXX_HEADER, [_alarm(报警人证件号码=number), _alarm("J2103812026112800002")])
+    src = PoliceSource(_NoDrop(), PSEUDO)  # type: ignore[arg-type]
+    with caplog.at_level("DEBUG"):
+        bad, good = src._records(ALARMS, f)
+    # the bad number: the row stays, flagged, with nothing derived from the number
+    assert bad["caller_id_status"] == reason
+    assert bad["caller_id_pseudonym"] is None and bad["caller_id_masked"] is None
+    assert bad["caller_name_pseudonym"] and bad["alarm_id"] == "J2103812026112800001"
+    assert type_record(ALARMS, src.normalise("alarms", bad))["caller_id_status"] == reason
+    # the good one is pseudonymised as before
+    assert good["caller_id_status"] == "valid" and good["caller_id_pseudonym"] == PSEUDO.pseudonym(
+        "citizen_id", CALLER[2]
+    )
+    # the finding names file, row and field with the reason, never the number
+    assert src.flagged == [
+        {"dataset": "alarms", "file": "JJXX_20261128.csv", "row": 1, "field": "报警人证件号码", "reason": reason}
+    ]
+    assert "JJXX_20261128.csv data row 1 field 报警人证件号码" in caplog.text and reason in caplog.text
+    everything = json.dumps([bad, good, src.flagged], ensure_ascii=False) + caplog.text
+    assert number not in everything and CALLER[2] not in everything
+
+
+def test_a_missing_citizen_id_is_neither_valid_nor_flagged() -> None:
+    f = _file(JJXX_HEADER, [_alarm(报警人证件号码="")])
+    src = PoliceSource(_NoDrop(), PSEUDO)  # type: ignore[arg-type]
+    (record,) = src._records(ALARMS, f)
+    assert record["caller_id_status"] is None and record["caller_id_pseudonym"] is None
+    assert src.flagged == []
+
+
+def test_an_id_with_lower_case_x_is_the_same_valid_id() -> None:
+    from stdnum.cn import ric
+
+    first17 = "21038119850615004"
+    number = first17 + ric.calc_check_digit(first17 + "0")
+    assert number.endswith("X"), "pick a body whose check character is X"
+    f = _file(JJXX_HEADER, [_alarm(报警人证件号码=number.lower()), _alarm("J2", 报警人证件号码=number)])
+    first, second = (row_record(f, n, cells, PSEUDO, ()) for n, cells in f.rows)
+    assert first["caller_id_status"] == second["caller_id_status"] == "valid"
+    assert first["caller_id_pseudonym"] == second["caller_id_pseudonym"] is not None

@@ -247,3 +247,21 @@ def test_second_run_copies_only_what_changed(weather_tables: Settings, monkeypat
 
 def test_never_checked_datasets_are_unchecked(weather_tables: Settings) -> None:
     assert dataset_status(weather_tables, [RAW, MART]) == {RAW: "unchecked", MART: "unchecked"}
+
+
+def test_letter_prefixed_codes_refused_before_are_judged_again(settings: Settings, sql) -> None:
+    """Verdicts recorded when GB 32100's letters in characters 1-2 were refused are corrected; others stay."""
+    from edp.quality.audit import ensure_audit
+    from edp.quality.uscc import refresh
+
+    ensure_audit(settings)
+    sql(
+        "insert into audit.credit_codes (code, is_valid, reason) values "
+        "('N2210381MA0XXXXX14', false, 'old'), ('N2210381MA0XXXXX15', false, 'old'), "
+        "('91210381MA0QCK9W5N', false, 'kept')"
+    )
+    refresh(settings, [])
+    verdicts = {r.code: (r.is_valid, r.reason) for r in sql("select code, is_valid, reason from audit.credit_codes")}
+    assert verdicts["N2210381MA0XXXXX14"] == (True, None)
+    assert verdicts["N2210381MA0XXXXX15"] == (False, "check_character_mismatch")
+    assert verdicts["91210381MA0QCK9W5N"] == (False, "kept")

@@ -217,6 +217,22 @@ def test_credit_codes_are_judged_by_stdnum() -> None:
     assert not ok and "compact" in why
 
 
+def test_credit_codes_with_letters_where_gb_32100_allows_them() -> None:
+    # GB 32100-2015 clause 4: characters 1-2 (registration authority, organisation type) may be letters
+    # (N 农业, Y 其他); 3-8 are the division code's digits; every character is from the 31-character set.
+    from stdnum.cn import uscc
+
+    for body in ("N2210381MA0XXXXX1", "Y1210381MA0XXXXX2", "9A210381MADDYUDH1"):
+        code = body + uscc.calc_check_digit(body)
+        assert verdict(code) == (True, None), code
+        wrong = body + ("0" if code[17] != "0" else "1")
+        assert verdict(wrong) == (False, "check_character_mismatch")
+    for forbidden in "IOSVZ":
+        assert verdict(forbidden + "2210381MA0XXXXX14") == (False, "invalid_character")
+    assert verdict("N221038AMA0XXXXX16") == (False, "non_digit_division_code")
+    assert verdict("N2210381MA0XXXXX1") == (False, "wrong_length")
+
+
 def test_samples_mask_personal_information() -> None:
     pii = frozenset({"caller_name_masked", "caller_phone_pseudonym"})
     row = {

@@ -1,5 +1,6 @@
 -- Source records whose 统一社会信用代码 is not valid (GB 32100): missing,
--- wrong length, a non-digit prefix, a character outside the code's set or a
+-- wrong length, a character outside the code's set, a non-digit division code
+-- (characters 3-8; 1-2 may be letters, GB 32100-2015 clause 4) or a
 -- wrong check character. They never reach dim_enterprise; when the name they
 -- carry belongs to exactly one valid enterprise it is suggested.
 with

@@ -25,6 +25,7 @@ renamed as (
         caller_phone_masked,
         caller_id_pseudonym,
         caller_id_masked,
+        caller_id_status,
         address,
         division_code,
         lon,
