@@ -5,6 +5,13 @@
 -- expired before (expired); otherwise it is active. Exercise/Test messages
 -- and messages sent after as_of are left out. Cancel messages are not
 -- versions: they only end one.
+-- colour_rank comes from the colour the message carries (CAP severity
+-- colour, GB/T 35965.1 / 中国气象局令第16号: Blue IV 1, Yellow III 2,
+-- Orange II 3, Red I 4), whatever the event type: a warning outside the 14
+-- signals of ref_warning_signals (11B20 雷雨大风, 11B25 森林火险, 11A51 山洪,
+-- a red 霾, …) ranks like any other. ref_warning_signals only names the
+-- signal; a type/colour pair outside it keeps its rank and is counted in
+-- int_hazard__unmapped_codes.
 with
 
 messages as (
@@ -53,7 +60,13 @@ select
     coalesce(signals.signal_name, versions.signal_name) as signal_name,
     versions.severity_colour,
     signals.signal_colour_id,
-    coalesce(signals.colour_rank, 0) as colour_rank,
+    case versions.severity_colour
+        when 'Blue' then 1
+        when 'Yellow' then 2
+        when 'Orange' then 3
+        when 'Red' then 4
+        else 0
+    end as colour_rank,
     versions.sent_at as issued_at,
     versions.effective_at,
     versions.expires_at,

@@ -4,6 +4,9 @@ Grades follow DZ/T 0286-2015: 险情等级 by people threatened (特大型 ≥ 1
 大型 500–999, 中型 100–499, 小型 < 100) and 规模等级 by volume with thresholds
 per type (滑坡 10/100/1000 万m³, 崩塌 1/10/100 万m³, 泥石流 2/20/50 万m³; the
 other types use the 崩塌 ones). Site ``i`` depends only on (seed, i).
+The two digits of the type in 隐患点编号 (yhdbh) are those of the 11D kind in
+ref_event_categories (GB/T 35561-2017: 01 滑坡, 02 泥石流, 03 崩塌, 04 地面塌陷,
+05 地裂缝, 06 地面沉降).
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from standins.weather.geography import TOWNS
 SITES_AT_SCALE_1 = 160
 TOWN_WEIGHTS = {"析木镇": 20, "接文镇": 18, "岔沟镇": 18, "孤山镇": 16, "马风镇": 10, "英落镇": 10, "八里镇": 8}
 TYPES = (
-    ("崩塌", "02", 38),
+    ("崩塌", "03", 38),
     ("滑坡", "01", 30),
-    ("泥石流", "03", 17),
+    ("泥石流", "02", 17),
     ("地面塌陷", "04", 10),
     ("地裂缝", "05", 4),
     ("地面沉降", "06", 1),
