@@ -18,6 +18,9 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=(sudo)
 fi
 
-"${SUDO[@]}" apt-get update
+# Another install may hold dpkg's lock (parallel checkouts, unattended upgrades): wait for it
+# rather than fail.
+LOCK_WAIT=(-o DPkg::Lock::Timeout=900)
+"${SUDO[@]}" apt-get "${LOCK_WAIT[@]}" update
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends chromium chromium-driver fonts-noto-cjk
+    apt-get "${LOCK_WAIT[@]}" install -y --no-install-recommends chromium chromium-driver fonts-noto-cjk
