@@ -4,10 +4,10 @@ One storm episode crosses the county, the one the weather stand-in sees
 (:mod:`standins.common.storm`: 12 hours from 14:00 of the day before "now", or
 of two days before before 07:00): it centres over the 千山 foothills between
 孤山 and 析木 (海城河's upper course), peaks five hours after it starts, and
-its wettest gauge gets 58 mm in one hour (over 50 mm in 3 hours: the orange
-rainstorm signal's criterion); 海城河 at 海城 rises above its warning stage (WRZ) and 岔沟水库
-above the flood limit that applies on that day (FSLTDZ). Outside the storm,
-an hour is wet with a small probability (0.2-3 mm).
+its wettest gauge gets 26 mm in its peak hour, about 68 mm in 3 hours (the
+orange rainstorm signal's criterion) and 137 mm in 12 (大暴雨, GB/T 28592-2012);
+海城河 at 海城 rises above its warning stage (WRZ) and 岔沟水库 above the flood
+limit that applies on that day (FSLTDZ). Outside the storm, an hour is wet with a small probability (0.2-3 mm).
 
 Rain gauges report every 5-minute period (INTV 0.05), zeros included, with
 the period's end as TM; the 08:00 row carries DYP, the rain of the 24 hours
@@ -31,7 +31,9 @@ from standins.water.network import Network, Station, discharge, distance_km, flo
 SLOT = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
 STORM_SIGMA_KM = 18.0
-HEAVY_HOUR_MM = 58.0
+# The wettest gauge's peak hour (mm): 短时强降水 (≥ 20 mm), 3 hours ≥ 50 mm (the orange signal's
+# criterion) and a 12-hour total of about 137 mm (大暴雨, GB/T 28592-2012) at the storm's centre.
+HEAVY_HOUR_MM = 26.0
 # Over the flagship stations' thresholds at the storm's peak (m).
 RIVER_EXCESS = 0.42
 RESERVOIR_EXCESS = 0.38
