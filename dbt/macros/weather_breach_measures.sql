@@ -1,13 +1,13 @@
 {#-
-    The value each weather breach kind is judged on: rainstorm the hourly
-    precipitation, gale the maximum gust, fog the visibility. A lateral
+    The value each weather breach kind is judged on: gale the maximum gust,
+    fog the visibility (rain is graded on rolling totals, macro
+    rain_windows_classified). A lateral
     subquery of one row per kind (breach_kind, measure_value) for the
     observation aliased `observation`: cross join it.
 -#}
 {% macro weather_breach_measures(observation) -%}
 lateral (
     values
-    ('rainstorm', {{ observation }}.precip_1h_mm),
     ('gale', {{ observation }}.wind_gust_ms),
     ('fog', {{ observation }}.visibility_m)
 ) as measure (breach_kind, measure_value)

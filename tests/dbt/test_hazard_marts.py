@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -75,6 +76,10 @@ def rows(eng: sa.Engine, sql: str, **params: Any) -> list[dict[str, Any]]:
 def scalar(eng: sa.Engine, sql: str, **params: Any) -> Any:
     with eng.connect() as c:
         return c.execute(sa.text(sql), params).scalar_one()
+
+
+def vars_of(built: Built) -> str:
+    return json.dumps({"as_of": built.as_of.isoformat()})
 
 
 def build(settings: Settings, as_of: datetime, **extra_vars: Any) -> DbtResult:
@@ -253,10 +258,10 @@ def test_reservoir_above_flood_limit_yields_exactly_one_event(built: Built) -> N
     assert f"汛限 {limit(run[0]):.2f} m" in event["description"]
 
 
-def test_hourly_rain_of_50_mm_yields_one_event_per_town_and_hour(built: Built) -> None:
+def town_of_gauges(eng: sa.Engine) -> dict[str, str]:
     towns = [r for r in seed_rows("ref_divisions") if r["level"] == "town"]
     stations = rows(
-        built.eng,
+        eng,
         "select trim(stcd) as stcd, stlc, _batch_id from raw.water__stations"
         " where _batch_id = (select _batch_id from raw.water__stations order by _extracted_at desc limit 1)",
     )
@@ -264,28 +269,82 @@ def test_hourly_rain_of_50_mm_yields_one_event_per_town_and_hour(built: Built) -
     for s in stations:
         matches = sorted((t for t in towns if t["name"] in (s["stlc"] or "")), key=lambda t: -len(t["name"]))
         town_of[s["stcd"]] = matches[0]["code12"] if matches else COUNTY
-    totals: dict[tuple[str, datetime], float] = defaultdict(float)
+    return town_of
+
+
+def gauge_hours(eng: sa.Engine) -> dict[str, dict[datetime, Decimal]]:
+    """Hourly rain per gauge from raw (latest version of each period of at most an hour), as numeric rounds it."""
+    sums: dict[tuple[str, datetime], float] = defaultdict(float)
     for r in rows(
-        built.eng,
+        eng,
         "select distinct on (trim(stcd), tm) trim(stcd) as stcd, tm, drp, intv"
         " from raw.water__rainfall order by trim(stcd), tm, _extracted_at desc",
     ):
         if r["intv"] <= 1:
             hour = (r["tm"] - timedelta(seconds=1)).astimezone(CST).replace(minute=0, second=0, microsecond=0)
-            totals[(r["stcd"], hour)] += r["drp"]
-    wettest: dict[tuple[str, datetime], float] = {}
-    for (stcd, hour), mm in totals.items():
-        if round(mm, 1) >= 50:
-            key = (town_of.get(stcd, COUNTY), hour)
-            wettest[key] = max(wettest.get(key, 0.0), round(mm, 1))
-    assert wettest  # the storm has ≥ 50 mm hours
+            sums[(r["stcd"], hour)] += float(r["drp"])
+    hours: dict[str, dict[datetime, Decimal]] = defaultdict(dict)
+    for (stcd, hour), mm in sums.items():
+        hours[stcd][hour] = Decimal(f"{mm:.15g}").quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return hours
+
+
+def rain_onsets(hours: dict[str, dict[datetime, Decimal]]) -> list[dict[str, Any]]:
+    """Every gauge-hour whose rainstorm severity rose, by the seed's thresholds (computed here, not by dbt)."""
+    thresholds = [r for r in seed_rows("ref_rainfall_thresholds") if r["is_event"] == "true"]
+    severity_rank = {"moderate": 2, "severe": 3, "extreme": 4}
+    onsets = []
+    for stcd, by_hour in hours.items():
+        previous: tuple[datetime, int] | None = None
+        for hour in sorted(by_hour):
+            totals = {
+                n: sum((mm for h, mm in by_hour.items() if hour - timedelta(hours=n - 1) <= h <= hour), Decimal(0))
+                for n in (1, 3, 6, 12, 24)
+            }
+            reached = [t for t in thresholds if totals[int(t["window_hours"])] >= Decimal(t["lower_mm"])]
+            top = max(reached, key=lambda t: int(t["event_rank"]), default=None)
+            rank = severity_rank[top["severity"]] if top else 0
+            before = previous[1] if previous and previous[0] >= hour - timedelta(hours=24) else 0
+            if top and rank > before:
+                window = int(top["window_hours"])
+                onsets.append(
+                    {"stcd": stcd, "hour": hour, "top": top, "total": totals[window], "rank": int(top["event_rank"])}
+                )
+            previous = (hour, rank)
+    return onsets
+
+
+def test_rain_by_rolling_totals_yields_one_event_per_town_and_hour(built: Built) -> None:
+    town_of = town_of_gauges(built.eng)
+    onsets = rain_onsets(gauge_hours(built.eng))
+    wettest: dict[tuple[str, datetime], dict[str, Any]] = {}
+    for onset in onsets:
+        key = (town_of.get(onset["stcd"], COUNTY), onset["hour"])
+        best = wettest.get(key)
+        if best is None or (onset["rank"], onset["total"], best["stcd"]) > (best["rank"], best["total"], onset["stcd"]):
+            wettest[key] = onset
+    assert wettest  # the storm reaches 暴雨 (GB/T 28592) or a signal's criterion somewhere
 
     rain = events(built.eng, "rainfall")
     assert set(rain) == {f"water-rainstorm-{d}-{h:%Y%m%d%H}" for d, h in wettest}
-    for (division, hour), mm in wettest.items():
+    severities = set()
+    for (division, hour), onset in wettest.items():
         event = rain[f"water-rainstorm-{division}-{hour:%Y%m%d%H}"]
-        assert f"1小时降水 {mm:.1f} mm" in event["description"]
+        top = onset["top"]
+        reached = top["name_zh"] if top["scheme"] == "level" else f"达{top['name_zh']}标准"
+        assert f"{top['window_hours']}小时降水 {onset['total']:.1f} mm {reached}" in event["description"]
         assert event["category_code"] == "11B03" and event["occurred_at"] == hour
+        assert event["severity"] == top["severity"]
+        severities.add(top["severity"])
+    # One storm, several steps: its onsets grade it more than once.
+    assert len(severities) >= 2
+
+
+def expected_rain_events(eng: sa.Engine) -> set[str]:
+    town_of = town_of_gauges(eng)
+    return {
+        f"water-rainstorm-{town_of.get(o['stcd'], COUNTY)}-{o['hour']:%Y%m%d%H}" for o in rain_onsets(gauge_hours(eng))
+    }
 
 
 # ---------------------------------------------------------------- warnings
@@ -526,12 +585,13 @@ def test_later_loads_history_incremental_rain_and_unmapped_codes(built: Built) -
     point = rows(
         eng, "select yhdbh from raw.natural_resources__hazard_points where zt = '在册' order by yhdbh limit 1"
     )[0]
-    # A gauge-hour at 40–49.9 mm in a town-hour without a rainstorm event: +10 mm on one of its periods.
+    # A dry gauge-hour (no threshold reached in its 24 hours) in a town-hour without a rainstorm event:
+    # +60 mm on one of its periods, so 3 hours reach 50 mm (the orange signal's criterion).
     rain_events = set(events(eng, "rainfall"))
     hours = rows(
         eng,
-        "select * from intermediate.int_rain_hours_totalled where rainfall_mm >= 40 and rainfall_mm < 50"
-        " order by rainfall_mm desc",
+        "select * from intermediate.int_rain_windows_totalled where severity_rank = 0 and total_24h_mm < 5"
+        " order by rain_hour, station_id",
     )
     stations = {
         r["station_id"]: r["division_code"] for r in rows(eng, "select * from intermediate.int_water_stations_located")
@@ -576,7 +636,7 @@ def test_later_loads_history_incremental_rain_and_unmapped_codes(built: Built) -
             sa.text(
                 "insert into raw.water__rainfall (stcd, tm, drp, intv, pdr, dyp, wth, _batch_id, _extracted_at,"
                 " _source, _row_key)"  # the key's hash, as the loader writes it: incremental staging finds by it
-                " select stcd, tm, drp + 10, intv, pdr, dyp, wth, 'test-rain', :later, 'water', _row_key from ("
+                " select stcd, tm, drp + 60, intv, pdr, dyp, wth, 'test-rain', :later, 'water', _row_key from ("
                 "  select distinct on (stcd, tm) * from raw.water__rainfall where trim(stcd) = :s"
                 "  and tm > :h and tm <= :h + interval '1 hour' order by stcd, tm, _extracted_at desc limit 1) r"
             ),
@@ -607,7 +667,14 @@ def test_later_loads_history_incremental_rain_and_unmapped_codes(built: Built) -
     assert len(gone) == 1 and gone[0]["valid_to"] is not None and not gone[0]["is_current"]
 
     new_event = f"water-rainstorm-{stations[target['station_id']]}-{target['rain_hour'].astimezone(CST):%Y%m%d%H}"
-    assert set(events(eng, "rainfall")) == rain_events | {new_event}
+    assert new_event not in rain_events
+    assert set(events(eng, "rainfall")) == expected_rain_events(eng) == rain_events | {new_event}
+    # The incremental windows equal a rebuild of them.
+    windows = rows(eng, "select * from intermediate.int_rain_windows_totalled order by rain_window_id")
+    assert run_dbt(
+        built.settings, ["run", "--select", "int_rain_windows_totalled", "--full-refresh", "--vars", vars_of(built)]
+    ).success
+    assert rows(eng, "select * from intermediate.int_rain_windows_totalled order by rain_window_id") == windows
 
     unmapped = rows(
         eng,

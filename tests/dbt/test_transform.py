@@ -127,10 +127,12 @@ def test_build_gives_exact_marts(settings: Settings, raw_weather: sa.Engine, cap
     assert rain["occurred_at"] == at(28, 14)
     assert rain["reported_at"] == at(28, 14, 2)
     assert rain["report_lag_minutes"] == 2
-    # Placed at the station with the extreme (54471, 62.3 mm), graded by it (62.3 / 50 < 1.5).
+    # 暴雨 by rolling totals (ref_rainfall_thresholds): 54471's 3 hours 2.0 + 2.5 + 62.3 = 66.8 mm and
+    # A3817's 3.0 + 3.5 + 55.0 = 61.5 mm both reach the orange signal's 3 h ≥ 50 mm (中国气象局令第16号),
+    # severe; placed at the larger total.
     assert (rain["lon"], rain["lat"]) == STATIONS["54471"][1:3]
-    assert rain["severity"] == "moderate"
-    assert rain["description"] == "海州街道 2026-11-28 14时 1小时降水 62.3 mm"
+    assert rain["severity"] == "severe"
+    assert rain["description"] == "海州街道 2026-11-28 14时 3小时降水 66.8 mm 达暴雨橙色预警信号标准"
 
     fog = ev[f"weather-fog-{HAIZHOU}-2026112813"]
     assert fog["category_code"] == "11B17"
@@ -189,9 +191,11 @@ def test_late_correction_updates_old_hours_incrementally(settings: Settings, raw
     ev = events(raw_weather)
     assert len(ev) == 3
     rain = ev[f"weather-rainstorm-{HAIZHOU}-2026112814"]
-    # 54471 no longer breaches: the event rests on A3817 (55.0 mm, first at 14:07).
+    # 54471 corrected to 2.0 + 2.5 + 48.0 = 52.5 mm in 3 hours, A3817's 13h to 7.5 (3.0 + 7.5 + 55.0 = 65.5 mm):
+    # both still orange, the event rests on A3817's larger total, reported at the earlier onset (14:07;
+    # 54471's current version is the 19:45 correction).
     assert (rain["lon"], rain["lat"]) == STATIONS["A3817"][1:3]
-    assert rain["description"] == "海州街道 2026-11-28 14时 1小时降水 55.0 mm"
+    assert rain["description"] == "海州街道 2026-11-28 14时 3小时降水 65.5 mm 达暴雨橙色预警信号标准"
     assert (rain["reported_at"], rain["report_lag_minutes"]) == (at(28, 14, 7), 7)
     gale = ev[f"weather-gale-{TENGAO}-2026112814"]
     # Corrected to 36.1 m/s: extreme (≥ 2 × 17.2), but first reported at 14:10 all the same.

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def start_departments(
     scale: float,
     host: str,
     days: int = 3,
+    storm_start: datetime | None = None,
 ) -> tuple[dict[str, str], list[Callable[[], None]]]:
     """Start or fill each configured stand-in; return their URLs and stop functions."""
     from standins.server import run_in_thread
@@ -89,6 +91,7 @@ def start_departments(
             seed=seed,
             scale=scale,
             days=max(days, 3),
+            storm_start=storm_start,
             reader=(cfg["reader_user"], cfg["reader_password"]) if cfg.get("reader_user") else None,
             progress=_progress,
         )

@@ -26,8 +26,11 @@ import json
 import os
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from standins.common.storm import default_storm_start
 
 STATE_FILE = "sandbox.json"
 LOG_FILE = "sandbox.log"
@@ -75,9 +78,11 @@ def serve(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    # cap_start="storm": the warning feed starts with the storm the observations show.
+    # One storm for every stand-in (standins.common.storm): the weather observations, its warning
+    # feed (cap_start="storm") and the water bureau's gauges, rivers and reservoirs.
+    storm_start = default_storm_start(datetime.now(UTC))
     weather = run_in_thread(
-        create_weather(api_key=weather_api_key, seed=seed, scale=scale, cap_start="storm"),
+        create_weather(api_key=weather_api_key, seed=seed, scale=scale, cap_start="storm", storm_start=storm_start),
         host,
         weather_port,
         log_level="info",
@@ -99,7 +104,13 @@ def serve(
     stops: list[Any] = []
     try:
         department_urls, stops = start_departments(
-            directory, departments_from_env(), seed=seed, scale=scale, days=days, host=host
+            directory,
+            departments_from_env(),
+            seed=seed,
+            scale=scale,
+            days=days,
+            host=host,
+            storm_start=storm_start,
         )
         _write_info(
             home,

@@ -1,32 +1,35 @@
--- 暴雨 from the water bureau's rain gauges: one event per (division, local
--- hour) in which a gauge's hourly rainfall (ST_PPTN_R summed per hour) reached
--- var hazard_rainstorm_precip_1h_mm (50 mm), as for the weather stations.
--- Placed at the wettest gauge; reported when the platform first held every
--- period of the hour at a breaching gauge (SL 323 rows carry no write time);
--- graded by the weather severity ratios. A gauge missing from the station
--- master is placed at the county (and counted in int_hazard__unmapped_codes).
+-- 暴雨 from the water bureau's rain gauges: a gauge-hour at which the gauge's
+-- rainstorm severity rose (int_rain_windows_totalled.is_onset: a rolling total reached
+-- a GB/T 28592-2012 暴雨/大暴雨/特大暴雨 level or a 中国气象局令第16号 rainstorm-signal
+-- criterion above the gauge's previous hour). One event per (division, local hour):
+-- placed at the gauge with the highest threshold reached (then the larger total),
+-- severity from ref_rainfall_thresholds (暴雨 and blue/yellow moderate, 大暴雨 and
+-- orange severe, 特大暴雨 and red extreme), reported when the platform first held
+-- every period of that hour at the gauge. A gauge missing from the station master is
+-- placed at the county (and counted in int_hazard__unmapped_codes).
 with
 
 placed as (
     select
-        hours.*,
-        coalesce(stations.station_name, hours.station_id) as station_name,
+        windows.*,
+        coalesce(stations.station_name, windows.station_id) as station_name,
         coalesce(stations.division_code, '210381000000') as division_code,
         stations.division_name,
         stations.lon,
         stations.lat
-    from {{ ref('int_rain_hours_totalled') }} as hours
-    left join {{ ref('int_water_stations_located') }} as stations on hours.station_id = stations.station_id
-    where hours.rainfall_mm >= {{ var('hazard_rainstorm_precip_1h_mm') }}
+    from {{ ref('int_rain_windows_totalled') }} as windows
+    left join {{ ref('int_water_stations_located') }} as stations on windows.station_id = stations.station_id
+    where windows.is_onset
 ),
 
 ranked as (
     select
         *,
         row_number() over (
-            partition by division_code, rain_hour order by rainfall_mm desc, station_id
+            partition by division_code, rain_hour
+            order by threshold_rank desc, threshold_total_mm desc, station_id
         ) as wettest_rank,
-        min(complete_extracted_at) over (partition by division_code, rain_hour) as first_reported_at,
+        min(reported_at) over (partition by division_code, rain_hour) as first_reported_at,
         count(*) over (partition by division_code, rain_hour) as gauge_count
     from placed
 ),
@@ -37,20 +40,20 @@ events as (
         || {{ local_hour_key('rain_hour') }} as event_id,
         'water' as source,
         'rainfall' as source_dataset,
-        rain_hour_id as source_record_id,
+        rain_window_id as source_record_id,
         '11B03' as category_code,
         rain_hour as occurred_at,
         first_reported_at as reported_at,
         division_code,
         lon,
         lat,
-        {{ severity_past_threshold('rainfall_mm', var('hazard_rainstorm_precip_1h_mm')) }} as severity,
+        severity,
         'observed' as status,
         concat_ws(
             ' ',
             division_name,
             {{ local_hour_label('rain_hour') }},
-            station_name || '雨量站 1小时降水 ' || to_char(rainfall_mm, 'FM999990.0') || ' mm'
+            station_name || '雨量站 ' || {{ rain_window_text() }}
             || case when gauge_count > 1 then '（' || gauge_count || '站达暴雨）' else '' end
         ) as description,
         true as is_hazard_event

@@ -8,6 +8,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='rain_hour_id',
+        indexes=[{'columns': ['station_id', 'rain_hour']}, {'columns': ['source_extracted_at']}],
     )
 }}
 

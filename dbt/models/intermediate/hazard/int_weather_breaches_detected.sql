@@ -3,16 +3,14 @@
 -- observation that reached the threshold, so a later correction (or QC
 -- re-issue) does not move the time the breach was first reported.
 -- threshold_ratio: value / threshold, or threshold / visibility for fog.
+-- Rain is not judged per observation: 暴雨 needs rolling totals
+-- (int_weather_rain_windows_totalled).
 with
 
 thresholds as (
     select *
     from (
         values
-        (
-            'rainstorm', '11B03', '暴雨', '1小时降水', 'mm', 'FM999990.0', true,
-            cast({{ var('hazard_rainstorm_precip_1h_mm') }} as double precision)
-        ),
         (
             'gale', '11B06', '大风', '极大风速', 'm/s', 'FM999990.0', true,
             cast({{ var('hazard_gale_gust_ms') }} as double precision)

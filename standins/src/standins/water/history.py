@@ -39,7 +39,7 @@ from standins.water.network import Network, flood_limit
 MONTHLY_MM = (5, 8, 15, 35, 60, 90, 190, 170, 65, 40, 20, 7)
 WET_DAYS = (3, 3, 4, 6, 8, 11, 14, 12, 7, 6, 5, 3)
 WET_HOUR_SHARE = 0.3  # of the hours of a wet day, at one gauge
-MAX_HOUR_TIPS = 300  # 30 mm: the demo's storm (58 mm in an hour) stays the county's heaviest hour
+MAX_HOUR_TIPS = 200  # 20 mm: the demo's storm (26 mm in its peak hour) stays the county's heaviest hour
 CHUNK = timedelta(days=15)  # one INSERT … SELECT (and one progress line) per half a month
 RECEDE = timedelta(hours=48)  # levels fall back to the demo window's start over this long
 

@@ -86,19 +86,22 @@ def populate(
     days: int = DEMO_DAYS,
     malformed: bool = False,
     progress: Progress | None = None,
+    storm_start: datetime | None = None,
 ) -> dict[str, Any]:
     """(Re)create the SL 323 tables in the database at ``url`` and fill them.
 
     ``now`` (aware, or naive local time) is the moment the data ends at;
     ``days`` beyond the demo window's three need PostgreSQL and are reported
     to ``progress`` (one line for every 15 days) as they are written.
+    ``storm_start`` (aware) places the storm the weather stand-in also sees
+    (default: :func:`standins.common.storm.default_storm_start` of ``now``).
     Returns what was written and where the notable events are.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}")
     now_local = local_naive(now)
     net = build_network(seed, counts_for_scale(scale))
-    storm = series.make_storm(net, now_local)
+    storm = series.make_storm(net, now_local, storm_start)
     recent = min(days, DEMO_DAYS)
     last_slot = series.floor_slot(now_local)
     first_slot = last_slot - timedelta(days=recent) + series.SLOT

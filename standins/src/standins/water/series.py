@@ -1,11 +1,13 @@
 """Rainfall, river stage and reservoir series: pure functions of seed, station and time.
 
-One storm episode crosses the county 40 hours before "now": it starts over
-the 千山 foothills between 孤山 and 析木 (海城河's upper course), peaks five
-hours later, and its wettest gauge gets 58 mm in one hour (a 暴雨 hour, DRP
-≥ 50 mm); 海城河 at 海城 rises above its warning stage (WRZ) and 岔沟水库
-above the flood limit that applies on that day (FSLTDZ). Outside the storm,
-an hour is wet with a small probability (0.2-3 mm).
+One storm episode crosses the county, the one the weather stand-in sees
+(:mod:`standins.common.storm`: 12 hours from 14:00 of the day before "now", or
+of two days before before 07:00): it centres over the 千山 foothills between
+孤山 and 析木 (海城河's upper course), peaks five hours after it starts, and
+its wettest gauge gets 26 mm in its peak hour, about 68 mm in 3 hours (the
+orange rainstorm signal's criterion) and 137 mm in 12 (大暴雨, GB/T 28592-2012);
+海城河 at 海城 rises above its warning stage (WRZ) and 岔沟水库 above the flood
+limit that applies on that day (FSLTDZ). Outside the storm, an hour is wet with a small probability (0.2-3 mm).
 
 Rain gauges report every 5-minute period (INTV 0.05), zeros included, with
 the period's end as TM; the 08:00 row carries DYP, the rain of the 24 hours
@@ -22,15 +24,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from standins.common.determinism import gauss, unit
+from standins.common.storm import STORM_CENTRE, STORM_SHAPE, default_storm_start
+from standins.common.timefmt import CST, as_aware
 from standins.water.network import Network, Station, discharge, distance_km, flood_limit, storage
 
 SLOT = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
-STORM_SHAPE = (0.1, 0.25, 0.45, 0.7, 0.9, 1.0, 0.75, 0.5, 0.3, 0.18, 0.1, 0.05)
-STORM_LEAD = timedelta(hours=40)
-STORM_CENTRE = (122.97, 40.70)
 STORM_SIGMA_KM = 18.0
-HEAVY_HOUR_MM = 58.0
+# The wettest gauge's peak hour (mm): 短时强降水 (≥ 20 mm), 3 hours ≥ 50 mm (the orange signal's
+# criterion) and a 12-hour total of about 137 mm (大暴雨, GB/T 28592-2012) at the storm's centre.
+HEAVY_HOUR_MM = 26.0
 # Over the flagship stations' thresholds at the storm's peak (m).
 RIVER_EXCESS = 0.42
 RESERVOIR_EXCESS = 0.38
@@ -65,9 +68,15 @@ def storm_factor(g: Station) -> float:
     return math.exp(-0.5 * (dist / STORM_SIGMA_KM) ** 2)
 
 
-def make_storm(net: Network, now: datetime) -> Storm:
+def make_storm(net: Network, now: datetime, start: datetime | None = None) -> Storm:
+    """The shared storm (``start``, aware, or :func:`standins.common.storm.default_storm_start` of ``now``).
+
+    ``now`` is naive local time; the storm's start is stored the same way.
+    """
     strongest = max(storm_factor(g) for g in net.active_gauges)
-    return Storm(floor_hour(now) - STORM_LEAD, HEAVY_HOUR_MM / strongest, now.strftime("%m%d"))
+    begins = as_aware(start) if start is not None else default_storm_start(as_aware(now))
+    local_start = begins.astimezone(CST).replace(tzinfo=None)
+    return Storm(local_start, HEAVY_HOUR_MM / strongest, now.strftime("%m%d"))
 
 
 def heavy_gauge(net: Network) -> Station:

@@ -59,7 +59,9 @@ def hourly_values(seed: int, station: Station, hour: datetime, storm: Storm) -> 
 
     precip = _background_precip(seed, t, season, r)
     if env > 0:
-        peak = 60.0 + 22.0 * unit(seed, "storm-peak", station.station_id)
+        # 20–26 mm in the peak hour at the core: 3 hours ≥ 50 mm (orange signal criterion) and 12 hours
+        # of about 106–137 mm (大暴雨, GB/T 28592-2012), the water stand-in's storm.
+        peak = 20.0 + 6.0 * unit(seed, "storm-peak", station.station_id)
         precip = max(precip, env * (2.0 + rain_core * peak) * r.uniform(0.93, 1.0))
 
     wind = (2.3 + 0.9 * diurnal + 1.2 * smooth_noise(seed, "wind", t, 8) + r.gauss(0, 0.5)) * station.exposure
@@ -119,7 +121,7 @@ def _background_precip(seed: int, t: float, season: float, r: random.Random) -> 
 
 def _visibility(precip: float, rh: float, hour: int, r: random.Random) -> float:
     uniform = r.uniform
-    if precip >= 30:
+    if precip >= 20:
         return uniform(150, 480)
     if precip >= 10:
         return uniform(600, 2000)
