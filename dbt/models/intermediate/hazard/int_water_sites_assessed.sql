@@ -55,13 +55,12 @@ stated as (
         coalesce(river_latest.value_m, reservoir_latest.value_m) as observed_level_m,
         reservoir_limits.flood_limit_level_m as current_flood_limit_level_m,
         case
-            when sites.site_type = 'river_section' then
-                case
-                    when river_latest.value_m is null then 'no_reading'
-                    when river_latest.value_m >= sites.guaranteed_stage_m then 'above_guaranteed'
-                    when river_latest.value_m >= sites.warning_stage_m then 'above_warning'
-                    else 'normal'
-                end
+            when sites.site_type = 'river_section' and river_latest.value_m is null then 'no_reading'
+            when sites.site_type = 'river_section' and river_latest.value_m >= sites.guaranteed_stage_m
+                then 'above_guaranteed'
+            when sites.site_type = 'river_section' and river_latest.value_m >= sites.warning_stage_m
+                then 'above_warning'
+            when sites.site_type = 'river_section' then 'normal'
             when reservoir_latest.value_m is null then 'no_reading'
             when reservoir_limits.flood_limit_level_m is null then 'non_flood_season'
             when reservoir_latest.value_m > reservoir_limits.flood_limit_level_m then 'above_flood_limit'

@@ -3,7 +3,8 @@
 -- ST_RSVRFSR_B), in use, with their thresholds: WRZ/GRZ (and discharges)
 -- for rivers; for reservoirs every period's FSLTDZ as JSON (with FSTP and
 -- whether it is a flood season) plus the lowest flood limit, taken from the
--- flood-season periods (FSTP 1–3) only: an FSTP 4 level is no flood limit. Snapshotted by snap_water_sites for dim_hazard_site history.
+-- flood-season periods (FSTP 1–3) only: an FSTP 4 level is no flood limit.
+-- Snapshotted by snap_water_sites for dim_hazard_site history.
 with
 
 stations as (
