@@ -173,7 +173,7 @@ ACCIDENTS = Dataset(
         Field("occurred_at", "timestamptz", required=True, description="事故时间 occurred at"),
         Field("location", "text", description="事故地点 place"),
         *_PLACE,
-        Field("road_code", "text", description="道路编号 road number (G1, S321, X052)"),
+        Field("road_code", "text", description="道路编号 road number (G15, S321, X052)"),
         Field("accident_type", "text", description="事故形态 kind of collision"),
         Field("deaths", "int", description="死亡人数 deaths"),
         Field("injuries", "int", description="受伤人数 injured"),

@@ -46,7 +46,7 @@ ROAD_EVENTS = Dataset(
             description="事件类型 施工 roadworks / 封闭 closure / 事故 accident / 拥堵 congestion / "
             "恶劣天气管制 weather control / 地质灾害阻断 blocked by geological hazard",
         ),
-        Field("road_code", "text", required=True, description="路线编号 road code (G1, S321, X052 …)"),
+        Field("road_code", "text", required=True, description="路线编号 road code (G15, S321, X052 …)"),
         Field("stake_from", "text", description="起点桩号 start stake (K123+450)"),
         Field("stake_to", "text", description="止点桩号 end stake (K123+450)"),
         Field("direction", "text", description="方向 direction"),

@@ -28,3 +28,15 @@ to_char({{ timestamp }} at time zone {{ local_time_zone() }}, 'YYYY-MM-DD HH24"æ
 {% macro utc_timestamp_text(timestamp, microseconds=false) -%}
 to_char({{ timestamp }} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS{{ ".US" if microseconds }}"Z"')
 {%- endmacro %}
+
+{#-
+    Whether the local month-day `mmdd` (text MMDD) falls in the period
+    `begin`â€“`end` (MMDD, both inclusive), a period with begin > end wrapping
+    past New Year (SL 323-2011 ST_RSVRFSR_B BGMD/EDMD).
+-#}
+{% macro mmdd_in_period(mmdd, begin, end) -%}
+case
+    when {{ begin }} <= {{ end }} then {{ mmdd }} between {{ begin }} and {{ end }}
+    else {{ mmdd }} >= {{ begin }} or {{ mmdd }} <= {{ end }}
+end
+{%- endmacro %}

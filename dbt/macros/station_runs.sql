@@ -117,7 +117,7 @@ where
             order by season_begin_mmdd, season_end_mmdd, flood_limit_level_m
         )) as flood_limits_digest
     from {{ ref('stg_water__reservoir_flood_limits') }}
-    where flood_limit_level_m is not null
+    where is_flood_season and flood_limit_level_m is not null
     group by station_id
 )
 {%- endmacro %}

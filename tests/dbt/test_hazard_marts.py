@@ -226,29 +226,45 @@ def test_river_above_warning_stage_yields_exactly_one_event(built: Built) -> Non
     assert f"峰值 {peak:.2f} m，警戒 {wrz:.2f} m" in event["description"]
 
 
-def test_reservoir_above_flood_limit_yields_exactly_one_event(built: Built) -> None:
+def test_reservoir_above_flood_limit_yields_events_only_in_the_flood_season(built: Built) -> None:
+    """SL 323 ST_RSVRFSR_B: only FSTP 1–3 periods carry a flood limit (FSLTDZ); an FSTP 4 (non-flood)
+    level is no flood limit. The stand-in's storm lifts 岔沟水库 above the level of whatever period
+    "now" falls in: in a flood season that is one 超汛限 event, outside it none."""
     from standins.water.network import build_network, counts_for_scale
 
     flagship = build_network(SEED, counts_for_scale(SCALE)).reservoirs[0]  # 岔沟水库
-    limits = defaultdict(list)
-    for r in rows(built.eng, "select trim(stcd) as stcd, bgmd, edmd, fsltdz from raw.water__reservoir_flood_limits"):
-        limits[r["stcd"]].append(r)
+    periods = defaultdict(list)
+    for r in rows(
+        built.eng, "select trim(stcd) as stcd, bgmd, edmd, fsltdz, fstp from raw.water__reservoir_flood_limits"
+    ):
+        periods[r["stcd"]].append(r)
 
-    def limit(r: dict[str, Any]) -> float | None:
+    def level(r: dict[str, Any], *, flood_season_only: bool) -> float | None:
         mmdd = r["tm"].astimezone(CST).strftime("%m%d")
         levels = [
             s["fsltdz"]
-            for s in limits[r["stcd"]]
-            if (s["bgmd"] <= mmdd <= s["edmd"]) or (s["bgmd"] > s["edmd"] and (mmdd >= s["bgmd"] or mmdd <= s["edmd"]))
+            for s in periods[r["stcd"]]
+            if (not flood_season_only or s["fstp"].strip() in ("1", "2", "3"))
+            and (
+                (s["bgmd"] <= mmdd <= s["edmd"]) or (s["bgmd"] > s["edmd"] and (mmdd >= s["bgmd"] or mmdd <= s["edmd"]))
+            )
         ]
         return min(levels) if levels else None
 
+    def limit(r: dict[str, Any]) -> float | None:
+        return level(r, flood_season_only=True)
+
     readings = latest_readings(built.eng, "water__reservoir", "rz")
     runs = episodes(readings, lambda r: limit(r) is not None and r["value"] > limit(r))
-    assert list(runs) == [flagship.stcd] and len(runs[flagship.stcd]) == 1
+    # Whatever the period, the flagship rises above its level (FSTP 4 included): the old rule's breach.
+    above_any = episodes(readings, lambda r: (v := level(r, flood_season_only=False)) is not None and r["value"] > v)
+    assert list(above_any) == [flagship.stcd]
+    assert list(runs) in ([flagship.stcd], [])
 
     reservoir = events(built.eng, "reservoir")
-    assert len(reservoir) == 1
+    assert len(reservoir) == sum(len(v) for v in runs.values())
+    if not runs:
+        return
     event = next(iter(reservoir.values()))
     run = runs[flagship.stcd][0]
     assert event["event_id"] == f"water-reservoir-{flagship.stcd}-{run[0]['tm'].astimezone(CST):%Y%m%d%H}"
@@ -510,6 +526,102 @@ def test_hazard_sites_per_type(built: Built) -> None:
     flagship = rows(built.eng, "select * from marts.dim_hazard_site where site_id = 'river_section:21401100'")[0]
     wrz = scalar(built.eng, "select wrz from raw.water__river_thresholds where trim(stcd) = '21401100'")
     assert flagship["attributes"]["warning_stage_m"] == wrz and flagship["valid_to"] is None
+
+
+def test_water_sites_rank_by_their_flood_state_not_by_their_reporting_grade(built: Built) -> None:
+    """FRGRD (报汛等级) is kept as attributes.reporting_grade; risk_rank is the state at the newest reading."""
+    sites = {
+        r["source_record_id"]: r
+        for r in rows(built.eng, "select * from marts.dim_hazard_site where source = 'water' and is_current")
+    }
+    frgrd = {
+        r["stcd"]: r["frgrd"]
+        for r in rows(
+            built.eng,
+            "select trim(stcd) as stcd, trim(frgrd) as frgrd from raw.water__stations"
+            " where _batch_id = (select _batch_id from raw.water__stations order by _extracted_at desc limit 1)",
+        )
+    }
+    thresholds = {
+        r["stcd"]: r
+        for r in rows(
+            built.eng,
+            "select distinct on (trim(stcd)) trim(stcd) as stcd, wrz, grz from raw.water__river_thresholds"
+            " order by trim(stcd), _extracted_at desc",
+        )
+    }
+    periods = defaultdict(list)
+    for r in rows(
+        built.eng, "select trim(stcd) as stcd, bgmd, edmd, fsltdz, fstp from raw.water__reservoir_flood_limits"
+    ):
+        periods[r["stcd"]].append(r)
+
+    def newest(table: str, value: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for r in sorted(latest_readings(built.eng, table, value), key=lambda r: r["tm"]):
+            if r["value"] is not None:
+                found[r["stcd"]] = r
+        return found
+
+    rivers, reservoirs = newest("water__river", "z"), newest("water__reservoir", "rz")
+    expected: dict[str, tuple[str, int | None]] = {}
+    for stcd, site in sites.items():
+        if site["site_type"] == "river_section":
+            z, t = rivers.get(stcd), thresholds[stcd]
+            expected[stcd] = (
+                ("无读数", None)
+                if z is None
+                else ("超保证水位", 4)
+                if t["grz"] is not None and z["value"] >= t["grz"]
+                else ("超警戒水位", 3)
+                if t["wrz"] is not None and z["value"] >= t["wrz"]
+                else ("正常", 1)
+            )
+            continue
+        rz = reservoirs.get(stcd)
+        if rz is None:
+            expected[stcd] = ("无读数", None)
+            continue
+        mmdd = rz["tm"].astimezone(CST).strftime("%m%d")
+        limits = [
+            p["fsltdz"]
+            for p in periods[stcd]
+            if p["fstp"].strip() in ("1", "2", "3")
+            and (
+                (p["bgmd"] <= mmdd <= p["edmd"]) or (p["bgmd"] > p["edmd"] and (mmdd >= p["bgmd"] or mmdd <= p["edmd"]))
+            )
+        ]
+        expected[stcd] = (
+            ("非汛期", 1) if not limits else ("超汛限水位", 3) if rz["value"] > min(limits) else ("正常", 1)
+        )
+    assert {k: (v["risk_level"], v["risk_rank"]) for k, v in sites.items()} == expected
+    assert {k: v["attributes"].get("reporting_grade") for k, v in sites.items()} == {k: frgrd[k] for k in sites}
+    assert all(v["attributes"].get("reporting_grade_name", "").endswith("报汛站") for v in sites.values())
+
+
+def test_accidents_grade_by_deaths_never_by_all_injuries(built: Built) -> None:
+    """国务院令第493号 第三条: ≥ 3 deaths 较大, ≥ 10 重大, ≥ 30 特别重大; JTSG injuries are not 重伤."""
+    raw = rows(
+        built.eng,
+        "select distinct on (accident_id) accident_id, deaths, injuries, hazmat from raw.police__accidents"
+        " order by accident_id, _extracted_at desc",
+    )
+    graded = {
+        r["accident_id"]: r
+        for r in rows(
+            built.eng, "select accident_id, accident_grade, grade_upper_bound from intermediate.int_accidents_graded"
+        )
+    }
+    accident_events = events(built.eng, "accidents")
+    assert raw and len(graded) == len(raw)
+    for a in raw:
+        deaths, injured = a["deaths"] or 0, a["injuries"] or 0
+        grade = "特别重大" if deaths >= 30 else "重大" if deaths >= 10 else "较大" if deaths >= 3 else "一般"
+        severity = {"特别重大": "extreme", "重大": "extreme", "较大": "severe"}.get(
+            grade, "moderate" if deaths or injured or a["hazmat"] else "minor"
+        )
+        assert graded[a["accident_id"]]["accident_grade"] == grade
+        assert accident_events[f"police-accident-{a['accident_id']}"]["severity"] == severity
 
 
 def test_division_daily_risk_adds_up(built: Built) -> None:

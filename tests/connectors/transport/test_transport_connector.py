@@ -228,7 +228,7 @@ def test_coordinates_out_of_range_or_unreadable_are_quarantined(field: str, valu
     event = {
         "event_id": "RE21038120261128160",
         "type": "事故",
-        "road_code": "G1",
+        "road_code": "G15",
         "status": "进行中",
         "lon": 122.75,
         "lat": 40.85,

@@ -108,7 +108,7 @@ def test_updated_since_is_inclusive_and_many_records_share_one_stamp(data) -> No
 
 def test_data_looks_like_haicheng(data) -> None:
     events, bridges, carriers, waybills = (data[r] for r in RESOURCES)
-    assert {e["road_code"] for e in events} <= {"G1", "G202", "S321", "X052"}
+    assert {e["road_code"] for e in events} <= {"G15", "G202", "S321", "X052"}
     assert all(re.fullmatch(r"K\d+\+\d{3}", e["stake_from"]) for e in events)
     assert {e["division_code"] for e in events + bridges + carriers} <= TOWN_CODES
     assert {4, 5} <= {b["tech_grade"] for b in bridges}

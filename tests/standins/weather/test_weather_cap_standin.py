@@ -161,7 +161,7 @@ def test_the_episode_chains_and_neighbours(start):
     assert len(gale_cancel["references"]) == 2
     assert "210882000000" in gale_cancel["division_codes"]  # 大石桥市, across the boundary
     icing = by_headline["海城市气象台发布道路结冰黄色预警信号"]
-    assert icing["event_type_code"] == "11B21" and "G1沈海高速" in icing["description"]
+    assert icing["event_type_code"] == "11B21" and "G15沈海高速" in icing["description"]
     cold = next(r for r in records.values() if r["signal"] == "寒潮")
     assert cold["division_codes"] == ["210381000000"] and cold["sender_name"] == "鞍山市气象台"
     # the cold wave is never cancelled: it simply expires

@@ -1,7 +1,9 @@
 -- 水库超汛限: one event per reservoir and episode of consecutive readings
--- above the flood-limit level FSLTDZ of the season the reading's local date
--- falls in (BGMD–EDMD, MMDD, wrapping past New Year when BGMD > EDMD; where
--- seasons overlap the lowest limit applies). Occurred at the first reading
+-- above the flood-limit level FSLTDZ of the flood season (SL 323-2011
+-- ST_RSVRFSR_B, FSTP 1–3) the reading's local date falls in (BGMD–EDMD,
+-- MMDD, inclusive, wrapping past New Year when BGMD > EDMD; where seasons
+-- overlap the lowest limit applies). Outside every flood season (FSTP 4
+-- 其他时期) there is no flood limit and no breach. Occurred at the first reading
 -- above, reported when the platform first extracted it; severity by the peak
 -- excess over the limit (vars hazard_reservoir_severe_excess_m / _extreme_).
 -- The episodes are the over runs of int_reservoir_level_runs (incremental).

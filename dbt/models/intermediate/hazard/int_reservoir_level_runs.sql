@@ -1,9 +1,11 @@
 -- Reservoir level runs: one row per reservoir and run of consecutive SL 323
--- readings on the same side of the flood-limit level FSLTDZ of the season
--- the reading's local date falls in (BGMD–EDMD, MMDD, wrapping past New
--- Year when BGMD > EDMD; where seasons overlap the lowest limit applies;
+-- readings on the same side of the flood-limit level FSLTDZ of the flood
+-- season (SL 323-2011 ST_RSVRFSR_B, FSTP 1 主汛期 / 2 后汛期 / 3 过渡期) the
+-- reading's local date falls in (BGMD–EDMD, MMDD, inclusive, wrapping past
+-- New Year when BGMD > EDMD; where seasons overlap the lowest limit applies;
 -- above is over), calm runs cut at local midnight. Readings without a level
--- or outside every season are not judged. The over runs are
+-- or outside every flood season are not judged: FSTP 4 其他时期 (non-flood)
+-- rows carry no flood limit. The over runs are
 -- int_reservoir_breach_events_detected's episodes; the runs in between let
 -- every reservoir's newest readings carry this model's watermark.
 -- Incremental as int_river_stage_runs (macros/station_runs.sql): the runs
@@ -27,7 +29,7 @@ with
 
 limits as (
     select * from {{ ref('stg_water__reservoir_flood_limits') }}
-    where flood_limit_level_m is not null
+    where is_flood_season and flood_limit_level_m is not null
 ),
 
 digests as (
@@ -67,13 +69,8 @@ readings as (
     inner join limits
         on
             readings.station_id = limits.station_id
-            and case
-                when limits.season_begin_mmdd <= limits.season_end_mmdd
-                    then readings.observed_mmdd between limits.season_begin_mmdd and limits.season_end_mmdd
-                else
-                    readings.observed_mmdd >= limits.season_begin_mmdd
-                    or readings.observed_mmdd <= limits.season_end_mmdd
-            end
+            and {{ mmdd_in_period('readings.observed_mmdd', 'limits.season_begin_mmdd', 'limits.season_end_mmdd')
+                | indent(12) }}
     group by
         readings.station_id, readings.observed_at, readings.level_m, readings.first_extracted_at,
         readings.last_extracted_at

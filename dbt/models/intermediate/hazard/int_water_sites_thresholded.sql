@@ -1,8 +1,10 @@
 -- Water hazard sites: river sections (ZZ/ZQ stations with flood-control
--- thresholds in ST_RVFCCH_B) and reservoirs (RR stations with flood-season
--- limits in ST_RSVRFSR_B), in use, with their thresholds: WRZ/GRZ (and
--- discharges) for rivers; every season's FSLTDZ as JSON plus the lowest for
--- reservoirs. Snapshotted by snap_water_sites for dim_hazard_site history.
+-- thresholds in ST_RVFCCH_B) and reservoirs (RR stations with periods in
+-- ST_RSVRFSR_B), in use, with their thresholds: WRZ/GRZ (and discharges)
+-- for rivers; for reservoirs every period's FSLTDZ as JSON (with FSTP and
+-- whether it is a flood season) plus the lowest flood limit, taken from the
+-- flood-season periods (FSTP 1–3) only: an FSTP 4 level is no flood limit.
+-- Snapshotted by snap_water_sites for dim_hazard_site history.
 with
 
 stations as (
@@ -17,11 +19,11 @@ river_thresholds as (
 flood_limits as (
     select
         station_id,
-        min(flood_limit_level_m) as min_flood_limit_level_m,
+        min(flood_limit_level_m) filter (where is_flood_season) as min_flood_limit_level_m,
         jsonb_agg(
             jsonb_build_object(
-                'bgmd', season_begin_mmdd, 'edmd', season_end_mmdd,
-                'fsltdz', flood_limit_level_m, 'fstp', season_type_code
+                'bgmd', season_begin_mmdd, 'edmd', season_end_mmdd, 'fsltdz', season_level_m,
+                'fstp', season_type_code, 'is_flood_season', is_flood_season
             ) order by season_begin_mmdd
         ) as flood_limits
     from {{ ref('stg_water__reservoir_flood_limits') }}

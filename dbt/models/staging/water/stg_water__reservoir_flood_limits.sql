@@ -1,6 +1,11 @@
--- SL 323 ST_RSVRFSR_B flood-season limits: the latest snapshot, one row per
--- (station, season begin). BGMD/EDMD are MMDD; a season may wrap past New
--- Year (begin > end), which consumers must honour.
+-- SL 323-2011 ST_RSVRFSR_B 库（湖）站汛限水位表: the latest snapshot (the
+-- rows valid now, MODITIME versions), one row per (station, season begin).
+-- BGMD/EDMD are MMDD, inclusive; a period may wrap past New Year (begin >
+-- end), which consumers must honour. FSTP is the season type: 1 主汛期,
+-- 2 后汛期, 3 过渡期 are flood seasons and their FSLTDZ is the flood-limit
+-- level; 4 其他时期 is outside the flood season and its FSLTDZ (the normal
+-- pool or other operating level) is kept as season_level_m only, never as
+-- a flood limit.
 with
 
 source as (
@@ -17,8 +22,10 @@ renamed as (
         trim(stcd) as station_id,
         trim(bgmd) as season_begin_mmdd,
         trim(edmd) as season_end_mmdd,
-        fsltdz as flood_limit_level_m,
-        fsltdw as flood_limit_storage_mcm,
+        coalesce(trim(fstp) in ('1', '2', '3'), false) as is_flood_season,
+        fsltdz as season_level_m,
+        case when trim(fstp) in ('1', '2', '3') then fsltdz end as flood_limit_level_m,
+        case when trim(fstp) in ('1', '2', '3') then fsltdw end as flood_limit_storage_mcm,
         nullif(trim(fstp), '') as season_type_code,
         moditime as modified_at,
         _batch_id as batch_id,

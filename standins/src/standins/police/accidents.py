@@ -1,4 +1,4 @@
-"""JTSG 交通事故: a day of road accidents on 海城市's roads (G1, G16, S321, X052 …).
+"""JTSG 交通事故: a day of road accidents on 海城市's roads (G15, G16, S321, X052 …).
 
 Trucks with dangerous goods (magnesia, chemicals, LPG) are a few percent of
 accidents; their plate is the one the platform may keep in clear.

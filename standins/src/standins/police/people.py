@@ -167,7 +167,7 @@ def citizen_id(r: random.Random, today: date) -> str:
 
 
 def plate(r: random.Random, *, truck: bool = False) -> str:
-    """辽C (鞍山) mostly; 辽A 沈阳, 辽B 大连, 辽H 营口 pass through on G1."""
+    """辽C (鞍山) mostly; 辽A 沈阳, 辽B 大连, 辽H 营口 pass through on G15."""
     prefix = r.choices(("辽C", "辽A", "辽B", "辽H", "吉A"), weights=(70, 10, 8, 9, 3))[0]
     if truck:
         return prefix + r.choice("DFGHJK") + "".join(r.choice("0123456789") for _ in range(4))

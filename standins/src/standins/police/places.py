@@ -1,9 +1,10 @@
 """Places of 海城市 as the police bureau writes them: towns, villages, roads, rivers, mines.
 
 Towns (codes and approximate centroids) come from the weather stand-in's
-geography so both stand-ins agree. Road numbers follow police.md (G1 沈海高速,
-S321, X052); mine and village names are illustrative of the magnesite belt of
-the east of the county (牌楼, 八里, 析木, 马风 …).
+geography so both stand-ins agree. Roads (G15 沈海高速, G16 丹锡高速, S321 …)
+come from :mod:`standins.common.roads`, the one road table of every stand-in:
+same towns, same kilometre posts. Mine and village names are illustrative of
+the magnesite belt of the east of the county (牌楼, 八里, 析木, 马风 …).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from standins.common import roads
 from standins.weather.geography import TOWNS, Town
 
 __all__ = [
@@ -39,20 +41,18 @@ RIVERS = ("海城河", "五道河", "杨柳河")
 @dataclass(frozen=True)
 class Road:
     code: str
-    # As written in addresses: G1沈海高速, S321线.
+    # As written in addresses: G15沈海高速, S321线.
     name: str
     # Kilometre posts within the county.
     km: tuple[int, int]
     towns: tuple[str, ...]
 
 
-ROADS: tuple[Road, ...] = (
-    Road("G1", "G1沈海高速", (300, 345), ("八里", "王石", "感王", "东四方台", "中小")),
-    Road("G16", "G16丹锡高速", (180, 230), ("析木", "牌楼", "八里", "西四")),
-    Road("S321", "S321线", (40, 95), ("马风", "析木", "海州", "西柳", "牛庄")),
-    Road("S322", "S322线", (10, 60), ("腾鳌", "南台", "毛祁")),
-    Road("X052", "X052线", (0, 28), ("孤山", "岔沟", "接文")),
-    Road("X054", "X054线", (0, 22), ("英落", "牌楼")),
+_POLICE_ROADS = ("G15", "G16", "S321", "S322", "X052", "X054")
+_SHORT_NAME = {t.name: t.short_name for t in TOWNS}
+ROADS: tuple[Road, ...] = tuple(
+    Road(line.code, line.address_name, line.km, tuple(_SHORT_NAME[t] for t in line.towns))
+    for line in (roads.ROAD_BY_CODE[code] for code in _POLICE_ROADS)
 )
 
 
@@ -68,9 +68,9 @@ def street_address(r: random.Random, town: Town) -> str:
 
 def road_place(r: random.Random) -> tuple[Road, Town, str]:
     road = r.choice(ROADS)
-    short = r.choice(road.towns)
-    town = next(t for t in TOWNS if t.short_name == short)
     km = r.randrange(*road.km)
+    # The town at that kilometre post, as in every stand-in (standins.common.roads).
+    town = next(t for t in TOWNS if t.name == roads.ROAD_BY_CODE[road.code].town_at(km))
     return road, town, f"{road.name}K{km}+{r.randrange(0, 1000, 50)}处"
 
 

@@ -41,7 +41,7 @@ _ROAD_WEIGHTS = (0.35, 0.25, 0.25, 0.15)
 _GRADE_WEIGHTS = (0.28, 0.42, 0.2, 0.08, 0.02)
 _SPAN_M = {"小桥": (8, 13), "中桥": (13, 25), "大桥": (20, 40), "分离式立交桥": (16, 30)}
 _LENGTH_M = {"小桥": (8, 30), "中桥": (30, 100), "大桥": (100, 780), "分离式立交桥": (40, 120)}
-_BUILT = {"G1": (1988, 2004), "G202": (1972, 2015), "S321": (1978, 2018), "X052": (1983, 2021)}
+_BUILT = {"G15": (1988, 2004), "G202": (1972, 2015), "S321": (1978, 2018), "X052": (1983, 2021)}
 
 
 def bridge_count(scale: float) -> int:
@@ -64,7 +64,7 @@ def _bridge(seed: int, i: int, road: Road, seq: int, imported_at: datetime) -> d
     r = rng(seed, "bridge-fields", i)
     km = r.uniform(road.km_from + 0.3, road.km_to - 0.3)
     lon, lat, division = road.locate(km)
-    overpass = 0.13 if road.code == "G1" else 0.0  # only the expressway has grade-separated crossings
+    overpass = 0.13 if road.code == "G15" else 0.0  # only the expressway has grade-separated crossings
     kind = r.choices(("小桥", "中桥", "大桥", "分离式立交桥"), weights=(0.45, 0.32, 0.1, overpass))[0]
     place = town(division).short_name
     river = r.choice(RIVERS)

@@ -1,12 +1,13 @@
 """Where the transport bureau's records lie: roads, towns, neighbouring counties.
 
 Town codes and centroids come from :mod:`standins.weather.geography` (a copy of
-``/work/shared/reference/haicheng_divisions_2022.csv``). Roads are the ones the
-contract names: ``G1`` (the contract's code for the Shenyang–Dalian expressway
-沈大高速 past Haicheng, used as given, though the national numbering files
-that road under G15 沈海高速), ``S321`` and ``X052``, plus ``G202``
-(黑大线, which runs Shenyang–Anshan–Haicheng–Dalian beside the expressway).
-Alignments are polylines through town centroids and stake ranges are
+``/work/shared/reference/haicheng_divisions_2022.csv``). Roads, their towns
+and kilometre posts come from :mod:`standins.common.roads`, the one road table
+of every stand-in: ``G15`` 沈海高速 (the old 沈大高速 past Haicheng; the
+contract's example ``G1`` is 京哈高速, which does not pass Haicheng),
+``G202`` 黑大线 beside it, ``S321`` and ``X052``. Here they get what only the
+transport bureau records: directions, manager, whether the road is in the
+hills. Alignments are polylines through town centroids and stake ranges are
 plausible, not surveyed: good enough for maps and joins by division code.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from standins.common import roads
 from standins.weather.geography import TOWNS, Town
 
 TOWN_BY_NAME: dict[str, Town] = {t.name: t for t in TOWNS}
@@ -36,58 +38,25 @@ class Road:
 
     def locate(self, km: float) -> tuple[float, float, str]:
         """(lon, lat, division code) at kilometre ``km``, interpolated between town centroids."""
+        line = roads.ROAD_BY_CODE[self.code]
+        i, frac = line.position(km)
         points = self.waypoints()
-        share = (km - self.km_from) / (self.km_to - self.km_from)
-        share = min(max(share, 0.0), 1.0)
-        position = share * (len(points) - 1)
-        i = min(int(position), len(points) - 2)
-        frac = position - i
         a, b = points[i], points[i + 1]
         lon = a.lon + (b.lon - a.lon) * frac
         lat = a.lat + (b.lat - a.lat) * frac
-        nearest = a if frac < 0.5 else b
-        return round(lon, 5), round(lat, 5), nearest.code12
+        return round(lon, 5), round(lat, 5), TOWN_BY_NAME[line.town_at(km)].code12
+
+
+def _road(code: str, directions: tuple[str, str], manager: str, *, mountainous: bool = False) -> Road:
+    line = roads.ROAD_BY_CODE[code]
+    return Road(code, line.name, line.km_from, line.km_to, line.towns, directions, manager, mountainous)
 
 
 ROADS: tuple[Road, ...] = (
-    Road(
-        "G1",
-        "沈大高速",
-        96.0,
-        146.0,
-        ("腾鳌镇", "南台镇", "东四方台街道", "兴海街道", "八里镇", "王石镇"),
-        ("沈阳方向", "大连方向"),
-        "辽宁省高速公路运营管理有限责任公司鞍山分公司",
-    ),
-    Road(
-        "G202",
-        "黑大线",
-        1408.0,
-        1452.0,
-        ("腾鳌镇", "南台镇", "东四街道", "海州街道", "八里镇", "王石镇"),
-        ("沈阳方向", "大石桥方向"),
-        "海城市公路事业发展中心",
-    ),
-    Road(
-        "S321",
-        "省道321线",
-        0.0,
-        62.0,
-        ("海州街道", "响堂街道", "析木镇", "孤山镇", "岔沟镇"),
-        ("岫岩方向", "海城方向"),
-        "海城市公路事业发展中心",
-        mountainous=True,
-    ),
-    Road(
-        "X052",
-        "县道052线",
-        0.0,
-        28.0,
-        ("海州街道", "牌楼镇", "英落镇"),
-        ("上行", "下行"),
-        "海城市农村公路管理所",
-        mountainous=True,
-    ),
+    _road("G15", ("沈阳方向", "大连方向"), "辽宁省高速公路运营管理有限责任公司鞍山分公司"),
+    _road("G202", ("沈阳方向", "大石桥方向"), "海城市公路事业发展中心"),
+    _road("S321", ("岫岩方向", "海城方向"), "海城市公路事业发展中心", mountainous=True),
+    _road("X052", ("上行", "下行"), "海城市农村公路管理所", mountainous=True),
 )
 ROAD_BY_CODE: dict[str, Road] = {r.code: r for r in ROADS}
 

@@ -49,8 +49,8 @@ _TYPES: dict[str, tuple[float, tuple[float, float], tuple[float, float], float]]
     "地质灾害阻断": (0.07, (0.05, 0.3), (6, 72), 1.0),
 }
 _DETOURS = {
-    "G1": "车辆可由海城收费站驶出，经G202绕行",
-    "G202": "经G1沈大高速绕行",
+    "G15": "车辆可由海城收费站驶出，经G202绕行",
+    "G202": "经G15沈海高速绕行",
     "S321": "经X052绕行",
     "X052": "经S321绕行",
 }
@@ -102,7 +102,7 @@ def _event(r: Any, hour: datetime, i: int, reported: datetime) -> Entity:
 
 
 def _stamp(r: Any, road: Road, kind: str, moment: datetime) -> datetime:
-    if road.code == "G1" and kind in ("事故", "拥堵"):
+    if road.code == "G15" and kind in ("事故", "拥堵"):
         return ceil_to(moment, 5)
     return to_second(moment + timedelta(seconds=r.randint(30, 600)))
 

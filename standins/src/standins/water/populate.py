@@ -188,6 +188,9 @@ def populate(
             "stnm": reservoir.stnm,
             "fsltdz": round(limit, 3),
             "fstp": fstp,
+            # Only FSTP 1-3 (SL 323 flood seasons) make FSLTDZ a flood limit; in an FSTP 4 period the
+            # reservoir is above its normal-pool level, which is no 超汛限.
+            "is_flood_season": fstp in ("1", "2", "3"),
         },
     }
     if malformed:

@@ -12,7 +12,7 @@ for how it is chosen) and is fixed by the seed:
 | 10:00 | 鞍山市气象台 寒潮蓝色 Alert for the whole county; simply expires | national |
 | 13:00 | 大风 Cancel → both gale messages (two triples) | OASIS |
 | 14:00 | 暴雨 Cancel → the yellow one | national |
-| 16:00 | 道路结冰黄色 Alert along G1 沈海 / S321; simply expires | national |
+| 16:00 | 道路结冰黄色 Alert along G15 沈海 / S321; simply expires | national |
 
 Then ``round(4 * scale)`` background warnings from A+2 days on, a signal the month
 makes plausible, in a colour its signal may take. Fault switches add messages
@@ -267,7 +267,7 @@ def episode(anchor: datetime) -> list[CapWarning]:
         _ROADS,
         onset=_hm(1),
         lasts=_hm(24),
-        extra="G1沈海高速海城段、S321省道及城区主要道路注意防滑。",
+        extra="G15沈海高速海城段、S321省道及城区主要道路注意防滑。",
     )
     return [rain_blue, rain_yellow, gale, gale_update, cold, gale_cancel, rain_cancel, icing]
 
