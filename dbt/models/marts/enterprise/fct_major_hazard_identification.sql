@@ -120,12 +120,12 @@ select
         when unidentified_chemical_count > 0 then 'unidentified_chemicals'
         else 'identified'
     end as identification_status,
-    round(s::numeric, 4) as s_value,
+    trim_scale(round(s::numeric, 4)) as s_value,
     s >= 1 as is_major_hazard,
     estimated_exposed_persons,
     alpha,
     alpha_basis,
-    round(r::numeric, 4) as r_value,
+    trim_scale(round(r::numeric, 4)) as r_value,
     computed_level,
     declared_level,
     case when computed_level is not null then computed_level is distinct from declared_level end as grade_disagrees
