@@ -25,9 +25,10 @@ items as (
         item.item_position,
         trim(item.item_text) as item_text
     from enterprises
-    cross join lateral regexp_split_to_table(
-        enterprises.chemicals_text, '[;、/]|,(?![0-9])'
-    ) with ordinality as item (item_text, item_position)
+    cross join
+        lateral regexp_split_to_table(
+            enterprises.chemicals_text, '[;、/]|,(?![0-9])'
+        ) with ordinality as item (item_text, item_position)
     where trim(item.item_text) <> ''
 ),
 
@@ -38,7 +39,7 @@ parsed as (
         item_text,
         row_number() over (partition by credit_code order by item_position) as item_no,
         count(*) over (partition by credit_code) as item_count,
-        substring(item_text from '([0-9]+(?:\.[0-9]+)?)\s*(?:t|T|吨)$')::numeric as item_quantity_t,
+        cast(substring(item_text from '([0-9]+(?:\.[0-9]+)?)\s*(?:t|T|吨)$') as numeric) as item_quantity_t,
         substring(item_text from '[0-9]{2,7}-[0-9]{2}-[0-9]') as cas_number,
         nullif(trim(regexp_replace(
             regexp_replace(item_text, '\s*[0-9]+(\.[0-9]+)?\s*(t|T|吨)$', ''),
@@ -85,7 +86,7 @@ select
     critical_quantity_t,
     beta,
     beta_basis,
-    coalesce(item_quantity_t, case when item_count = 1 then max_storage_t::numeric end) as quantity_t,
+    coalesce(item_quantity_t, case when item_count = 1 then cast(max_storage_t as numeric) end) as quantity_t,
     case
         when item_quantity_t is not null then 'itemised'
         when item_count = 1 and max_storage_t is not null then 'max_storage'

@@ -25,7 +25,7 @@ entries as (
     union all
     select
         2 as origin_rank,
-        null::integer as catalogue_seq,
+        cast(null as integer) as catalogue_seq,
         chemical_name,
         entry_code,
         chemical_name || coalesce(';' || aliases, '') as names,

@@ -47,10 +47,10 @@ totals as (
 exposed as (
     select
         enterprises.credit_code,
-        floor(
+        cast(floor(
             divisions.population / nullif(divisions.area_km2, 0)
             * pi() * {{ var('gb18218_exposure_radius_km') }} ^ 2
-        )::integer as estimated_exposed_persons
+        ) as integer) as estimated_exposed_persons
     from enterprises
     left join divisions on enterprises.division_code = divisions.division_code
 ),
@@ -73,7 +73,7 @@ assessed as (
         totals.s_value,
         totals.beta_weighted_sum,
         exposed.estimated_exposed_persons,
-        coalesce(exposure_bands.alpha, {{ var('gb18218_default_alpha') }})::numeric as alpha,
+        cast(coalesce(exposure_bands.alpha, {{ var('gb18218_default_alpha') }}) as numeric) as alpha,
         case
             when exposure_bands.alpha is not null then 'division_density_estimate'
             else 'default_var'
@@ -82,8 +82,9 @@ assessed as (
     left join totals on enterprises.credit_code = totals.credit_code
     left join exposed on enterprises.credit_code = exposed.credit_code
     left join exposure_bands
-        on exposed.estimated_exposed_persons >= exposure_bands.persons_min
-        and (exposed.estimated_exposed_persons <= exposure_bands.persons_max or exposure_bands.persons_max is null)
+        on
+            exposed.estimated_exposed_persons >= exposure_bands.persons_min
+            and (exposed.estimated_exposed_persons <= exposure_bands.persons_max or exposure_bands.persons_max is null)
 ),
 
 graded as (
@@ -98,8 +99,9 @@ graded as (
         end as computed_level
     from assessed
     left join levels
-        on assessed.alpha * assessed.beta_weighted_sum >= levels.r_min
-        and (assessed.alpha * assessed.beta_weighted_sum < levels.r_max or levels.r_max is null)
+        on
+            assessed.alpha * assessed.beta_weighted_sum >= levels.r_min
+            and (assessed.alpha * assessed.beta_weighted_sum < levels.r_max or levels.r_max is null)
 )
 
 select
@@ -108,10 +110,10 @@ select
     enterprise_type,
     division_code,
     main_chemicals,
-    max_storage_t::numeric as max_storage_t,
-    chemical_item_count::integer as chemical_item_count,
-    identified_chemical_count::integer as identified_chemical_count,
-    unidentified_chemical_count::integer as unidentified_chemical_count,
+    cast(max_storage_t as numeric) as max_storage_t,
+    cast(chemical_item_count as integer) as chemical_item_count,
+    cast(identified_chemical_count as integer) as identified_chemical_count,
+    cast(unidentified_chemical_count as integer) as unidentified_chemical_count,
     unidentified_chemicals,
     is_computable,
     case
@@ -120,13 +122,13 @@ select
         when unidentified_chemical_count > 0 then 'unidentified_chemicals'
         else 'identified'
     end as identification_status,
-    trim_scale(round(s::numeric, 4)) as s_value,
+    trim_scale(round(cast(s as numeric), 4)) as s_value,
     s >= 1 as is_major_hazard,
     estimated_exposed_persons,
     alpha,
     alpha_basis,
-    trim_scale(round(r::numeric, 4)) as r_value,
+    trim_scale(round(cast(r as numeric), 4)) as r_value,
     computed_level,
     declared_level,
-    case when computed_level is not null then computed_level is distinct from declared_level end as grade_disagrees
+    case when computed_level is not null then coalesce(computed_level <> declared_level, true) end as grade_disagrees
 from graded
