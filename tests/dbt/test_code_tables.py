@@ -67,3 +67,89 @@ def test_accident_grades_follow_decree_493_article_3() -> None:
     top = grades[-1]
     assert (top["min_deaths"], top["min_serious_injuries"], top["min_direct_loss_yuan"]) == ("30", "100", "100000000")
     assert not top["max_deaths"] and [g["min_deaths"] for g in grades] == ["0", "3", "10", "30"]
+
+
+GB18218_SEEDS = (
+    "ref_gb18218_critical_quantities",
+    "ref_gb18218_beta_factors",
+    "ref_gb18218_exposure_factors",
+    "ref_major_hazard_levels",
+    "ref_hazardous_chemicals",
+)
+
+
+def test_gb18218_rows_name_their_source_and_are_standard_only_when_read() -> None:
+    for name in GB18218_SEEDS:
+        for row in seed_rows(name):
+            assert row["source_standard"] and row["source_clause"].strip(), (name, row)
+            assert row["code_status"] in ("standard", "to_confirm"), (name, row)
+            assert row["status_note"].strip(), (name, row)  # what the row rests on, read or not
+
+
+def test_gb18218_table_1_has_its_85_chemicals_with_the_known_critical_quantities() -> None:
+    rows = seed_rows("ref_gb18218_critical_quantities")
+    table1 = {int(r["table_seq"]): r for r in rows if r["source_table"] == "表1"}
+    assert sorted(table1) == list(range(1, 86))
+    by_cas = {cas: r for r in table1.values() for cas in r["cas_numbers"].split(";") if cas}
+    for cas, quantity, beta in (
+        ("7782-50-5", 5, 4),  # 氯 (表3 β 4)
+        ("7664-41-7", 10, 2),  # 氨
+        ("86290-81-5", 200, 1),  # 汽油
+        ("68476-85-7", 50, 1.5),  # 液化石油气 (易燃气体 β 1.5)
+        ("67-56-1", 500, 1),  # 甲醇
+        ("71-43-2", 50, 1),  # 苯
+        ("8006-14-2", 50, 1.5),  # 天然气
+        ("1333-74-0", 5, 1.5),  # 氢
+    ):
+        assert float(by_cas[cas]["critical_quantity_t"]) == quantity, cas
+        assert float(by_cas[cas]["beta"]) == beta, cas
+    table2 = {r["hazard_category"]: float(r["critical_quantity_t"]) for r in rows if r["source_table"] == "表2"}
+    assert table2["J1"] == 5 and table2["W5.4"] == 5000 and len(table2) == 24
+
+
+def test_gb18218_alpha_bands_and_levels_cover_every_count_and_r() -> None:
+    bands = seed_rows("ref_gb18218_exposure_factors")
+    alpha = {
+        n: float(b["alpha"])
+        for n in range(0, 200)
+        for b in bands
+        if int(b["persons_min"]) <= n and (not b["persons_max"] or n <= int(b["persons_max"]))
+    }
+    assert len(alpha) == 200
+    assert (alpha[0], alpha[1], alpha[29], alpha[30], alpha[49], alpha[50], alpha[99], alpha[100]) == (
+        0.5,
+        1.0,
+        1.0,
+        1.2,
+        1.2,
+        1.5,
+        1.5,
+        2.0,
+    )
+    levels = [r for r in seed_rows("ref_major_hazard_levels") if r["r_min"]]
+    assert {r["level_code"]: (float(r["r_min"]), r["r_max"]) for r in levels} == {
+        "一级": (100.0, ""),
+        "二级": (50.0, "100"),
+        "三级": (10.0, "50"),
+        "四级": (0.0, "10"),
+    }
+
+
+def test_catalogue_entries_point_to_gb18218_entries() -> None:
+    entries = {r["entry_code"] for r in seed_rows("ref_gb18218_critical_quantities")}
+    catalogue = seed_rows("ref_hazardous_chemicals")
+    assert all(r["gb18218_entry_code"] in entries for r in catalogue if r["gb18218_entry_code"])
+    names = {n for r in catalogue for n in [r["chemical_name"], *r["aliases"].split(";")]}
+    assert {
+        "液氯",
+        "液氨",
+        "汽油",
+        "柴油",
+        "液化石油气",
+        "液化天然气",
+        "甲醇",
+        "硫酸",
+        "盐酸",
+        "双氧水",
+        "保险粉",
+    } <= names

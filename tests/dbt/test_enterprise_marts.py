@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ MARTS = (
     "fct_enterprise_invalid_code",
     "fct_hazmat_waybill",
     "fct_safety_hazard",
+    "fct_major_hazard_identification",
 )
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CONFLICT_NAME = "海城市测试冲突化工厂"
@@ -385,6 +387,45 @@ def test_flags_match_raw(eng: sa.Engine) -> None:
     )[0]
     assert flags.mining == len(mining)
     assert flags.carriers == carriers[0][0]
+
+
+@pytest.mark.integration
+def test_major_hazard_identification_matches_raw(eng: sa.Engine) -> None:
+    """GB 18218-2018 on the register's current rows, checked against the raw text independently of the models."""
+    raw = _query(
+        eng,
+        "select distinct on (credit_code) credit_code, main_chemicals, max_storage_t, enterprise_name"
+        " from raw.bureau__chemical_enterprises where workbook_version = (select workbook_version"
+        " from raw.bureau__chemical_enterprises order by uploaded_at desc, _extracted_at desc limit 1)"
+        " and credit_code is not null order by credit_code, row_number desc nulls last",
+    )
+    mart = {r.enterprise_id: r for r in _query(eng, "select * from marts.fct_major_hazard_identification")}
+    assert set(mart) == {r.credit_code for r in raw}
+    levels = ["无", "四级", "三级", "二级", "一级"]
+    for r in raw:
+        m = mart[r.credit_code]
+        text = unicodedata.normalize("NFKC", r.main_chemicals or "")
+        items = [i for i in re.split(r"[;、]", text) if i.strip()]
+        unknown = sum("复配清洗助剂" in i for i in items)
+        assert m.chemical_item_count == len(items) and m.unidentified_chemical_count == unknown, r
+        if len(items) > 1 and not re.search(r"[0-9]", text):
+            assert m.identification_status == "quantities_not_itemised" and m.s_value is None, r
+            assert m.grade_disagrees is None
+            continue
+        assert m.is_computable and m.s_value is not None and m.computed_level in levels, r
+        if r.enterprise_name.endswith("加油站") and r.max_storage_t < 200:
+            assert m.computed_level == "无" and not m.is_major_hazard, r  # a petrol station under 200 t
+        if re.fullmatch(r"液氯(\(7782-50-5\))? 5\.2(t|吨)", text):
+            assert float(m.s_value) == 1.04 and m.is_major_hazard and m.computed_level == "四级", r
+        if m.grade_disagrees:  # the stand-in's deliberate disagreements are one level off
+            assert abs(levels.index(m.computed_level) - levels.index(m.declared_level)) == 1, r
+    disagreeing = sum(bool(m.grade_disagrees) for m in mart.values())
+    assert 0 < disagreeing <= len(mart) // 8
+    assert any(
+        re.fullmatch(r"液氯(\(7782-50-5\))? 5\.2(t|吨)", unicodedata.normalize("NFKC", r.main_chemicals or ""))
+        for r in raw
+    )
+    assert {m.alpha_basis for m in mart.values()} == {"division_density_estimate"}
 
 
 @pytest.mark.integration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -123,3 +124,60 @@ def test_fault_switches_damage_what_they_say(tmp_path: Path) -> None:
     header = [c.value for c in load_workbook(tmp_path / "辖区基础信息.xlsx").active[3]]
     assert dropped not in header and renamed not in header and new_name in header
     assert wrong["missing"] == [dropped, renamed] and wrong["unknown"] == [new_name]
+
+
+def _gb18218_tables() -> tuple[dict[str, tuple[float, float]], list[tuple[int, float]], list[tuple[float, str]]]:
+    """Q and β by every name and alias, α bands and R levels, read from the platform's seeds (not the stand-in)."""
+    seeds = Path(__file__).resolve().parents[3] / "dbt" / "seeds"
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (seeds / f"{name}.csv").open(encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+
+    entries = {
+        r["entry_code"]: (float(r["critical_quantity_t"]), float(r["beta"]))
+        for r in rows("ref_gb18218_critical_quantities")
+    }
+    by_name: dict[str, tuple[float, float]] = {}
+    for r in rows("ref_hazardous_chemicals"):
+        for name in [r["chemical_name"], *filter(None, r["aliases"].split(";"))]:
+            if r["gb18218_entry_code"]:
+                by_name[name] = entries[r["gb18218_entry_code"]]
+    alpha = sorted(
+        ((int(r["persons_min"]), float(r["alpha"])) for r in rows("ref_gb18218_exposure_factors")), reverse=True
+    )
+    levels = sorted(
+        ((float(r["r_min"]), r["level_code"]) for r in rows("ref_major_hazard_levels") if r["r_min"]), reverse=True
+    )
+    return by_name, alpha, levels
+
+
+def test_declared_major_hazard_levels_follow_gb18218_but_a_few() -> None:
+    by_name, alpha_bands, levels = _gb18218_tables()
+    facts = {r["所属辖区代码"]: r for r in GENERATORS["division_facts"](42, 1.0, 1, DAY, DAY)}
+    chemicals = GENERATORS["chemical_enterprises"](42, 1.0, 1, DAY, DAY)
+    disagreeing, computed_levels = [], Counter()
+    for i, row in enumerate(chemicals):
+        items = [item.rsplit(" ", 1) for item in row["主要危险化学品"].split("；")]
+        if any(len(item) != 2 for item in items):  # quantities not itemised: nothing to compare
+            continue
+        known = [
+            (float(q.rstrip("t吨")), *by_name[name.split("(")[0]]) for name, q in items if name.split("(")[0] in by_name
+        ]
+        s = sum(q / big_q for q, big_q, _ in known)
+        fact = facts[row["所属辖区代码"]]
+        persons = int(fact["常住人口"] / fact["面积(km²)"] * 3.141592653589793 * 0.25)
+        alpha = next(a for least, a in alpha_bands if persons >= least)
+        r_value = alpha * sum(beta * q / big_q for q, big_q, beta in known)
+        level = "无" if s < 1 else next(name for least, name in levels if r_value >= least)
+        computed_levels[level] += 1
+        if level != row["重大危险源等级"]:
+            disagreeing.append(i)
+        if row["企业名称"].endswith("加油站") and sum(q for q, _, _ in known) < 200:
+            assert level == "无"  # a petrol station under 200 t is not a major hazard
+        if row["主要危险化学品"].startswith("液氯") and known[0][0] == 5.2:
+            assert s > 1 and level == "四级"  # 5.2 t of chlorine is one
+    assert disagreeing and all(i % 10 == 4 for i in disagreeing)
+    assert len(disagreeing) <= len(chemicals) // 8
+    assert computed_levels["无"] and computed_levels["四级"] and computed_levels["三级"]
+    assert any(re.fullmatch(r"液氯(\(7782-50-5\))? 5\.2(t|吨)", r["主要危险化学品"]) for r in chemicals)

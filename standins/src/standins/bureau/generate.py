@@ -9,19 +9,24 @@ it stays put across versions) and ``today`` (this version's day, for changes).
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import Any
 
 from standins.bureau.catalogue import (
     AGREEMENT_DEPOTS,
+    ALPHA_BANDS,
     CHEMICAL_KINDS,
     CHEMICAL_TOWNS,
     COMMUNITY_ITEMS,
+    GB18218,
     HAZARD_TEXT,
     MATERIALS,
+    R_LEVELS,
     TEAM_TYPES,
     TEAMS,
     TOWN_ITEMS,
+    UNKNOWN_CHEMICAL,
 )
 from standins.common.determinism import rng, unit
 from standins.natural_resources import mining
@@ -176,13 +181,22 @@ def rescue_teams(seed: int, scale: float, version: int, base: date, today: date)
 
 # -- 危险化学品企业台账 -------------------------------------------------------------------------------------
 def chemical_enterprises(seed: int, scale: float, version: int, base: date, today: date) -> list[Row]:
+    """Declared 重大危险源等级 follow GB 18218-2018 (S, R, 表5/表6), except every tenth enterprise (i % 10 == 4)
+    declares one level off (a deliberate disagreement for the platform's check to find)."""
     rows = []
+    chlorine_example = False
     for i in range(max(5, round(55 * scale))):
         r = rng(seed, "chem", i)
-        kind, suffix, chemicals, (low, high), _ = r.choices(CHEMICAL_KINDS, weights=[k[4] for k in CHEMICAL_KINDS])[0]
+        kind, suffix, items, _ = r.choices(CHEMICAL_KINDS, weights=[k[3] for k in CHEMICAL_KINDS])[0]
         town = _BY_NAME[r.choice(CHEMICAL_TOWNS)]
-        storage = round(r.uniform(low, high), 1)
-        level = _major_hazard_level(storage, high)
+        quantities = [(name, round(r.uniform(low, high), 1)) for name, (low, high) in items]
+        if quantities[0][0] == "液氯" and not chlorine_example:
+            quantities[0], chlorine_example = ("液氯", 5.2), True  # 5.2 t of chlorine (Q 5 t): a major hazard
+        if i % 13 == 7:  # a trade name no catalogue knows: the platform counts it, unidentified
+            quantities.append((UNKNOWN_CHEMICAL, round(rng(seed, "chem-unknown", i).uniform(1, 5), 1)))
+        level = gb18218_level(quantities, town.name)
+        if i % 10 == 4:
+            level = _MISDECLARED[level]
         inspected = base - timedelta(days=r.randrange(5, 200))
         officer: tuple[object, ...] = ("chem", i)
         if _changed(seed, "chem", i, version, 0.3):
@@ -196,8 +210,8 @@ def chemical_enterprises(seed: int, scale: float, version: int, base: date, toda
                 "统一社会信用代码": credit_code(seed, "chem", i),
                 "企业类型": kind,
                 "重大危险源等级": level,
-                "主要危险化学品": chemicals,
-                "最大储存量(t)": storage,
+                "主要危险化学品": _chemicals_text(seed, i, quantities),
+                "最大储存量(t)": round(sum(q for _, q in quantities), 1),
                 "从业人员数": r.randrange(6, 60) if kind == "经营" else r.randrange(20, 600),
                 "地址": _address(r, town),
                 "所属辖区代码": town.code12,
@@ -211,18 +225,36 @@ def chemical_enterprises(seed: int, scale: float, version: int, base: date, toda
     return rows
 
 
-def _major_hazard_level(storage: float, high: float) -> str:
-    """GB 18218 levels grow with the quantity over the critical quantity; approximated by the share of the range."""
-    share = storage / high
-    if high >= 800 and share > 0.85:
-        return "一级"
-    if high >= 300 and share > 0.6:
-        return "二级"
-    if share > 0.7:
-        return "三级"
-    if share > 0.45:
-        return "四级"
-    return "无"
+_MISDECLARED = {"一级": "二级", "二级": "三级", "三级": "四级", "四级": "无", "无": "四级"}
+
+
+def gb18218_level(quantities: list[tuple[str, float]], town: str) -> str:
+    """GB 18218-2018: S = Σ q/Q ≥ 1 is a major hazard; R = α Σ β q/Q graded by 表6. α (表5) from the people
+    within 500 m, here the town's density (常住人口 / 面积) × π × 0.5² km², as the platform estimates it."""
+    known = [(q, *factors) for name, q in quantities if name in GB18218 and (factors := GB18218[name][0])]
+    if sum(q / big_q for q, big_q, _ in known) < 1:
+        return "无"
+    population, area = DIVISION_FACTS[town]
+    persons = math.floor(population / area * math.pi * 0.5**2)
+    alpha = next(a for least, a in ALPHA_BANDS if persons >= least)
+    r_value = alpha * sum(beta * q / big_q for q, big_q, beta in known)
+    return next(level for least, level in R_LEVELS if r_value >= least)
+
+
+def _chemicals_text(seed: int, i: int, quantities: list[tuple[str, float]]) -> str:
+    """主要危险化学品 as staff write it: `汽油 45.2t；柴油 60吨`, sometimes with CAS numbers; a few list the
+    chemicals without quantities (i % 17 == 5)."""
+    r = rng(seed, "chem-text", i)
+    if i % 17 == 5 and len(quantities) > 1:
+        return "、".join(name for name, _ in quantities)
+    with_cas = r.random() < 0.15
+    parts = [
+        f"{name}({GB18218[name][1]}) {q:g}t"
+        if with_cas and name in GB18218
+        else f"{name} {q:g}{r.choice(('t', 't', '吨'))}"
+        for name, q in quantities
+    ]
+    return "；".join(parts)
 
 
 # -- 安全生产隐患排查台账 -----------------------------------------------------------------------------------
