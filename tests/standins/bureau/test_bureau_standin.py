@@ -128,7 +128,6 @@ def test_fault_switches_damage_what_they_say(tmp_path: Path) -> None:
     assert wrong["missing"] == [dropped, renamed] and wrong["unknown"] == [new_name]
 
 
-
 def test_villages_sit_under_their_towns_and_partition_the_population() -> None:
     names = towns()
     facts = GENERATORS["division_facts"](5, 1.0, 1, DAY, DAY)

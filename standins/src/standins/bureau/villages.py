@@ -50,7 +50,9 @@ def villages(seed: int) -> tuple[Village, ...]:
         for i in range(communities + rural):
             if i < communities:
                 code = f"{town.code12[:9]}{i + 1:03d}"
-                name = f"{_COMMUNITY[i % len(_COMMUNITY)]}社区" + ("" if i < len(_COMMUNITY) else f"{i // len(_COMMUNITY) + 1}")
+                name = f"{_COMMUNITY[i % len(_COMMUNITY)]}社区" + (
+                    "" if i < len(_COMMUNITY) else f"{i // len(_COMMUNITY) + 1}"
+                )
             else:
                 code = f"{town.code12[:9]}{200 + i - communities + 1:03d}"
                 name = ""
