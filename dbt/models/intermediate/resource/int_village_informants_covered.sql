@@ -51,10 +51,14 @@ final as (
     select
         *,
         has_a_post and has_b_post as is_ab_covered,
-        nullif(concat_ws(',',
-            case when not has_a_post then 'A' end,
-            case when not has_b_post then 'B' end
-        ), '') as missing_posts
+        nullif(
+            concat_ws(
+                ',',
+                case when not has_a_post then 'A' end,
+                case when not has_b_post then 'B' end
+            ),
+            ''
+        ) as missing_posts
     from covered
 )
 
