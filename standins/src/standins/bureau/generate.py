@@ -1,4 +1,4 @@
-"""Rows of the five registers for a seed, scale, version and day (clean values; the writer adds the mess).
+"""Rows of the registers for a seed, scale, version and day (clean values; the writer adds the mess).
 
 Version 1 is the first upload; a later version is the same register some time
 later: stock consumed and replenished, a team added, inspections closed, new
