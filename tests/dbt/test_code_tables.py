@@ -41,3 +41,15 @@ def test_warning_types_outside_the_14_signals_are_known_categories() -> None:
     categories = {r["code"]: r for r in seed_rows("ref_event_categories")}
     for code in ("11B20", "11B25", "11A51"):
         assert categories[code]["level"] == "kind" and categories[code]["top_code"] == "11000"
+
+
+def test_readiness_tables_cite_their_source_or_are_to_confirm() -> None:
+    for name, key in (("ref_relief_need_basis", "need_item_code"), ("ref_plan_fire_station_towns", "code12")):
+        for row in seed_rows(name):
+            assert row["source_standard"], row[key]
+            if row["code_status"] == "standard":
+                assert row["source_clause"].strip(), f"{name}.{row[key]} is marked standard without a cited clause"
+            else:
+                assert row["code_status"] == "to_confirm" and row["status_note"].strip(), row[key]
+    plan = {r["plan_name"] for r in seed_rows("ref_plan_fire_station_towns")}
+    assert plan == {"南台", "牛庄", "孤山", "高坨子"}  # as the plan writes them
