@@ -9,13 +9,13 @@ ingest_dag(
     "应急管理局台账",
     doc_md="""
 ### 应急管理局 registers: Excel workbooks from the inbox
-Loads each new version of the five registers (应急物资储备台账, 救援队伍台账,
-危险化学品企业台账, 安全生产隐患排查台账, 辖区基础信息) into
+Loads each new version of the registers (应急物资储备台账, 救援队伍台账,
+危险化学品企业台账, 安全生产隐患排查台账, 辖区基础信息, 灾害信息员台账) into
 `raw.bureau__*`, one transaction per batch; every version is kept, a version
 already loaded (same sha256 in the cursor) adds nothing. A workbook whose
 header does not match is rejected whole (quarantined with the missing and
-unknown columns named) while the other registers still load. 负责人, 安全负责人
-and 联系电话 are pseudonymised; the lake keeps a pseudonymised rendering, never
+unknown columns named) while the other registers still load. 负责人, 安全负责人,
+姓名 and 联系电话 are pseudonymised; the lake keeps a pseudonymised rendering, never
 the workbook.
 """,
     tags=["bureau"],

@@ -1,4 +1,4 @@
-"""应急管理局 the bureau's own registers (Excel inbox): rules for the five ``raw.bureau__*`` datasets.
+"""应急管理局 the bureau's own registers (Excel inbox): rules for the ``raw.bureau__*`` datasets.
 
 Each workbook version is a snapshot: the suites judge the latest version.
 Registers are typed by hand, so beyond codes and ranges the suites check
@@ -8,17 +8,19 @@ rectified; produced → expires).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from connectors.bureau.registers import DATASETS
 from connectors.schema import Dataset
 from expectations.dimensions import Dimension
 from expectations.raw import RawSpec, raw_suites
-from expectations.reference import COUNTY_CODE, division_codes, sql_text
+from expectations.reference import COUNTY_CODE, division_codes, division_codes_sql, sql_text
 from expectations.rules import (
     BLOCKING,
     WARNING,
     between,
+    braces,
     credit_code_valid,
     division_code_known,
     in_set,
@@ -148,12 +150,31 @@ def safety_hazards(ds: Dataset) -> list[Expectation]:
     ]
 
 
+def _town_or_village_known(keys: Sequence[str], column: str) -> Expectation:
+    """A code of ref_divisions, or a village under one of its towns (fourth level: last three digits 001–399)."""
+    query = (
+        f"select {row_ref(keys, column)} from {{batch}} where {column} is not null "
+        f"and {column} not in {division_codes_sql()} "
+        f"and not ({column} ~ '{braces('^[0-9]{9}[0-3][0-9]{2}$')}' "
+        f"and left({column}, 9) || '000' in {division_codes_sql()})"
+    )
+    return unexpected_rows(
+        f"{column}_known_division",
+        query,
+        BLOCKING,
+        Dimension.CONFORMITY,
+        f"{column} 为区划代码表中的镇街，或其下的村/居（后三位 001–399）",
+        f"{column} is a division of ref_divisions or a village under one of its towns (last three digits 001-399)",
+    )
+
+
 def division_facts(ds: Dataset) -> list[Expectation]:
-    # Every sub-district and town; the county's own row is optional.
+    # Every sub-district and town; the county's own row is optional. Villages under the towns are allowed
+    # (the stand-in lists them: the denominator of the 灾害信息员 AB-post coverage).
     towns = sorted(c for c in division_codes() if c != COUNTY_CODE + "000000")
     return [
         _uploaded(ds),
-        division_code_known("division_code"),
+        _town_or_village_known(ds.primary_key, "division_code"),
         located_in_haicheng(ds.primary_key, "center_lon", "center_lat"),
         between("population", 0, 2_000_000, "常住人口在 0～200 万内", "population within 0..2,000,000"),
         between("area_km2", 0, 2_800, "面积在 0～2800 km² 内（全市约 2,732 km²）", "area_km2 within 0..2800 km²"),
@@ -169,6 +190,30 @@ def division_facts(ds: Dataset) -> list[Expectation]:
     ]
 
 
+INFORMANT_POSTS = ("A岗", "B岗")
+
+
+def disaster_informants(ds: Dataset) -> list[Expectation]:
+    keys = ds.primary_key
+    return [
+        _uploaded(ds),
+        in_set("post", INFORMANT_POSTS, "岗位为 A岗 / B岗", "post is A岗 or B岗"),
+        _town_or_village_known(keys, "village_code"),
+        division_code_known("town_code"),
+        unexpected_rows(
+            "village_in_town",
+            f"select {row_ref(keys, 'village_code', 'town_code')} from {{batch}} "
+            "where left(village_code, 9) <> left(town_code, 9)",
+            WARNING,
+            Dimension.CONSISTENCY,
+            "村居代码前 9 位与所属镇街代码一致",
+            "village_code lies under town_code (same first nine digits)",
+        ),
+        not_future(keys, "started_date", is_date=True),
+        not_future(keys, "trained_date", is_date=True),
+    ]
+
+
 SUITES = raw_suites(
     SOURCE,
     DATASETS,
@@ -178,5 +223,6 @@ SUITES = raw_suites(
         "chemical_enterprises": RawSpec(chemical_enterprises, credit_code_columns=("credit_code",)),
         "safety_hazards": RawSpec(safety_hazards, credit_code_columns=("credit_code",)),
         "division_facts": RawSpec(division_facts),
+        "disaster_informants": RawSpec(disaster_informants),
     },
 )

@@ -1,4 +1,6 @@
-"""The bureau's five registers (bureau_ledgers.md): file titles, Chinese headers → raw columns.
+"""The bureau's registers (bureau_ledgers.md): file titles, Chinese headers → raw columns.
+
+灾害信息员台账 is an addition to the shared contract, documented in docs/disaster-informants.md.
 
 Raw columns are English snake_case; each Field's description keeps the Chinese
 header it comes from. ``kind`` says how the connector reads a cell (see
@@ -184,6 +186,28 @@ REGISTERS: tuple[Register, ...] = (
             C("中心纬度", "center_lat", "float", "centre latitude"),
         ),
         ("division_code",),
+    ),
+    Register(
+        "disaster_informants",
+        "灾害信息员台账",
+        "disaster information officers (灾害信息员), one row per village post A岗 / B岗 (docs/disaster-informants.md)",
+        (
+            C("姓名", "informant", "name", "informant's name (personal information)"),
+            _PHONE,
+            C(
+                "所属村居代码",
+                "village_code",
+                "code",
+                "12-digit 统计用区划代码 of the village/community",
+                required=True,
+            ),
+            C("村居名称", "village_name", description="village or community name"),
+            C("岗位", "post", "code", "post: A岗 (main) / B岗 (deputy)", required=True),
+            C("所属镇街代码", "town_code", "code", "12-digit code of the town"),
+            C("上岗日期", "started_date", "date", "date the informant took the post"),
+            C("培训日期", "trained_date", "date", "date of the latest training"),
+        ),
+        ("village_code", "post"),
     ),
 )
 BY_DATASET = {reg.dataset: reg for reg in REGISTERS}

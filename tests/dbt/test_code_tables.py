@@ -153,3 +153,15 @@ def test_catalogue_entries_point_to_gb18218_entries() -> None:
         "双氧水",
         "保险粉",
     } <= names
+
+
+def test_readiness_tables_cite_their_source_or_are_to_confirm() -> None:
+    for name, key in (("ref_relief_need_basis", "need_item_code"), ("ref_plan_fire_station_towns", "code12")):
+        for row in seed_rows(name):
+            assert row["source_standard"], row[key]
+            if row["code_status"] == "standard":
+                assert row["source_clause"].strip(), f"{name}.{row[key]} is marked standard without a cited clause"
+            else:
+                assert row["code_status"] == "to_confirm" and row["status_note"].strip(), row[key]
+    plan = {r["plan_name"] for r in seed_rows("ref_plan_fire_station_towns")}
+    assert plan == {"南台", "牛庄", "孤山", "高坨子"}  # as the plan writes them

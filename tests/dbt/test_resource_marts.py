@@ -52,7 +52,15 @@ TARGET_HOURS = 10.0
 BAD_SHELTER = "210381BN999"
 BAD_CLASS = "Ⅳ类"
 BAD_DIVISION = "210381999000"
-MARTS = ("dim_resource_site", "fct_material_stock", "fct_division_readiness")
+MARTS = (
+    "dim_resource_site",
+    "fct_material_stock",
+    "fct_division_readiness",
+    "fct_division_relief_reach",
+    "fct_village_informant_coverage",
+)
+DISPLACED_SHARE = 0.02  # dbt var relief_displaced_share
+PLAN_STATION_TOWNS = {"南台镇", "牛庄镇", "孤山镇", "高坨镇"}  # 十四五规划: 南台、牛庄、孤山、高坨子
 
 
 @dataclass
@@ -62,6 +70,7 @@ class Built:
     stock_version: str  # sha256 of the uploaded version 2 of 应急物资储备台账.xlsx
     marts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     slow_readiness: list[dict[str, Any]] = field(default_factory=list)
+    slow_relief: list[dict[str, Any]] = field(default_factory=list)
     unmapped: list[dict[str, Any]] = field(default_factory=list)
 
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -161,11 +170,13 @@ def _build(settings: Settings) -> Built:
     out.marts = {name: _rows(settings, f"marts.{name}") for name in MARTS}
     out.unmapped = _rows(settings, "intermediate.int_resource__unmapped_codes")
     slow = {**as_of, "reserve_travel_speed_kmh": SLOW_SPEED_KMH}
-    run_dbt(
-        settings,
-        ["run", "--select", "int_division_reserve_reach_estimated fct_division_readiness", "--vars", json.dumps(slow)],
+    slow_models = (
+        "int_division_reserve_reach_estimated int_division_depot_travel_estimated"
+        " int_division_relief_quantities_reached fct_division_relief_reach fct_division_readiness"
     )
+    run_dbt(settings, ["run", "--select", slow_models, "--vars", json.dumps(slow)])
     out.slow_readiness = _rows(settings, "marts.fct_division_readiness")
+    out.slow_relief = _rows(settings, "marts.fct_division_relief_reach")
     return out
 
 
@@ -326,3 +337,95 @@ def test_reach_flag_matches_python_haversine(built: Built, speed: float) -> None
         assert r["travel_speed_kmh"] == speed
     flags = {r["is_reserve_reachable_within_target"] for r in mart}
     assert flags == ({True} if speed == SPEED_KMH else {True, False})
+
+
+def relief_basis() -> list[dict[str, str]]:
+    with (REPO_ROOT / "dbt" / "seeds" / "ref_relief_need_basis.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def expected_relief(b: Built, speed: float) -> dict[str, tuple[float, float]]:
+    """Per town|need item: (need, quantity of that material in depots within 10 h), from raw and the seed."""
+    depots: dict[str, tuple[float, float]] = {}
+    quantity: dict[tuple[str, str], float] = defaultdict(float)
+    for r in stock_rows(b):
+        if r["lon"] is not None and (r["quantity"] or 0) > 0:
+            depots.setdefault(r["depot_code"], (r["lon"], r["lat"]))
+            quantity[(r["depot_code"], r["material_code"])] += r["quantity"]
+    facts = {r["division_code"]: r for r in latest_register(b, "division_facts")}
+    out: dict[str, tuple[float, float]] = {}
+    for code in towns():
+        c = facts[code]
+        near = [
+            d
+            for d, (lon, lat) in depots.items()
+            if haversine_km(c["center_lon"], c["center_lat"], lon, lat) * ROAD_FACTOR / speed <= TARGET_HOURS
+        ]
+        for item in relief_basis():
+            per_100, days = float(item["quantity_per_100_people"]), int(item["basis_days"])
+            need = math.ceil(round(c["population"] * DISPLACED_SHARE * per_100 / 100 * days, 9))
+            reach = sum(quantity[(d, item["material_code"])] for d in near)
+            out[f"{code}|{item['need_item_code']}"] = (need, reach)
+    return out
+
+
+@pytest.mark.parametrize("speed", [SPEED_KMH, SLOW_SPEED_KMH])
+def test_relief_quantity_within_10h_matches_python(built: Built, speed: float) -> None:
+    mart = built.marts["fct_division_relief_reach"] if speed == SPEED_KMH else built.slow_relief
+    readiness = built.marts["fct_division_readiness"] if speed == SPEED_KMH else built.slow_readiness
+    expected = expected_relief(built, speed)
+    assert len(mart) == len(expected) == 26 * len(relief_basis())
+    for r in mart:
+        need, reach = expected[r["division_relief_id"]]
+        assert r["need_quantity"] == need and r["reachable_quantity"] == pytest.approx(reach)
+        assert r["shortfall_quantity"] == pytest.approx(max(need - reach, 0))
+        assert r["is_quantity_reached_within_target"] is (reach >= need)
+    short = defaultdict(int)
+    for r in mart:
+        short[r["division_code"]] += not r["is_quantity_reached_within_target"]
+    for r in readiness:
+        assert r["relief_items_short_count"] == short[r["division_code"]]
+        assert r["is_relief_quantity_reached_within_target"] is (short[r["division_code"]] == 0)
+        assert (r["relief_shortfall_summary"] is None) is (short[r["division_code"]] == 0)
+    if speed == SLOW_SPEED_KMH:  # at a crawl most towns reach no depot: the flag takes both values
+        assert {r["is_quantity_reached_within_target"] for r in mart} == {True, False}
+
+
+def test_informant_ab_coverage_matches_the_registers(built: Built) -> None:
+    names = towns()
+    villages = {
+        r["division_code"]: r for r in latest_register(built, "division_facts") if r["division_code"] not in names
+    }
+    posts: dict[str, set[str]] = defaultdict(set)
+    for r in latest_register(built, "disaster_informants"):
+        posts[r["village_code"]].add(r["post"].strip().removesuffix("岗"))
+    mart = {r["village_code"]: r for r in built.marts["fct_village_informant_coverage"]}
+    assert set(mart) == set(villages) and len(mart) > 300
+    for code, r in mart.items():
+        assert (r["has_a_post"], r["has_b_post"]) == ("A" in posts[code], "B" in posts[code])
+        assert r["town_code"] == code[:9] + "000"
+    missing = [r for r in mart.values() if not r["is_ab_covered"]]
+    assert missing and all(r["missing_posts"] in ("A", "B", "A,B") for r in missing)
+    per_town: dict[str, list[bool]] = defaultdict(list)
+    for r in mart.values():
+        per_town[r["town_code"]].append(r["is_ab_covered"])
+    for r in built.marts["fct_division_readiness"]:
+        flags = per_town[r["division_code"]]
+        assert (r["village_count"], r["villages_ab_covered_count"]) == (len(flags), sum(flags))
+        assert r["informant_ab_coverage_rate"] == pytest.approx(sum(flags) / len(flags))
+
+
+def test_shelter_and_fire_station_gaps(built: Built) -> None:
+    names = towns()
+    stations = {
+        t["division_code"] for t in latest_register(built, "rescue_teams") if t["team_type"] == "综合性消防救援"
+    }
+    shelters = {s["xzqh"] for s in built.query("select xzqh from raw.natural_resources__shelters")}
+    rows = built.marts["fct_division_readiness"]
+    for r in rows:
+        assert r["is_fire_station_gap"] is (r["division_code"] not in stations)
+        assert r["is_shelter_gap"] is (r["division_code"] not in shelters)
+        assert r["is_plan_named_station_town"] is (names[r["division_code"]] in PLAN_STATION_TOWNS)
+    named = [r for r in rows if r["is_plan_named_station_town"]]
+    assert len(named) == 4 and all(r["is_fire_station_gap"] for r in named)  # the stand-in follows the plan
+    assert any(r["is_shelter_gap"] for r in rows) and not all(r["is_shelter_gap"] for r in rows)

@@ -25,7 +25,14 @@ from tests.support.warehouse import count, rows
 pytestmark = pytest.mark.integration
 UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-DATASETS = ("material_stock", "rescue_teams", "chemical_enterprises", "safety_hazards", "division_facts")
+DATASETS = (
+    "material_stock",
+    "rescue_teams",
+    "chemical_enterprises",
+    "safety_hazards",
+    "division_facts",
+    "disaster_informants",
+)
 
 
 @pytest.fixture
@@ -99,7 +106,13 @@ def test_values_arrive_typed_and_normalised(inbox) -> None:
                 "from raw.bureau__material_stock"
             )
         ).one()
-        population = c.execute(sa.text("select sum(population) from raw.bureau__division_facts")).scalar_one()
+        population = c.execute(
+            sa.text("select sum(population) from raw.bureau__division_facts where division_code like '%000'")
+        ).scalar_one()
+        villages = c.execute(
+            sa.text("select sum(population) from raw.bureau__division_facts where division_code not like '%000'")
+        ).scalar_one()
+        posts = c.execute(sa.text("select distinct post from raw.bureau__disaster_informants")).scalars().all()
         overdue = c.execute(
             sa.text(
                 "select count(*) from raw.bureau__safety_hazards where rectification_status in ('未整改', '整改中') "
@@ -110,6 +123,8 @@ def test_values_arrive_typed_and_normalised(inbox) -> None:
     assert {"t", "頂"} & raw_units  # the spelling as written is kept beside
     assert tuple(codes) == (0, 0, 0)
     assert 900_000 < population < 1_100_000 and overdue > 0
+    assert abs(villages - population) < 1_000  # the stand-in villages partition their towns' population
+    assert set(posts) == {"A岗", "B岗"}
 
 
 def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox) -> None:

@@ -36,7 +36,9 @@ def test_populate_writes_five_registers_deterministically(tmp_path: Path) -> Non
     assert sorted(digests(a)) == sorted(r.file_name for r in REGISTERS.values())
     assert digests(a) == digests(b) and digests(a) != digests(c)
     assert all(p.stat().st_mtime == UPLOADED.timestamp() for p in a.glob("*.xlsx"))
-    assert info["registers"]["division_facts"]["rows"] == 26
+    villages = info["registers"]["division_facts"]["rows"] - 26  # the towns, then stand-in villages under them
+    assert 300 < villages < 500
+    assert info["registers"]["disaster_informants"]["rows"] > villages
     assert info["registers"]["material_stock"]["rows"] > 200
     assert info["personal"] and all(isinstance(v, str) for v in info["personal"])
 
@@ -82,9 +84,10 @@ def test_registers_are_realistic_for_haicheng() -> None:
     assert overdue and all(is_valid_credit_code(r["统一社会信用代码"]) for r in hazards)
     assert all((r["整改完成日期"] is not None) == (r["整改状态"] in ("已整改", "已销号")) for r in hazards)
     facts = GENERATORS["division_facts"](5, 1.0, 1, DAY, DAY)
-    assert {r["所属辖区代码"] for r in facts} == set(names)
-    assert all(names[r["所属辖区代码"]] == r["名称"] for r in facts)
-    assert 900_000 < sum(r["常住人口"] for r in facts) < 1_100_000
+    town_rows = [r for r in facts if r["所属辖区代码"].endswith("000")]
+    assert {r["所属辖区代码"] for r in town_rows} == set(names)
+    assert all(names[r["所属辖区代码"]] == r["名称"] for r in town_rows)
+    assert 900_000 < sum(r["常住人口"] for r in town_rows) < 1_100_000
     for rows in (stock, teams, chemicals):
         assert all(r["所属辖区代码"] in names for r in rows)
 
@@ -181,3 +184,46 @@ def test_declared_major_hazard_levels_follow_gb18218_but_a_few() -> None:
     assert len(disagreeing) <= len(chemicals) // 8
     assert computed_levels["无"] and computed_levels["四级"] and computed_levels["三级"]
     assert any(re.fullmatch(r"液氯(\(7782-50-5\))? 5\.2(t|吨)", r["主要危险化学品"]) for r in chemicals)
+
+
+def test_villages_sit_under_their_towns_and_partition_the_population() -> None:
+    names = towns()
+    facts = GENERATORS["division_facts"](5, 1.0, 1, DAY, DAY)
+    town_pop = {r["所属辖区代码"]: r["常住人口"] for r in facts if r["所属辖区代码"] in names}
+    villages = [r for r in facts if r["所属辖区代码"] not in names]
+    by_town: Counter[str] = Counter()
+    for r in villages:
+        code = r["所属辖区代码"]
+        assert code[:9] + "000" in names and 1 <= int(code[9:]) <= 399, code
+        assert (int(code[9:]) < 200) == r["名称"].endswith("社区"), r  # 001–199 居委会, 200–399 村委会
+        by_town[code[:9] + "000"] += r["常住人口"]
+    assert set(by_town) == set(names)
+    assert all(abs(by_town[t] - town_pop[t]) <= 30 for t in names)  # rounding only
+    assert len({r["所属辖区代码"] for r in facts}) == len(facts)
+
+
+def test_informants_hold_a_and_b_posts_with_gaps() -> None:
+    facts = GENERATORS["division_facts"](5, 1.0, 1, DAY, DAY)
+    villages = {r["所属辖区代码"]: r["名称"] for r in facts if not r["所属辖区代码"].endswith("000")}
+    rows = GENERATORS["disaster_informants"](5, 1.0, 1, DAY, DAY)
+    posts: dict[str, set[str]] = {}
+    for r in rows:
+        assert villages[r["所属村居代码"]] == r["村居名称"] and r["所属镇街代码"][:9] == r["所属村居代码"][:9]
+        assert r["岗位"] in ("A岗", "B岗") and r["上岗日期"] <= DAY
+        assert r["培训日期"] is None or r["上岗日期"] <= r["培训日期"] <= DAY
+        posts.setdefault(r["所属村居代码"], set()).add(r["岗位"])
+    kinds = Counter(frozenset(p) for p in posts.values())
+    assert len(rows) == sum(len(p) for p in posts.values())  # one row per village and post
+    both = kinds[frozenset({"A岗", "B岗"})]
+    assert 0.6 < both / len(villages) < 0.95  # most villages covered, some not
+    assert kinds[frozenset({"A岗"})] and kinds[frozenset({"B岗"})] and len(posts) < len(villages)
+    later = GENERATORS["disaster_informants"](5, 1.0, 3, DAY, date(2026, 12, 12))
+    assert len(later) > len(rows)  # vacancies filled in later versions
+
+
+def test_fire_stations_leave_the_towns_the_plan_names_blank() -> None:
+    teams = GENERATORS["rescue_teams"](5, 1.0, 3, DAY, DAY)
+    names = towns()
+    stations = {names[r["所属辖区代码"]] for r in teams if r["队伍类型"] == "综合性消防救援"}
+    # 海城市应急体系建设“十四五”规划: 推进海城南台、牛庄、孤山、高坨子等空白区域政府专职消防站建设
+    assert stations and not stations & {"南台镇", "牛庄镇", "孤山镇", "高坨镇"}

@@ -1,4 +1,4 @@
-"""Rows of the five registers for a seed, scale, version and day (clean values; the writer adds the mess).
+"""Rows of the registers for a seed, scale, version and day (clean values; the writer adds the mess).
 
 Version 1 is the first upload; a later version is the same register some time
 later: stock consumed and replenished, a team added, inspections closed, new
@@ -28,6 +28,7 @@ from standins.bureau.catalogue import (
     TOWN_ITEMS,
     UNKNOWN_CHEMICAL,
 )
+from standins.bureau.villages import villages
 from standins.common.determinism import rng, unit
 from standins.natural_resources import mining
 from standins.natural_resources.people import credit_code, firm_word, mining_company, mobile, person_name
@@ -312,6 +313,7 @@ def _progress(r: Any, today: date, found: date, deadline: date) -> tuple[str, da
 
 # -- 辖区基础信息 -----------------------------------------------------------------------------------------
 def division_facts(seed: int, scale: float, version: int, base: date, today: date) -> list[Row]:
+    """The 26 towns, then the stand-in villages under them (villages.py: invented, not official)."""
     rows = []
     for town in TOWNS:
         population, area = DIVISION_FACTS[town.name]
@@ -327,6 +329,58 @@ def division_facts(seed: int, scale: float, version: int, base: date, today: dat
                 "中心纬度": town.lat,
             }
         )
+    for village in villages(seed):
+        r = rng(seed, "village-centre", village.code12)
+        lon, lat = _near(r, village.town, 0.03)
+        rows.append(
+            {
+                "所属辖区代码": village.code12,
+                "名称": village.name,
+                "常住人口": village.population,
+                "面积(km²)": None,
+                "中心经度": lon,
+                "中心纬度": lat,
+            }
+        )
+    return rows
+
+
+# -- 灾害信息员台账 ---------------------------------------------------------------------------------------
+# Share of villages whose A post (the main informant) and B post (the deputy) are filled in version 1.
+INFORMANT_FILLED = {"A岗": 0.94, "B岗": 0.86}
+
+
+def disaster_informants(seed: int, scale: float, version: int, base: date, today: date) -> list[Row]:
+    """One row per filled post (A岗 / B岗) of each stand-in village; later versions fill vacancies, replace people."""
+    rows = []
+    for village in villages(seed):
+        for post, share in INFORMANT_FILLED.items():
+            key = (village.code12, post)
+            filled = unit(seed, "informant", *key) < share or _changed(seed, "informant-fill", key, version, 0.3)
+            if not filled:
+                continue
+            r = rng(seed, "informant", *key)
+            person: tuple[object, ...] = ("informant", *key)
+            started = base - timedelta(days=r.randrange(30, 6 * 365))
+            trained: date | None = started + timedelta(days=r.randrange(0, 400))
+            if _changed(seed, "informant-person", key, version, 0.1):
+                person = ("informant", *key, "v", version)
+                started = today - timedelta(days=rng(seed, "informant-v", *key, version).randrange(0, 10))
+                trained = None
+            elif r.random() < 0.12 or (trained is not None and trained > base):
+                trained = None  # not yet trained
+            rows.append(
+                {
+                    "姓名": person_name(seed, *person),
+                    "联系电话": mobile(seed, *person),
+                    "所属村居代码": village.code12,
+                    "村居名称": village.name,
+                    "岗位": post,
+                    "所属镇街代码": village.town.code12,
+                    "上岗日期": started,
+                    "培训日期": trained,
+                }
+            )
     return rows
 
 
@@ -336,4 +390,5 @@ GENERATORS = {
     "chemical_enterprises": chemical_enterprises,
     "safety_hazards": safety_hazards,
     "division_facts": division_facts,
+    "disaster_informants": disaster_informants,
 }

@@ -67,7 +67,7 @@ def populate(
     uploaded_at: datetime | None = None,
     faults: BureauFaults | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write version 1 of all five registers into ``inbox_dir``.
+    """Write version 1 of all the registers into ``inbox_dir``.
 
     Returns ``{"inbox", "uploaded_at", "base_date", "registers": {dataset: summary}, "personal": [...]}``
     where ``personal`` lists every clear personal value written (names and phones, also those in the

@@ -1,4 +1,4 @@
-"""The five registers as staff keep them: file title, sheet title, headers and how each column is typed in.
+"""The registers as staff keep them: file title, sheet title, headers and how each column is typed in.
 
 Headers are exactly those of bureau_ledgers.md. ``kind`` drives the writer's
 imperfections (numbers stored as text, units written many ways, dates as Excel
@@ -122,6 +122,21 @@ REGISTERS: dict[str, Register] = {
             ),
             ("所属辖区代码",),
         ),
+        Register(
+            "disaster_informants",
+            "灾害信息员台账",
+            (
+                ("姓名", "name"),
+                ("联系电话", "phone"),
+                ("所属村居代码", "code"),
+                ("村居名称", "text"),
+                ("岗位", "text"),
+                ("所属镇街代码", "code"),
+                ("上岗日期", "date"),
+                ("培训日期", "date"),
+            ),
+            ("所属村居代码", "岗位"),
+        ),
     )
 }
 BY_TITLE = {r.title: r for r in REGISTERS.values()}
@@ -133,6 +148,7 @@ WRONG_HEADER: dict[str, tuple[str, str, str]] = {
     "chemical_enterprises": ("从业人员数", "最大储存量(t)", "最大储量"),
     "safety_hazards": ("督办级别", "整改期限", "整改时限"),
     "division_facts": ("面积(km²)", "常住人口", "户籍人口"),
+    "disaster_informants": ("培训日期", "岗位", "岗位类别"),
 }
 
 
