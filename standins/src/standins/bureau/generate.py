@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from standins.bureau.reports import event_reports
 from standins.bureau.catalogue import (
     AGREEMENT_DEPOTS,
     CHEMICAL_KINDS,
@@ -304,4 +305,5 @@ GENERATORS = {
     "chemical_enterprises": chemical_enterprises,
     "safety_hazards": safety_hazards,
     "division_facts": division_facts,
+    "event_reports": event_reports,
 }

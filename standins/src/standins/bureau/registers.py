@@ -1,4 +1,4 @@
-"""The five registers as staff keep them: file title, sheet title, headers and how each column is typed in.
+"""The registers as staff keep them: file title, sheet title, headers and how each column is typed in.
 
 Headers are exactly those of bureau_ledgers.md. ``kind`` drives the writer's
 imperfections (numbers stored as text, units written many ways, dates as Excel
@@ -122,6 +122,30 @@ REGISTERS: dict[str, Register] = {
             ),
             ("所属辖区代码",),
         ),
+        Register(
+            "event_reports",
+            "突发事件信息报告台账",
+            (
+                ("报告编号", "code"),
+                ("事件编号", "code"),
+                ("事件名称", "text"),
+                ("事件类别代码", "code"),
+                ("事发时间", "datetime"),
+                ("所属辖区代码", "code"),
+                ("报告类型", "text"),
+                ("报告时间", "datetime"),
+                ("死亡人数", "count"),
+                ("失踪人数", "count"),
+                ("受伤人数", "count"),
+                ("受灾人口", "count"),
+                ("紧急转移安置人数", "count"),
+                ("直接经济损失(万元)", "number"),
+                ("报告单位", "text"),
+                ("填报人", "name"),
+                ("联系电话", "phone"),
+            ),
+            ("报告编号",),
+        ),
     )
 }
 BY_TITLE = {r.title: r for r in REGISTERS.values()}
@@ -133,6 +157,7 @@ WRONG_HEADER: dict[str, tuple[str, str, str]] = {
     "chemical_enterprises": ("从业人员数", "最大储存量(t)", "最大储量"),
     "safety_hazards": ("督办级别", "整改期限", "整改时限"),
     "division_facts": ("面积(km²)", "常住人口", "户籍人口"),
+    "event_reports": ("紧急转移安置人数", "报告时间", "上报时间"),
 }
 
 
