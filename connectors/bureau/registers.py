@@ -1,4 +1,7 @@
-"""The bureau's registers (bureau_ledgers.md; 突发事件信息报告台账: docs/contracts/bureau-event-reports.md): file titles, Chinese headers → raw columns.
+"""The bureau's registers: file titles, Chinese headers → raw columns.
+
+Contracts: bureau_ledgers.md (the five registers) and docs/contracts/bureau_event_reports.md
+(突发事件信息报告台账, the towns' emergency-event reports).
 
 Raw columns are English snake_case; each Field's description keeps the Chinese
 header it comes from. ``kind`` says how the connector reads a cell (see

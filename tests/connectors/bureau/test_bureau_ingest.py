@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from tests.support.warehouse import count, rows
 pytestmark = pytest.mark.integration
 UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-DATASETS = ("material_stock", "rescue_teams", "chemical_enterprises", "safety_hazards", "division_facts")
+DATASETS = ("material_stock", "rescue_teams", "chemical_enterprises", "safety_hazards", "division_facts", "event_reports")
 
 
 @pytest.fixture
@@ -110,6 +111,29 @@ def test_values_arrive_typed_and_normalised(inbox) -> None:
     assert {"t", "頂"} & raw_units  # the spelling as written is kept beside
     assert tuple(codes) == (0, 0, 0)
     assert 900_000 < population < 1_100_000 and overdue > 0
+
+
+def test_event_report_times_arrive_as_beijing_time_and_reporters_pseudonymised(inbox) -> None:
+    from standins.bureau.generate import GENERATORS
+
+    s, folder = inbox
+    info = populate(folder, seed=4, scale=1.0, uploaded_at=UPLOADED)
+    ingest("bureau", s, until=UNTIL)
+    base = date.fromisoformat(info["base_date"])
+    written = {r["报告编号"]: r for r in GENERATORS["event_reports"](4, 1.0, 1, base, base)}
+    loaded = rows(
+        s,
+        "select report_code, reported_time, occurred_time, event_category_code, reporter_masked "
+        "from raw.bureau__event_reports",
+    )
+    assert len(loaded) == len(written) > 20
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for row in loaded:
+        typed = written[row["report_code"]]
+        assert row["reported_time"] == typed["报告时间"].replace(tzinfo=shanghai)
+        assert row["occurred_time"] == typed["事发时间"].replace(tzinfo=shanghai)
+        assert row["reporter_masked"] == typed["填报人"][0] + "*" * (len(typed["填报人"]) - 1)
+    assert {r["event_category_code"][:2] for r in loaded} == {"11", "12", "13", "14"}
 
 
 def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox) -> None:

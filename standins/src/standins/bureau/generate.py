@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from standins.bureau.reports import event_reports
 from standins.bureau.catalogue import (
     AGREEMENT_DEPOTS,
     CHEMICAL_KINDS,
@@ -24,6 +23,7 @@ from standins.bureau.catalogue import (
     TEAMS,
     TOWN_ITEMS,
 )
+from standins.bureau.reports import event_reports
 from standins.common.determinism import rng, unit
 from standins.natural_resources import mining
 from standins.natural_resources.people import credit_code, firm_word, mining_company, mobile, person_name
