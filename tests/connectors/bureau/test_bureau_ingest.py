@@ -26,7 +26,14 @@ from tests.support.warehouse import count, rows
 pytestmark = pytest.mark.integration
 UPLOADED = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-DATASETS = ("material_stock", "rescue_teams", "chemical_enterprises", "safety_hazards", "division_facts", "event_reports")
+DATASETS = (
+    "material_stock",
+    "rescue_teams",
+    "chemical_enterprises",
+    "safety_hazards",
+    "division_facts",
+    "event_reports",
+)
 
 
 @pytest.fixture

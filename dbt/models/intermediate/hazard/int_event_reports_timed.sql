@@ -113,11 +113,12 @@ slots as (
         on
             events_limited.top_category_code = limits.top_category_code
             and limits.rule_kind = 'daily_by_local_time'
-    cross join lateral generate_series(
-        {{ local_date('events_limited.occurred_at') }} + 1,
-        {{ local_date('events_limited.stabilised_at') }},
-        interval '1 day'
-    ) as slot_day
+    cross join
+        lateral generate_series(
+            {{ local_date('events_limited.occurred_at') }} + 1,
+            {{ local_date('events_limited.stabilised_at') }},
+            interval '1 day'
+        ) as slot_day
 
     union all
 

@@ -69,13 +69,14 @@ select
     cast(null as double precision) as lon,
     cast(null as double precision) as lat,
     case
-        when top_category_code in ('11000', '12000') then
-            case
-                when grading_deaths >= 30 or loss_10k_yuan >= 10000 then 'extreme'
-                when grading_deaths >= 10 or loss_10k_yuan >= 5000 then 'severe'
-                when grading_deaths >= 3 or loss_10k_yuan >= 1000 then 'moderate'
-                else 'minor'
-            end
+        when top_category_code in ('11000', '12000')
+            then
+                case
+                    when grading_deaths >= 30 or loss_10k_yuan >= 10000 then 'extreme'
+                    when grading_deaths >= 10 or loss_10k_yuan >= 5000 then 'severe'
+                    when grading_deaths >= 3 or loss_10k_yuan >= 1000 then 'moderate'
+                    else 'minor'
+                end
         when deaths > 0 then 'moderate'
         else 'minor'
     end as severity,

@@ -6,8 +6,9 @@ Contract: ``/work/shared/interfaces/bureau_ledgers.md``. Entry points::
     upload_version(inbox_dir, workbook, *, seed=42, scale=1.0, version=2, uploaded_at=None,
                    base_date=None, faults=None, file_name=None) -> dict
 
-``populate`` writes version 1 of the five registers (应急物资储备台账, 救援队伍台账,
-危险化学品企业台账, 安全生产隐患排查台账, 辖区基础信息) as staff keep them, with the
+``populate`` writes version 1 of the registers (应急物资储备台账, 救援队伍台账,
+危险化学品企业台账, 安全生产隐患排查台账, 辖区基础信息, and 突发事件信息报告台账 whose
+contract is docs/contracts/bureau_event_reports.md) as staff keep them, with the
 imperfections the contract lists; ``upload_version`` replaces one register with
 a later version (stock moved, a team added, hazards closed, new findings). The
 file's modification time is the upload time. Both return what they wrote,
