@@ -205,7 +205,7 @@ def event_reports(ds: Dataset) -> list[Expectation]:
             WARNING,
             Dimension.CONSISTENCY,
             "每个事件只有一份初报",
-            "an event has one 初报",
+            "an event has one initial report",
         ),
     ]
 
