@@ -91,9 +91,10 @@ def _report_times(r: Any, kind: Kind, occurred: datetime) -> list[tuple[str, dat
     first = occurred + timedelta(minutes=r.randrange(limit + 5, limit * 3) if late else r.randrange(15, limit + 1))
     times = [("初报", first)]
     if kind.code.startswith("11"):
-        for day in range(1, r.randrange(0, 5) + 1):
-            if r.random() < 0.1:
-                continue  # a morning without its 续报
+        days = r.randrange(0, 6)
+        for day in range(1, days + 1):
+            if 1 < day < days and r.random() < 0.25:
+                continue  # a morning without its 续报 (the last morning is sent: it says the disaster is over)
             morning = datetime.combine(occurred.date() + timedelta(days=day), time(7, 0))
             sent = morning + timedelta(minutes=r.randrange(0, 121) if r.random() > 0.1 else r.randrange(130, 300))
             times.append(("续报", max(sent, first + timedelta(minutes=30))))
