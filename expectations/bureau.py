@@ -45,6 +45,8 @@ HAZARD_LEVELS = ("一般事故隐患", "重大事故隐患")
 RECTIFICATION = ("未整改", "整改中", "已整改", "已销号")
 SUPERVISION = ("市级", "镇级", "无")
 MATERIAL_CODE_REGEX = r"^[0-9]{7}$"  # GB/T 38565-2020
+REPORT_TYPES = ("初报", "续报", "核报")
+EVENT_CATEGORY_REGEX = r"^1[1-4][0-9A-Z]{3}$"  # GB/T 35561-2017: 11… 自然灾害 … 14… 社会安全事件
 
 
 def _uploaded(ds: Dataset) -> Expectation:
@@ -214,6 +216,45 @@ def disaster_informants(ds: Dataset) -> list[Expectation]:
     ]
 
 
+def event_reports(ds: Dataset) -> list[Expectation]:
+    keys = ds.primary_key
+    return [
+        _uploaded(ds),
+        in_set("report_type", REPORT_TYPES, "报告类型为 初报 / 续报 / 核报", "report_type is known", severity=BLOCKING),
+        matches(
+            "event_category_code",
+            EVENT_CATEGORY_REGEX,
+            "事件类别代码为 GB/T 35561-2017 四门类代码",
+            "event_category_code is a GB/T 35561-2017 code of the four categories",
+        ),
+        division_code_known("division_code"),
+        not_future(keys, "reported_time"),
+        not_before(
+            "reported_time", "occurred_time", "报告时间不早于事发时间", "reported_time is not before occurred_time"
+        ),
+        *(
+            between(column, 0, None, f"{zh}不为负", f"{column} is not negative")
+            for column, zh in (
+                ("death_count", "死亡人数"),
+                ("missing_count", "失踪人数"),
+                ("injury_count", "受伤人数"),
+                ("affected_population", "受灾人口"),
+                ("relocated_count", "紧急转移安置人数"),
+                ("direct_loss_10k_yuan", "直接经济损失"),
+            )
+        ),
+        unexpected_rows(
+            "one_initial_report_per_event",
+            f"select {row_ref(keys, 'event_code')} from {{batch}} where report_type = '初报' and event_code in "
+            "(select event_code from {batch} where report_type = '初报' group by event_code having count(*) > 1)",
+            WARNING,
+            Dimension.CONSISTENCY,
+            "每个事件只有一份初报",
+            "an event has one initial report",
+        ),
+    ]
+
+
 SUITES = raw_suites(
     SOURCE,
     DATASETS,
@@ -224,5 +265,6 @@ SUITES = raw_suites(
         "safety_hazards": RawSpec(safety_hazards, credit_code_columns=("credit_code",)),
         "division_facts": RawSpec(division_facts),
         "disaster_informants": RawSpec(disaster_informants),
+        "event_reports": RawSpec(event_reports),
     },
 )

@@ -195,12 +195,63 @@ def report_timeliness(contract: Contract) -> list[Expectation]:
     ]
 
 
+def event_report_timeliness(contract: Contract) -> list[Expectation]:
+    keys = contract.primary_key
+    return [
+        unexpected_rows(
+            "on_time_or_late_when_due",
+            "select event_report_id, is_due, is_on_time, is_late, delay_minutes from {batch} "
+            "where (is_due and is_on_time = is_late) or (not is_due and (is_on_time or is_late)) "
+            "or (is_on_time and delay_minutes > 0) or (is_late and delay_minutes <= 0)",
+            BLOCKING,
+            Dimension.CONSISTENCY,
+            "应报的报告恰为及时或迟报之一，与时延一致；未到应报时间的不计",
+            "a due report is either on time or late, as its delay says; one not due is neither",
+        ),
+        not_future(keys, "reported_at", lineage=False),
+        traced(
+            "reports_traced",
+            "select r.report_id from staging.stg_bureau__event_reports r "
+            "left join {batch} t on t.report_id = r.report_id where t.report_id is null",
+            "每份台账报告都在及时性集市中",
+            "every report of the register is in the timeliness mart",
+        ),
+    ]
+
+
+def town_report_timeliness(contract: Contract) -> list[Expectation]:
+    return [
+        *not_negative("due_count", "on_time_count", "late_count", "missing_count"),
+        between("timely_share", 0, 1, "上报及时率在 0～1 内", "timely_share within 0..1"),
+        unexpected_rows(
+            "counts_add_up",
+            "select town_report_timeliness_id, due_count, on_time_count, late_count, missing_count from {batch} "
+            "where on_time_count + late_count + missing_count <> due_count",
+            BLOCKING,
+            Dimension.CONSISTENCY,
+            "及时数 + 迟报数 + 逾期未报数 = 应报数",
+            "on time + late + missing = due",
+        ),
+        traced(
+            "due_reports_counted",
+            "with counted as (select sum(due_count) as n from {batch}), "
+            "due as (select count(*) as n from marts.fct_event_report_timeliness where is_due) "
+            "select counted.n as counted, due.n as due from counted, due where counted.n is distinct from due.n "
+            "and due.n > 0",
+            "集市间一致：各镇应报数之和等于报告及时性集市中的应报报告数",
+            "between marts: the towns' due reports add up to the due reports of fct_event_report_timeliness",
+        ),
+    ]
+
+
 SUITES = mart_suites(
     {
         "fct_hazard_event": ("灾害事件 hazard events", hazard_event),
         "fct_warning": ("预警信息 warnings", warning),
         "dim_hazard_site": ("风险隐患点位 hazard sites", hazard_site),
         "fct_division_daily_risk": ("镇街每日风险 daily risk per division", division_daily_risk),
-        "fct_report_timeliness": ("信息上报及时率 report timeliness", report_timeliness),
+        "fct_report_timeliness": ("数据时效 data timeliness", report_timeliness),
+        "fct_event_report_timeliness": ("突发事件信息报告及时性 event report timeliness", event_report_timeliness),
+        "fct_town_report_timeliness": ("乡镇灾害事故信息上报及时率 town report timeliness", town_report_timeliness),
     }
 )

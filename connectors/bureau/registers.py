@@ -1,6 +1,8 @@
-"""The bureau's registers (bureau_ledgers.md): file titles, Chinese headers → raw columns.
+"""The bureau's registers: file titles, Chinese headers → raw columns.
 
-灾害信息员台账 is an addition to the shared contract, documented in docs/disaster-informants.md.
+Contracts: bureau_ledgers.md (the five registers), and two additions to it:
+docs/disaster-informants.md (灾害信息员台账, the villages' A/B posts) and
+docs/contracts/bureau_event_reports.md (突发事件信息报告台账, the towns' emergency-event reports).
 
 Raw columns are English snake_case; each Field's description keeps the Chinese
 header it comes from. ``kind`` says how the connector reads a cell (see
@@ -19,8 +21,8 @@ from typing import Literal
 from connectors.schema import Dataset, Field, FieldType
 
 SOURCE = "bureau"
-Kind = Literal["text", "code", "int", "float", "date", "unit", "name", "phone"]
-_TYPES: dict[str, FieldType] = {"int": "int", "float": "float", "date": "date"}
+Kind = Literal["text", "code", "int", "float", "date", "datetime", "unit", "name", "phone"]
+_TYPES: dict[str, FieldType] = {"int": "int", "float": "float", "date": "date", "datetime": "timestamptz"}
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,31 @@ REGISTERS: tuple[Register, ...] = (
             C("培训日期", "trained_date", "date", "date of the latest training"),
         ),
         ("village_code", "post"),
+    ),
+    Register(
+        "event_reports",
+        "突发事件信息报告台账",
+        "emergency-event reports of the towns (初报 / 续报 / 核报), one row per report",
+        (
+            C("报告编号", "report_code", "code", "report number", required=True),
+            C("事件编号", "event_code", "code", "event number (one event, many reports)", required=True),
+            C("事件名称", "event_name", description="event name"),
+            C("事件类别代码", "event_category_code", "code", "GB/T 35561-2017 event category code"),
+            C("事发时间", "occurred_time", "datetime", "time of occurrence (Beijing time)"),
+            _DIVISION,
+            C("报告类型", "report_type", description="report type: 初报 / 续报 / 核报"),
+            C("报告时间", "reported_time", "datetime", "time of the report (Beijing time)"),
+            C("死亡人数", "death_count", "int", "deaths"),
+            C("失踪人数", "missing_count", "int", "missing"),
+            C("受伤人数", "injury_count", "int", "injured"),
+            C("受灾人口", "affected_population", "int", "people affected"),
+            C("紧急转移安置人数", "relocated_count", "int", "people evacuated and resettled"),
+            C("直接经济损失(万元)", "direct_loss_10k_yuan", "float", "direct economic loss (10,000 yuan)"),
+            C("报告单位", "reporting_unit", description="reporting unit (the town government)"),
+            C("填报人", "reporter", "name", "person who filled in the report (personal information)"),
+            _PHONE,
+        ),
+        ("report_code",),
     ),
 )
 BY_DATASET = {reg.dataset: reg for reg in REGISTERS}

@@ -231,6 +231,8 @@ class BureauSource(Source):
                     out["unit_raw"] = written_unit  # "200箱" with the unit column left empty
             elif col.kind == "date":
                 out[col.name] = values.to_date(value)
+            elif col.kind == "datetime":
+                out[col.name] = values.to_datetime(value)
             elif col.kind == "code":
                 out[col.name] = values.code(value)
             else:

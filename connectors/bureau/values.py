@@ -138,6 +138,32 @@ def to_date(value: Any) -> Any:
         return str(value).strip()  # 2026-02-30: left for typing to refuse
 
 
+_DATETIME = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*[T ]?\s*(\d{1,2})\s*[:时時]\s*(\d{1,2})\s*分?"
+    r"(?:\s*:\s*(\d{1,2})\s*秒?)?$"
+)
+
+
+def to_datetime(value: Any) -> Any:
+    """A local time (naive ISO text, Beijing time) from a date-time cell, an Excel serial with a fraction,
+    ``2026/7/15 8:30``, ``2026年7月15日 8时30分``; anything else as written, for typing to refuse."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool) and 20_000 <= value <= 80_000:
+        moment = datetime.combine(EXCEL_EPOCH, time()) + timedelta(days=float(value))
+        return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0).isoformat()
+    match = _DATETIME.match(nfkc(str(value)))
+    if not match:
+        return str(value).strip()
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second).isoformat()
+    except ValueError:
+        return str(value).strip()  # 2026-02-30 08:00: left for typing to refuse
+
+
 def _date_from_number(number: float) -> Any:
     if 20_000 <= number <= 80_000:  # an Excel serial (1954–2119)
         return (EXCEL_EPOCH + timedelta(days=int(number))).isoformat()

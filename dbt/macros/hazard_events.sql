@@ -12,6 +12,7 @@
     'int_alarms_classified',
     'int_accidents_graded',
     'int_road_events_classified',
+    'int_reported_events_graded',
 ]) }}
 {%- endmacro %}
 

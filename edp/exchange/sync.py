@@ -76,6 +76,7 @@ EXCHANGED: dict[str, Exchanged] = {
             *_raw("water", "rainfall", "river", "reservoir", "river_thresholds", "reservoir_flood_limits"),
             *_raw("police", "alarms", "accidents"),
             *_raw("transport", "road_events"),
+            *_raw("bureau", "event_reports"),
             "marts.fct_weather_hourly_extremes",
             "marts.fct_hazard_event",
         ),

@@ -117,6 +117,7 @@ def build_report(settings: Settings, start: date, end: date, now: datetime | Non
             "quarantine": report_data.quarantine(conn, lo, hi),
             "reconciliation": report_data.reconciliation(conn, lo, hi),
             "report_timeliness": report_data.report_timeliness(conn, start, end),
+            "town_report_timeliness": report_data.town_report_timeliness(conn, start, end),
         }
     evaluated = sum(r["evaluated"] for r in rows)
     passed = sum(r["passed"] for r in rows)

@@ -165,3 +165,30 @@ def test_readiness_tables_cite_their_source_or_are_to_confirm() -> None:
                 assert row["code_status"] == "to_confirm" and row["status_note"].strip(), row[key]
     plan = {r["plan_name"] for r in seed_rows("ref_plan_fire_station_towns")}
     assert plan == {"南台", "牛庄", "孤山", "高坨子"}  # as the plan writes them
+
+
+def test_report_time_limits_name_their_source_and_cover_every_category_and_report_type() -> None:
+    limits = seed_rows("ref_report_time_limits")
+    assert {(r["top_category_code"], r["report_type"]) for r in limits} == {
+        (top, kind) for top in ("11000", "12000", "13000", "14000") for kind in ("初报", "续报", "核报")
+    }
+    for row in limits:
+        assert row["source_standard"], row["limit_id"]
+        if row["code_status"] == "standard":
+            assert row["source_clause"].strip() and "未读到" not in row["source_clause"], row["limit_id"]
+        else:
+            assert row["code_status"] == "to_confirm" and row["status_note"].strip(), row["limit_id"]
+        assert (row["rule_kind"] == "daily_by_local_time") == (row["limit_minutes"] == ""), row["limit_id"]
+    initial = {r["top_category_code"]: int(r["limit_minutes"]) for r in limits if r["report_type"] == "初报"}
+    assert initial["11000"] == 120 and initial["12000"] == 60  # 统计调查制度 初报 2 小时; 493号 第九条 1 小时
+
+
+def test_every_category_has_classes_the_registers_use() -> None:
+    categories = {r["code"]: r for r in seed_rows("ref_event_categories")}
+    for top in ("11000", "12000", "13000", "14000"):
+        assert any(r["top_code"] == top and r["level"] == "class" for r in categories.values()), top
+    from standins.bureau.reports import KINDS
+
+    for kind in KINDS:
+        assert kind.code in categories, kind.code
+        assert categories[kind.code]["top_code"] == kind.code[:2] + "000"

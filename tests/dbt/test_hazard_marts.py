@@ -869,3 +869,33 @@ def test_the_warning_lanes_build_neither_waits_for_the_everyday_build_nor_collid
         as_of=built.as_of,
     )
     assert scalar(eng, "select count(*) from marts.fct_warning") == versions > 0
+
+
+# ------------------------------------------------- 突发事件信息报告台账 (the towns' reports)
+
+
+def test_town_reports_bring_events_of_all_four_categories(built: Built) -> None:
+    register = rows(built.eng, "select distinct event_id, category_code from staging.stg_bureau__event_reports")
+    found = events(built.eng, "event_reports")
+    assert set(found) == {f"bureau-report-{r['event_id']}" for r in register}
+    assert {e["top_category_code"] for e in found.values()} == {"11000", "12000", "13000", "14000"}
+    assert all(e["category_name"] for e in found.values())  # every code the stand-in uses is in the code table
+
+
+def test_the_plan_kpi_counts_every_due_report_and_missing_ones_as_late(built: Built) -> None:
+    per_report = rows(
+        built.eng,
+        "select count(*) filter (where is_due) as due, count(*) filter (where is_on_time) as on_time, "
+        "count(*) filter (where is_missing and is_due and not is_late) as missing_not_late, "
+        "count(*) filter (where is_on_time and delay_minutes > 0) as on_time_but_after, "
+        "count(*) filter (where is_late and delay_minutes <= 0) as late_but_before "
+        "from marts.fct_event_report_timeliness",
+    )[0]
+    kpi = rows(
+        built.eng,
+        "select sum(due_count) as due, sum(on_time_count) as on_time, min(timely_share) as worst, "
+        "count(*) filter (where meets_target) as meeting from marts.fct_town_report_timeliness",
+    )[0]
+    assert per_report["due"] == kpi["due"] > 0 and per_report["on_time"] == kpi["on_time"]
+    assert per_report["missing_not_late"] == per_report["on_time_but_after"] == per_report["late_but_before"] == 0
+    assert kpi["worst"] < 1 and kpi["meeting"] > 0  # the stand-in has late towns and punctual ones

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ DATASETS = (
     "safety_hazards",
     "division_facts",
     "disaster_informants",
+    "event_reports",
 )
 
 
@@ -125,6 +127,29 @@ def test_values_arrive_typed_and_normalised(inbox) -> None:
     assert 900_000 < population < 1_100_000 and overdue > 0
     assert abs(villages - population) < 1_000  # the stand-in villages partition their towns' population
     assert set(posts) == {"A岗", "B岗"}
+
+
+def test_event_report_times_arrive_as_beijing_time_and_reporters_pseudonymised(inbox) -> None:
+    from standins.bureau.generate import GENERATORS
+
+    s, folder = inbox
+    info = populate(folder, seed=4, scale=1.0, uploaded_at=UPLOADED)
+    ingest("bureau", s, until=UNTIL)
+    base = date.fromisoformat(info["base_date"])
+    written = {r["报告编号"]: r for r in GENERATORS["event_reports"](4, 1.0, 1, base, base)}
+    loaded = rows(
+        s,
+        "select report_code, reported_time, occurred_time, event_category_code, reporter_masked "
+        "from raw.bureau__event_reports",
+    )
+    assert len(loaded) == len(written) > 20
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for row in loaded:
+        typed = written[row["report_code"]]
+        assert row["reported_time"] == typed["报告时间"].replace(tzinfo=shanghai)
+        assert row["occurred_time"] == typed["事发时间"].replace(tzinfo=shanghai)
+        assert row["reporter_masked"] == typed["填报人"][0] + "*" * (len(typed["填报人"]) - 1)
+    assert {r["event_category_code"][:2] for r in loaded} == {"11", "12", "13", "14"}
 
 
 def test_a_wrong_header_rejects_that_workbook_only_naming_the_columns(inbox) -> None:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from connectors.bureau.values import code, person, phone_digits, split_number, text, to_date, unit
+from connectors.bureau.values import code, person, phone_digits, split_number, text, to_date, to_datetime, unit
 from connectors.pii import Pseudonymizer
 
 
@@ -56,6 +56,23 @@ def test_numbers_stored_as_text_with_units_and_full_width_digits(written, expect
 )
 def test_dates_as_cells_serials_and_text(written, expected) -> None:
     assert to_date(written) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (datetime(2026, 7, 15, 8, 30), "2026-07-15T08:30:00"),
+        (46218.354166666664, "2026-07-15T08:30:00"),  # an Excel serial with the time as its fraction
+        ("2026/7/15 8:30", "2026-07-15T08:30:00"),
+        ("2026年7月15日8时30分", "2026-07-15T08:30:00"),
+        ("２０２６-07-15 08:30", "2026-07-15T08:30:00"),
+        ("2026-02-30 08:00", "2026-02-30 08:00"),  # left as written: typing refuses it with the reason
+        ("上午", "上午"),
+        (None, None),
+    ],
+)
+def test_report_times_as_cells_serials_and_text(written, expected) -> None:
+    assert to_datetime(written) == expected
 
 
 @pytest.mark.parametrize(

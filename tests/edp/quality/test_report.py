@@ -153,6 +153,31 @@ def test_report_timeliness_kpi_comes_from_the_mart(history: Settings, sql) -> No
     assert kpi["unmeasured"] == ["police.accidents"]
 
 
+def test_the_plan_kpi_comes_from_the_town_reports_mart(history: Settings, sql) -> None:
+    day = _today().date()
+    assert build_report(history, day, day)["town_report_timeliness"]["available"] is False
+    sql(
+        "create table marts.fct_town_report_timeliness (town_report_timeliness_id text primary key, "
+        "division_code text, division_name text, due_month date, event_count int, due_count int, on_time_count int, "
+        "late_count int, missing_count int, timely_share numeric(5,4), target_share numeric(5,4), meets_target boolean)"
+    )
+    month = day.replace(day=1)
+    sql(
+        "insert into marts.fct_town_report_timeliness values "
+        "('a', '210381101000', '孤山镇', :m, 2, 4, 3, 0, 1, 0.75, 1, false),"
+        "('b', '210381115000', '南台镇', :m, 1, 2, 2, 0, 0, 1, 1, true),"
+        "('c', '210381115000', '南台镇', :old, 1, 5, 0, 5, 0, 0, 1, false)",
+        m=month,
+        old=month - timedelta(days=70),
+    )
+
+    kpi = build_report(history, day, day)["town_report_timeliness"]
+
+    assert kpi["available"] is True and (kpi["due"], kpi["on_time"]) == (6, 5)  # the period's month only
+    assert kpi["share"] == round(5 / 6, 4) and kpi["meets_target"] is False
+    assert [(t["division_name"], t["share"]) for t in kpi["by_town"]] == [("孤山镇", 0.75), ("南台镇", 1.0)]
+
+
 def test_personal_information_in_a_stored_sample_is_masked_in_the_report(history: Settings, sql) -> None:
     # A sample recorded with a value of a pii column (as if before the column was declared pii).
     run = sql("select run_id from audit.check_runs order by started_at limit 1")[0][0]

@@ -92,6 +92,57 @@ def test_registers_are_realistic_for_haicheng() -> None:
         assert all(r["所属辖区代码"] in names for r in rows)
 
 
+def _by_event(rows: list[dict]) -> dict[str, list[dict]]:
+    events: dict[str, list[dict]] = {}
+    for r in rows:
+        events.setdefault(r["事件编号"], []).append(r)
+    return events
+
+
+def test_event_reports_cover_four_categories_across_towns_some_late_some_missing() -> None:
+    names = towns()
+    rows = GENERATORS["event_reports"](42, 1.0, 1, DAY, DAY)  # the demo's seed
+    assert rows == GENERATORS["event_reports"](42, 1.0, 1, DAY, DAY)  # deterministic
+    assert rows != GENERATORS["event_reports"](6, 1.0, 1, DAY, DAY)
+    assert {r["事件类别代码"][:2] for r in rows} == {"11", "12", "13", "14"}
+    assert all(r["所属辖区代码"] in names for r in rows) and len({r["所属辖区代码"] for r in rows}) >= 10
+    assert all(r["报告时间"] < datetime(DAY.year, DAY.month, DAY.day) for r in rows)  # made before the version's day
+    assert len({r["报告编号"] for r in rows}) == len(rows)
+    events = _by_event(rows)
+    limit = {"11": 120, "12": 60, "13": 120, "14": 60}
+    late_initial = no_final = skipped_day = 0
+    for reports in events.values():
+        kinds = [r["报告类型"] for r in reports]
+        assert kinds[0] == "初报" and kinds.count("初报") == 1 and kinds.count("核报") <= 1
+        assert [r["报告时间"] for r in reports] == sorted(r["报告时间"] for r in reports)
+        first = reports[0]
+        assert first["报告时间"] > first["事发时间"]
+        late_initial += (first["报告时间"] - first["事发时间"]).total_seconds() > limit[first["事件类别代码"][:2]] * 60
+        last = reports[-1]["报告时间"]
+        no_final += "核报" not in kinds and (datetime(DAY.year, DAY.month, DAY.day) - last).days > 6
+        if first["事件类别代码"].startswith("11"):
+            days = sorted({r["报告时间"].date() for r in reports if r["报告类型"] == "续报"})
+            skipped_day += bool(days) and len(days) < (days[-1] - first["事发时间"].date()).days
+        final = [r for r in reports if r["报告类型"] == "核报"]
+        if final:  # the 核报 holds the final figures: nothing shrinks
+            assert all(final[0]["受伤人数"] >= r["受伤人数"] for r in reports)
+    assert late_initial > 0 and no_final > 0 and skipped_day > 0
+    # Natural disasters follow the season: no 暴雨 in winter, no 暴雪 in summer.
+    for r in rows:
+        month = r["事发时间"].month
+        assert not (r["事件类别代码"] == "11B03" and month in (11, 12, 1, 2, 3))
+        assert not (r["事件类别代码"] == "11B04" and month in (6, 7, 8, 9))
+
+
+def test_a_later_event_report_version_adds_reports_and_keeps_the_earlier_ones() -> None:
+    first = GENERATORS["event_reports"](5, 1.0, 1, DAY, DAY)
+    later = GENERATORS["event_reports"](5, 1.0, 2, DAY, date(2026, 12, 5))
+    before = {r["报告编号"]: r for r in first}
+    after = {r["报告编号"]: r for r in later}
+    assert set(before) < set(after)
+    assert all(after[k] == v for k, v in before.items())
+
+
 def test_a_later_version_changes_some_rows_and_keeps_history(tmp_path: Path) -> None:
     first = GENERATORS["safety_hazards"](5, 1.0, 1, DAY, DAY)
     later = GENERATORS["safety_hazards"](5, 1.0, 2, DAY, date(2026, 12, 5))

@@ -1,6 +1,7 @@
--- Report timeliness per source dataset and local day of occurrence: the
--- share of hazard events reported within var report_timeliness_target_minutes
--- (default 60; the plan asks for 100% timely reporting). An event with no
+-- Data timeliness (数据时效) per source dataset and local day of occurrence:
+-- the share of hazard events whose source record came within var
+-- report_timeliness_target_minutes (default 60). Not the plan's KPI
+-- 乡镇灾害事故信息上报及时率: that is fct_town_report_timeliness. An event with no
 -- report time counts as not timely, except in a dataset that never carries
 -- one (police accidents: the JTSG export has no report time), whose share is
 -- NULL (unmeasured) rather than 0.

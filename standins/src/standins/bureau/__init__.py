@@ -7,7 +7,8 @@ Contract: ``/work/shared/interfaces/bureau_ledgers.md``. Entry points::
                    base_date=None, faults=None, file_name=None) -> dict
 
 ``populate`` writes version 1 of the registers (应急物资储备台账, 救援队伍台账,
-危险化学品企业台账, 安全生产隐患排查台账, 辖区基础信息, 灾害信息员台账) as staff keep them, with the
+危险化学品企业台账, 安全生产隐患排查台账, 辖区基础信息, 灾害信息员台账 (docs/disaster-informants.md) and
+突发事件信息报告台账 (docs/contracts/bureau_event_reports.md)) as staff keep them, with the
 imperfections the contract lists; ``upload_version`` replaces one register with
 a later version (stock moved, a team added, hazards closed, new findings). The
 file's modification time is the upload time. Both return what they wrote,

@@ -28,6 +28,7 @@ from standins.bureau.catalogue import (
     TOWN_ITEMS,
     UNKNOWN_CHEMICAL,
 )
+from standins.bureau.reports import event_reports
 from standins.bureau.villages import villages
 from standins.common.determinism import rng, unit
 from standins.natural_resources import mining
@@ -391,4 +392,5 @@ GENERATORS = {
     "safety_hazards": safety_hazards,
     "division_facts": division_facts,
     "disaster_informants": disaster_informants,
+    "event_reports": event_reports,
 }

@@ -137,6 +137,30 @@ REGISTERS: dict[str, Register] = {
             ),
             ("所属村居代码", "岗位"),
         ),
+        Register(
+            "event_reports",
+            "突发事件信息报告台账",
+            (
+                ("报告编号", "code"),
+                ("事件编号", "code"),
+                ("事件名称", "text"),
+                ("事件类别代码", "code"),
+                ("事发时间", "datetime"),
+                ("所属辖区代码", "code"),
+                ("报告类型", "text"),
+                ("报告时间", "datetime"),
+                ("死亡人数", "count"),
+                ("失踪人数", "count"),
+                ("受伤人数", "count"),
+                ("受灾人口", "count"),
+                ("紧急转移安置人数", "count"),
+                ("直接经济损失(万元)", "number"),
+                ("报告单位", "text"),
+                ("填报人", "name"),
+                ("联系电话", "phone"),
+            ),
+            ("报告编号",),
+        ),
     )
 }
 BY_TITLE = {r.title: r for r in REGISTERS.values()}
@@ -149,6 +173,7 @@ WRONG_HEADER: dict[str, tuple[str, str, str]] = {
     "safety_hazards": ("督办级别", "整改期限", "整改时限"),
     "division_facts": ("面积(km²)", "常住人口", "户籍人口"),
     "disaster_informants": ("培训日期", "岗位", "岗位类别"),
+    "event_reports": ("紧急转移安置人数", "报告时间", "上报时间"),
 }
 
 

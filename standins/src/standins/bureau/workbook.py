@@ -144,6 +144,8 @@ def _render(cell: Any, value: Any, kind: str, r: Any) -> None:
         cell.value = None
     elif kind == "date":
         _render_date(cell, value, roll, r)
+    elif kind == "datetime":
+        _render_datetime(cell, value, roll, r)
     elif kind in ("quantity", "number", "count", "tonnes", "lonlat"):
         cell.value = _number(value, kind, roll, r)
     elif kind == "unit":
@@ -195,6 +197,21 @@ def _render_date(cell: Any, value: date, roll: float, r: Any) -> None:
                 f"{value:%Y.%m.%d}",
                 f"{value:%Y-%m-%d} ",
                 f"{value:%Y%m%d}",
+            )
+        )
+
+
+def _render_datetime(cell: Any, value: datetime, roll: float, r: Any) -> None:
+    """A time of day as staff type it: a date-time cell, or text in one of the usual local spellings."""
+    if roll < 0.6:
+        cell.value = value
+        cell.number_format = r.choice(("yyyy/m/d h:mm", "yyyy-mm-dd hh:mm", 'yyyy"年"m"月"d"日" h"时"mm"分"'))
+    else:
+        cell.value = r.choice(
+            (
+                f"{value.year}/{value.month}/{value.day} {value.hour}:{value.minute:02d}",
+                f"{value.year}年{value.month}月{value.day}日{value.hour}时{value.minute:02d}分",
+                f"{value:%Y-%m-%d %H:%M}",
             )
         )
 
