@@ -199,7 +199,7 @@ def disaster_informants(ds: Dataset) -> list[Expectation]:
     keys = ds.primary_key
     return [
         _uploaded(ds),
-        in_set("post", INFORMANT_POSTS, "岗位为 A岗 / B岗", "post is A岗 or B岗"),
+        in_set("post", INFORMANT_POSTS, "岗位为 A岗 / B岗", "post is A (main) or B (deputy)"),
         _town_or_village_known(keys, "village_code"),
         division_code_known("town_code"),
         unexpected_rows(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from expectations.dimensions import Dimension
 from expectations.marts import Contract, mart_suites
 from expectations.rules import (
+    BLOCKING,
     WARNING,
     between,
     located_in_haicheng,
@@ -113,8 +114,42 @@ def safety_hazard(contract: Contract) -> list[Expectation]:
     ]
 
 
+def major_hazard_identification(contract: Contract) -> list[Expectation]:
+    return [
+        *not_negative(
+            "s_value",
+            "r_value",
+            "alpha",
+            "chemical_item_count",
+            "identified_chemical_count",
+            "unidentified_chemical_count",
+        ),
+        unexpected_rows(
+            "major_hazard_when_s_reaches_1",
+            "select enterprise_id, s_value, is_major_hazard from {batch} "
+            "where s_value is not null and is_major_hazard <> (s_value >= 1)",
+            BLOCKING,
+            Dimension.CONSISTENCY,
+            "S = Σq/Q ≥ 1 时才是重大危险源（GB 18218-2018 4.2）",
+            "a major hazard exactly when S = Σq/Q reaches 1 (GB 18218-2018 4.2)",
+        ),
+        unexpected_rows(
+            "declared_grade_follows_gb18218",
+            "select enterprise_id, declared_level, computed_level, s_value, r_value from {batch} where grade_disagrees",
+            WARNING,
+            Dimension.ACCURACY,
+            "台账申报的重大危险源等级与按 GB 18218-2018 计算的等级一致",
+            "the declared major-hazard grade agrees with the grade computed by GB 18218-2018",
+        ),
+    ]
+
+
 SUITES = mart_suites(
     {
+        "fct_major_hazard_identification": (
+            "重大危险源辨识 GB 18218 major-hazard identification",
+            major_hazard_identification,
+        ),
         "dim_enterprise": ("企业 enterprises", enterprise),
         "fct_enterprise_conflict": ("企业信息冲突 enterprise conflicts", enterprise_conflict),
         "fct_enterprise_invalid_code": ("无效信用代码 invalid credit codes", enterprise_invalid_code),

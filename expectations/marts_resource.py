@@ -15,6 +15,7 @@ from expectations.dimensions import Dimension
 from expectations.marts import Contract, mart_suites
 from expectations.reference import COUNTY_CODE, division_codes
 from expectations.rules import (
+    BLOCKING,
     WARNING,
     between,
     located_in_haicheng,
@@ -130,10 +131,58 @@ def division_readiness(contract: Contract) -> list[Expectation]:
     ]
 
 
+def division_relief_reach(contract: Contract) -> list[Expectation]:
+    return [
+        *not_negative(
+            "displaced_people",
+            "need_quantity",
+            "reachable_quantity",
+            "shortfall_quantity",
+            "depots_within_target_count",
+        ),
+        unexpected_rows(
+            "shortfall_is_need_beyond_reach",
+            "select division_relief_id, need_quantity, reachable_quantity, shortfall_quantity, "
+            "is_quantity_reached_within_target from {batch} where need_quantity is not null and ("
+            "abs(shortfall_quantity - greatest(need_quantity - reachable_quantity, 0)) > 1e-6 "
+            "or is_quantity_reached_within_target <> (reachable_quantity >= need_quantity))",
+            BLOCKING,
+            Dimension.CONSISTENCY,
+            "缺口 = max(需求量 − 10 小时内可达量, 0)；可达量不小于需求量时才算到位",
+            "shortfall = max(need − quantity reachable in time, 0); reached only when reachable ≥ need",
+        ),
+    ]
+
+
+def village_informant_coverage(contract: Contract) -> list[Expectation]:
+    return [
+        *not_negative("population", "untrained_post_count"),
+        unexpected_rows(
+            "covered_means_both_posts",
+            "select village_code, has_a_post, has_b_post, is_ab_covered from {batch} "
+            "where is_ab_covered <> (has_a_post and has_b_post)",
+            BLOCKING,
+            Dimension.CONSISTENCY,
+            "AB 岗齐全当且仅当 A 岗、B 岗都有人",
+            "a village is covered exactly when both its A and B posts are filled",
+        ),
+        unexpected_rows(
+            "village_under_its_town",
+            "select village_code, town_code from {batch} where left(village_code, 9) <> left(town_code, 9)",
+            BLOCKING,
+            Dimension.CONSISTENCY,
+            "村居代码前 9 位与所属镇街一致",
+            "the village code lies under its town (same first nine digits)",
+        ),
+    ]
+
+
 SUITES = mart_suites(
     {
         "dim_resource_site": ("应急资源点位 resource sites", resource_site),
         "fct_material_stock": ("应急物资储备 material stock", material_stock),
         "fct_division_readiness": ("镇街应急准备 division readiness", division_readiness),
+        "fct_division_relief_reach": ("镇街救灾物资10小时可达量 relief reach by quantity", division_relief_reach),
+        "fct_village_informant_coverage": ("村居灾害信息员AB岗 village informant coverage", village_informant_coverage),
     }
 )

@@ -1,10 +1,11 @@
 -- Events of the towns' 突发事件信息报告台账 as hazard events, one per 事件编号,
 -- all four GB/T 35561 categories (category from 事件类别代码). Figures are the
 -- 核报's (else the latest report's); reported_at is the first report's time.
--- Severity: 自然灾害 (11000) and 事故灾难 (12000) by the bands of 国务院令第493号
--- 第三条 (特别重大 ≥ 30 deaths or ≥ 1亿元 → extreme; 重大 ≥ 10 or ≥ 5000万元 →
--- severe; 较大 ≥ 3 or ≥ 1000万元 → moderate; 一般 → minor; the register has
--- 受伤 not 重伤, so injuries do not grade; for natural disasters deaths include
+-- Severity: 自然灾害 (11000) and 事故灾难 (12000) graded by 国务院令第493号 第三条
+-- (ref_accident_grades, the same scale as road accidents in int_accidents_graded:
+-- 特别重大 ≥ 30 deaths or ≥ 1亿元 and 重大 ≥ 10 or ≥ 5000万元 → extreme; 较大 ≥ 3 or
+-- ≥ 1000万元 → severe; 一般 → moderate with a casualty, otherwise minor; the register
+-- has 受伤 not 重伤, so injuries do not grade; for natural disasters deaths include
 -- the missing, 死亡失踪, a platform reading). 公共卫生 (13000) and 社会安全
 -- (14000): the register lacks what their plans grade by (cases, spread,
 -- scale), so any death → moderate, otherwise minor (platform default).
@@ -17,6 +18,10 @@ reports as (
 
 categories as (
     select * from {{ ref('ref_event_categories') }}
+),
+
+grades as (
+    select * from {{ ref('ref_accident_grades') }}
 ),
 
 latest as (
@@ -50,11 +55,27 @@ figured as (
     left join categories on latest.category_code = categories.code
 ),
 
-graded as (
+counted as (
     select
         *,
         case when top_category_code = '11000' then deaths + missing else deaths end as grading_deaths
     from figured
+),
+
+graded as (
+    select
+        counted.*,
+        grade.event_severity as grade_severity
+    from counted
+    left join lateral (
+        select grades.event_severity
+        from grades
+        where
+            counted.grading_deaths >= grades.min_deaths
+            or counted.loss_10k_yuan * 10000 >= grades.min_direct_loss_yuan
+        order by grades.grade_rank desc
+        limit 1
+    ) as grade on true
 )
 
 select
@@ -72,9 +93,8 @@ select
         when top_category_code in ('11000', '12000')
             then
                 case
-                    when grading_deaths >= 30 or loss_10k_yuan >= 10000 then 'extreme'
-                    when grading_deaths >= 10 or loss_10k_yuan >= 5000 then 'severe'
-                    when grading_deaths >= 3 or loss_10k_yuan >= 1000 then 'moderate'
+                    when grade_severity in ('severe', 'extreme') then grade_severity
+                    when grading_deaths > 0 or coalesce(injury_count, 0) > 0 then 'moderate'
                     else 'minor'
                 end
         when deaths > 0 then 'moderate'
