@@ -141,7 +141,7 @@ def test_episode_is_realistic_for_haicheng(start):
 
 
 def test_the_episode_chains_and_neighbours(start):
-    client, app = start(cap_start=ANCHOR)
+    client, app = start(cap_start=ANCHOR, storm="summer")  # the rainstorm chain, in November only when forced
     move(app, 20)
     records = {
         r["identifier"]: r
@@ -195,7 +195,7 @@ def test_catalogue_agrees_with_the_connector():
 
 
 def test_storm_mode_lines_the_rain_up_with_the_observations(start):
-    client, _ = start(cap_start="storm")
+    client, _ = start(cap_start="storm", storm="summer")
     info = client.get("/__admin/info").json()
     storm = datetime.fromisoformat(info["storm"]["start"])
     assert datetime.fromisoformat(info["cap"]["start"]) == storm - timedelta(hours=1)

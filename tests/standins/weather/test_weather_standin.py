@@ -177,7 +177,7 @@ def max_3h_total(rows: list[dict[str, Any]]) -> float:
 
 
 def test_storm_crosses_thresholds_in_last_48_hours(weather):
-    rows = fetch_all(weather(rate_limit_per_second=None), {**window(48, 0), "page_size": 5000})
+    rows = fetch_all(weather(rate_limit_per_second=None, storm="summer"), {**window(48, 0), "page_size": 5000})
 
     def valid(field: str) -> list[float]:
         return [r[field] for r in rows if r[field] != 999999]
@@ -191,7 +191,7 @@ def test_storm_crosses_thresholds_in_last_48_hours(weather):
 
 
 def test_storm_follows_a_clock_frozen_after_creation(standin_servers):
-    app = create_app(api_key="test-weather-key", rate_limit_per_second=None)
+    app = create_app(api_key="test-weather-key", rate_limit_per_second=None, storm="summer")
     app.state.clock.freeze(NOW)
     client = standin_servers.client(standin_servers.start(app))
     rows = fetch_all(client, {**window(48, 0), "page_size": 5000})
