@@ -251,3 +251,22 @@ def test_xxe_message_is_live_for_a_careless_parser(start):
     source.setByteStream(io.BytesIO(body))
     parser.parse(source)
     assert client.get("/__admin/info").json()["cap"]["canary_hits"] == 1
+
+
+def test_a_winter_episode_warns_of_snow_not_rain(start):
+    """In November the scenario's 暴雨 chain is a 暴雪 (11B04) chain; the gale, cold wave and icing stay."""
+    client, app = start(cap_start=ANCHOR)
+    move(app, 20)
+    records = [
+        weather_cap.normalise_warning(weather_cap.message_record(i, b)) for i, b in _all_messages(client).items()
+    ]
+    headlines = {r["headline"] for r in records}
+    assert {
+        "海城市气象台发布暴雪蓝色预警信号",
+        "海城市气象台更新暴雪黄色预警信号",
+        "海城市气象台解除暴雪黄色预警信号",
+    } <= headlines
+    assert not [h for h in headlines if "暴雨" in h]
+    signals = {r["signal"] for r in records}
+    assert {"暴雪", "大风", "寒潮", "道路结冰"} <= signals
+    assert {r["event_type_code"] for r in records if r["signal"] == "暴雪"} == {"11B04"}
