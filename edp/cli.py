@@ -54,7 +54,7 @@ def sandbox_up(
         str | None,
         typer.Option(
             help="Shared storm of weather and water: 'season' (the month's weather, snow in winter) or 'summer' "
-            "(the rainstorm whatever the date); default EDP_SANDBOX_STORM, else 'season'."
+            "(the rainstorm whatever the date); default EDP_SANDBOX_STORM ('season')."
         ),
     ] = None,
 ) -> None:

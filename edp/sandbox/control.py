@@ -113,7 +113,7 @@ def sandbox_up(
         anshan_app_key=key,
         anshan_app_secret=secret,
         departments=departments(settings),
-        storm=storm,
+        storm=settings.sandbox_storm if storm is None else storm,
     )
 
 
