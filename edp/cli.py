@@ -50,11 +50,20 @@ def sandbox_up(
     days: Annotated[
         int | None, typer.Option(min=1, help="History length in days (default EDP_SANDBOX_DAYS, 3; 365 = a year).")
     ] = None,
+    storm: Annotated[
+        str | None,
+        typer.Option(
+            help="Shared storm of weather and water: 'season' (the month's weather, snow in winter) or 'summer' "
+            "(the rainstorm whatever the date); default EDP_SANDBOX_STORM ('season')."
+        ),
+    ] = None,
 ) -> None:
     """Start the stand-ins of every source configured as `sandbox`, and the 鞍山市 exchange, on loopback."""
     from edp.sandbox.control import sandbox_up as up
 
-    _echo(up(get_settings(), seed=seed, scale=scale, days=days))
+    if storm not in (None, "season", "summer"):
+        raise typer.BadParameter("--storm must be 'season' or 'summer'")
+    _echo(up(get_settings(), seed=seed, scale=scale, days=days, storm=storm))
 
 
 @sandbox_app.command("down")

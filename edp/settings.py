@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr
@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     sandbox_scale: float = 1.0
     # History the stand-ins hold, in days (at least; 3 is the demo's; 365 is a year of data).
     sandbox_days: int = Field(default=3, ge=1)
+    # The weather and water stand-ins' shared storm: the month's weather ("season": snow in winter) or the
+    # summer rainstorm whatever the date ("summer"; docs/design/rainstorm-rule.md).
+    sandbox_storm: Literal["season", "summer"] = "season"
     # How far back each weather pull re-reads, for the bureau's late corrections.
     weather_lookback_hours: int = 6
     # First pull of an empty cursor starts this far back.

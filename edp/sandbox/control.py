@@ -97,7 +97,11 @@ def exchange_credentials(settings: Settings) -> tuple[str, str]:
 
 
 def sandbox_up(
-    settings: Settings, seed: int | None = None, scale: float | None = None, days: int | None = None
+    settings: Settings,
+    seed: int | None = None,
+    scale: float | None = None,
+    days: int | None = None,
+    storm: str | None = None,
 ) -> dict[str, Any]:
     key, secret = exchange_credentials(settings)
     return up(
@@ -109,6 +113,7 @@ def sandbox_up(
         anshan_app_key=key,
         anshan_app_secret=secret,
         departments=departments(settings),
+        storm=settings.sandbox_storm if storm is None else storm,
     )
 
 
@@ -134,8 +139,13 @@ def up(
     host: str = "127.0.0.1",
     departments: dict[str, dict[str, Any]] | None = None,
     timeout: float = 30.0,
+    storm: str | None = None,
 ) -> dict[str, Any]:
     """Start the stand-ins in the background, or return the ones already running.
+
+    ``storm`` is the shared storm of the weather and water stand-ins: "season" (snow in a winter month)
+    or "summer" (the rainstorm whatever the date); ``None`` leaves it to ``EDP_SANDBOX_STORM`` (default
+    "season"). A running sandbox is returned as it is.
 
     Raises :class:`SandboxError` if a running sandbox has a different seed,
     scale, days, port or credentials (run :func:`down` first), or if startup
@@ -168,6 +178,8 @@ def up(
     command = [sys.executable, "-m", STANDINS, "serve", "--home", str(Path(home).resolve())]
     command += ["--seed", str(seed), "--scale", str(scale), "--days", str(days), "--host", host]
     command += ["--weather-port", str(weather_port), "--anshan-port", str(anshan_port)]
+    if storm is not None:
+        command += ["--storm", storm]
     log_path = log_file(home)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as output:

@@ -104,7 +104,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, pg_admin: sa.Engine | None) 
             mp.setenv("EDP_WAREHOUSE_URL", url.replace("postgresql+psycopg://", "postgresql://"))
         reset_settings()
         settings = Settings()
-        sandbox_up(settings, seed=SEED, scale=SCALE)
+        sandbox_up(settings, seed=SEED, scale=SCALE, storm="summer")  # the rainstorm whatever the date
         try:
             for source in SOURCES:
                 ingest(source, settings)

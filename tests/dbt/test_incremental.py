@@ -121,7 +121,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_admin: sa.Engine | Non
             mp.setenv("EDP_WAREHOUSE_URL", url.replace("postgresql+psycopg://", "postgresql://"))
         reset_settings()
         settings = Settings()
-        sandbox_up(settings, seed=SEED, scale=SCALE)
+        sandbox_up(settings, seed=SEED, scale=SCALE, storm="summer")  # the rainstorm whatever the date
         try:
             for source in SOURCES:
                 ingest(source, settings)
@@ -298,19 +298,20 @@ LATER_LOADS: list[tuple[str, str, dict[str, str], str, str]] = [
 ]
 
 
-# A rainstorm event resting on one gauge-hour (no other gauge of its town reached 50 mm that hour).
-LONE_RAIN_HOUR = """
-    select onsets.rain_window_id, onsets.station_id, onsets.rain_hour
-    from intermediate.int_rain_windows_totalled as onsets
-    inner join intermediate.int_water_stations_located as stations on onsets.station_id = stations.station_id
-    where onsets.is_onset and not exists (
+# A rainstorm event resting on one gauge's onset (rolling-window 暴雨 rule, docs/design/rainstorm-rule.md;
+# no other gauge of its town had an onset that hour): drying that gauge's whole record undoes it.
+LONE_RAIN_GAUGE = """
+    select windows.rain_window_id, windows.station_id, windows.rain_hour
+    from intermediate.int_rain_windows_totalled as windows
+    inner join intermediate.int_water_stations_located as stations on windows.station_id = stations.station_id
+    where windows.is_onset and not exists (
         select from intermediate.int_rain_windows_totalled as other
         inner join intermediate.int_water_stations_located as other_station
             on other.station_id = other_station.station_id
-        where other.is_onset and other.rain_hour = onsets.rain_hour and other.station_id <> onsets.station_id
+        where other.is_onset and other.rain_hour = windows.rain_hour and other.station_id <> windows.station_id
             and other_station.division_code = stations.division_code
     )
-    order by onsets.rain_hour, onsets.station_id
+    order by windows.rain_hour, windows.station_id
     limit 1
 """
 # A weather breach event resting on one observation, and the value that undoes it.
@@ -329,19 +330,19 @@ CALM = {"rainstorm": ("precip_1h_mm", "0"), "gale": ("wind_gust_ms", "3"), "fog"
 
 
 def remove_breaches(c: sa.Connection, extracted_at: datetime) -> list[str]:
-    """Corrections that undo a breach: every period of a lone rainstorm gauge onset and the 23 hours before it
-    (the longest rolling window, 24 h) set to 0 mm, and the value
-    of a lone weather breach set calm. Returns the event_ids that must be gone after the next build."""
-    rain = c.execute(sa.text(LONE_RAIN_HOUR)).one()
+    """Corrections that undo a breach: every wet period of a town's lone rainstorm gauge set to 0 mm, and the
+    value of a lone weather breach set calm. Returns the event_ids that must be gone after the next build."""
+    rain = c.execute(sa.text(LONE_RAIN_GAUGE)).one()
     periods = c.execute(
         sa.text(
             "insert into raw.water__rainfall (stcd, tm, drp, intv, pdr, dyp, wth, _batch_id, _extracted_at, _source)"
             " select stcd, tm, 0, intv, pdr, dyp, wth, 'late-rain-dry', :x, _source from ("
             "  select distinct on (trim(stcd), tm) * from raw.water__rainfall"
-            "  where trim(stcd) = :s and tm > :h - interval '23 hours' and tm <= :h + interval '1 hour'"
+            "  where trim(stcd) = :s"
             "  order by trim(stcd), tm, _extracted_at desc, _batch_id desc) as newest"
+            " where drp > 0"
         ),
-        {"s": rain.station_id, "h": rain.rain_hour, "x": extracted_at},
+        {"s": rain.station_id, "x": extracted_at},
     )
     assert periods.rowcount >= 1
     breach = c.execute(sa.text(LONE_WEATHER_BREACH)).one()

@@ -79,5 +79,5 @@ class WaterEnv:
 @pytest.fixture
 def water(settings: Settings, sl323: str, monkeypatch: pytest.MonkeyPatch) -> WaterEnv:
     """The stand-in filled up to NOW; the platform pointed at it."""
-    info = populate(sl323, seed=SEED, scale=SCALE, now=NOW)
+    info = populate(sl323, seed=SEED, scale=SCALE, now=NOW, storm="summer")
     return WaterEnv(point_at(monkeypatch, "water", sl323), sl323, info)

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from standins import serve
+from standins.common.storm import ENV_STORM, STORM_MODES, storm_from_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--weather-port", type=int, default=0)
     command.add_argument("--anshan-port", type=int, default=0)
     command.add_argument("--host", default="127.0.0.1")
+    command.add_argument(
+        "--storm",
+        choices=STORM_MODES,
+        default=None,
+        help="the shared storm: 'season' (default; snow in winter) or 'summer' (the rainstorm whatever the date); "
+        f"default from {ENV_STORM}",
+    )
     return parser
 
 
@@ -57,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         weather_port=args.weather_port,
         anshan_port=args.anshan_port,
         host=args.host,
+        storm=args.storm or storm_from_env(),
         **_credentials(),
     )
     return 0

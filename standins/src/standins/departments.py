@@ -48,8 +48,12 @@ def start_departments(
     host: str,
     days: int = 3,
     storm_start: datetime | None = None,
+    storm: str = "season",
 ) -> tuple[dict[str, str], list[Callable[[], None]]]:
-    """Start or fill each configured stand-in; return their URLs and stop functions."""
+    """Start or fill each configured stand-in; return their URLs and stop functions.
+
+    ``storm_start`` and ``storm`` ("season" or "summer") are the shared storm the weather stand-in sees too.
+    """
     from standins.server import run_in_thread
 
     urls: dict[str, str] = {}
@@ -92,6 +96,7 @@ def start_departments(
             scale=scale,
             days=max(days, 3),
             storm_start=storm_start,
+            storm=storm,
             reader=(cfg["reader_user"], cfg["reader_password"]) if cfg.get("reader_user") else None,
             progress=_progress,
         )

@@ -65,8 +65,13 @@ def serve(
     weather_port: int = 0,
     anshan_port: int = 0,
     host: str = "127.0.0.1",
+    storm: str = "season",
 ) -> None:
-    """Run both stand-ins in this process until SIGTERM or SIGINT."""
+    """Run both stand-ins in this process until SIGTERM or SIGINT.
+
+    ``storm`` is the shared storm's character (:func:`standins.common.storm.storm_episode`): "season"
+    follows the month (snow in winter), "summer" forces the rainstorm whatever the date.
+    """
     from standins.anshan import create_app as create_anshan
     from standins.server import run_in_thread
     from standins.weather import create_app as create_weather
@@ -82,7 +87,9 @@ def serve(
     # feed (cap_start="storm") and the water bureau's gauges, rivers and reservoirs.
     storm_start = default_storm_start(datetime.now(UTC))
     weather = run_in_thread(
-        create_weather(api_key=weather_api_key, seed=seed, scale=scale, cap_start="storm", storm_start=storm_start),
+        create_weather(
+            api_key=weather_api_key, seed=seed, scale=scale, cap_start="storm", storm_start=storm_start, storm=storm
+        ),
         host,
         weather_port,
         log_level="info",
@@ -111,6 +118,7 @@ def serve(
             days=days,
             host=host,
             storm_start=storm_start,
+            storm=storm,
         )
         _write_info(
             home,
@@ -122,6 +130,7 @@ def serve(
                 "seed": seed,
                 "scale": float(scale),
                 "days": days,
+                "storm": storm,
                 "fingerprint": os.environ.get(ENV_FINGERPRINT, ""),
                 "state_dir": str(directory / "anshan"),
                 "log_file": str(log_file(home)),

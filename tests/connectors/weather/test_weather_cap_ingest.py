@@ -38,7 +38,9 @@ GALE_CANCEL = "21080041600000_20261129000000_0"
 @pytest.fixture
 def weather(settings: Settings, standin_servers: StandinServers) -> tuple[Settings, Any]:
     """The weather stand-in on a free port, the CAP episode anchored at ANCHOR, clock 20 h later."""
-    app = create_app(api_key=source_credential(settings, "weather", "api_key"), seed=7, scale=0.25, cap_start=ANCHOR)
+    app = create_app(
+        api_key=source_credential(settings, "weather", "api_key"), seed=7, scale=0.25, cap_start=ANCHOR, storm="summer"
+    )
     at(app, 20)
     standin_servers.start(app, source="weather")
     return Settings(weather_initial_days=1), app

@@ -179,3 +179,42 @@ def test_provision_creates_a_filled_database_and_a_read_only_account(server_url)
     finally:
         drop_database(server_url, database)
         drop_reader(server_url, user, (database,))
+
+
+@pytest.mark.integration
+def test_a_december_database_snows_a_little_and_nothing_rises(sl323) -> None:
+    """storm="season" in December: the shared episode is light snow (WTH 5), no 暴雨 and no flood at any station."""
+    december = datetime(2026, 12, 6, 21, 30)
+    info = populate(sl323, seed=5, scale=0.1, now=december)
+    assert info["storm_kind"] == "snow"
+    start = datetime.fromisoformat(info["storm_start"])
+    eng = sa.create_engine(sl323, poolclass=sa.NullPool)
+    try:
+        with eng.connect() as c:
+            t = {table.name: table for table in ALL_TABLES}
+            pptn, rvr, rvfcch = t["ST_PPTN_R"], t["ST_RIVER_R"], t["ST_RVFCCH_B"]
+            rain = [
+                (s.strip(), tm, d, w)
+                for s, tm, d, w in c.execute(sa.select(pptn.c.STCD, pptn.c.TM, pptn.c.DRP, pptn.c.WTH))
+            ]
+            river = [(s.strip(), tm, z) for s, tm, z in c.execute(sa.select(rvr.c.STCD, rvr.c.TM, rvr.c.Z))]
+            warning = {s.strip(): wrz for s, wrz in c.execute(sa.select(rvfcch.c.STCD, rvfcch.c.WRZ))}
+    finally:
+        eng.dispose()
+    hourly: dict[str, Counter[datetime]] = {}
+    for stcd, tm, drp, _ in rain:
+        if drp is not None and drp > 0:
+            hourly.setdefault(stcd, Counter())[(tm - SLOT).replace(minute=0)] += float(drp)
+    assert hourly, "some snow falls"
+    for hours in hourly.values():
+        assert max(hours.values()) < 20
+        assert max(sum(hours[h + timedelta(hours=k)] for k in range(12)) for h in list(hours)) < 30
+    in_storm = [r for r in rain if r[2] and r[2] > 0 and start < r[1] <= start + timedelta(hours=12)]
+    assert in_storm and {r[3] for r in in_storm} == {"5"}
+    # The storm hours carry the episode: the county's wettest 12 hours are the storm's.
+    county = Counter()
+    for hours in hourly.values():
+        county.update(hours)
+    storm_total = sum(county[start + timedelta(hours=k)] for k in range(12))
+    assert storm_total > max(sum(county[h + timedelta(hours=k)] for k in range(12)) for h in county if h != start)
+    assert not [r for r in river if r[0] in warning and warning[r[0]] is not None and r[2] > warning[r[0]]]

@@ -141,7 +141,7 @@ def test_episode_is_realistic_for_haicheng(start):
 
 
 def test_the_episode_chains_and_neighbours(start):
-    client, app = start(cap_start=ANCHOR)
+    client, app = start(cap_start=ANCHOR, storm="summer")  # the rainstorm chain, in November only when forced
     move(app, 20)
     records = {
         r["identifier"]: r
@@ -195,7 +195,7 @@ def test_catalogue_agrees_with_the_connector():
 
 
 def test_storm_mode_lines_the_rain_up_with_the_observations(start):
-    client, _ = start(cap_start="storm")
+    client, _ = start(cap_start="storm", storm="summer")
     info = client.get("/__admin/info").json()
     storm = datetime.fromisoformat(info["storm"]["start"])
     assert datetime.fromisoformat(info["cap"]["start"]) == storm - timedelta(hours=1)
@@ -251,3 +251,22 @@ def test_xxe_message_is_live_for_a_careless_parser(start):
     source.setByteStream(io.BytesIO(body))
     parser.parse(source)
     assert client.get("/__admin/info").json()["cap"]["canary_hits"] == 1
+
+
+def test_a_winter_episode_warns_of_snow_not_rain(start):
+    """In November the scenario's 暴雨 chain is a 暴雪 (11B04) chain; the gale, cold wave and icing stay."""
+    client, app = start(cap_start=ANCHOR)
+    move(app, 20)
+    records = [
+        weather_cap.normalise_warning(weather_cap.message_record(i, b)) for i, b in _all_messages(client).items()
+    ]
+    headlines = {r["headline"] for r in records}
+    assert {
+        "海城市气象台发布暴雪蓝色预警信号",
+        "海城市气象台更新暴雪黄色预警信号",
+        "海城市气象台解除暴雪黄色预警信号",
+    } <= headlines
+    assert not [h for h in headlines if "暴雨" in h]
+    signals = {r["signal"] for r in records}
+    assert {"暴雪", "大风", "寒潮", "道路结冰"} <= signals
+    assert {r["event_type_code"] for r in records if r["signal"] == "暴雪"} == {"11B04"}

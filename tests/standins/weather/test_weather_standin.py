@@ -177,7 +177,7 @@ def max_3h_total(rows: list[dict[str, Any]]) -> float:
 
 
 def test_storm_crosses_thresholds_in_last_48_hours(weather):
-    rows = fetch_all(weather(rate_limit_per_second=None), {**window(48, 0), "page_size": 5000})
+    rows = fetch_all(weather(rate_limit_per_second=None, storm="summer"), {**window(48, 0), "page_size": 5000})
 
     def valid(field: str) -> list[float]:
         return [r[field] for r in rows if r[field] != 999999]
@@ -191,7 +191,7 @@ def test_storm_crosses_thresholds_in_last_48_hours(weather):
 
 
 def test_storm_follows_a_clock_frozen_after_creation(standin_servers):
-    app = create_app(api_key="test-weather-key", rate_limit_per_second=None)
+    app = create_app(api_key="test-weather-key", rate_limit_per_second=None, storm="summer")
     app.state.clock.freeze(NOW)
     client = standin_servers.client(standin_servers.start(app))
     rows = fetch_all(client, {**window(48, 0), "page_size": 5000})
@@ -285,3 +285,25 @@ def test_unknown_paths_answer_json(weather):
     client = weather()
     assert client.get("/api/v1/nothing", headers=KEY).json() == {"error": "Not Found"}
     assert client.post("/api/v1/stations", headers=KEY).status_code == 405
+
+
+def test_a_winter_storm_is_light_snow_without_rainstorm_totals(weather):
+    """storm="season" (the default) on 28 November: the storm hours bring a little snow, no 暴雨 anywhere."""
+    client = weather(rate_limit_per_second=None)
+    rows = fetch_all(client, {**window(48, 0), "page_size": 5000})
+    storm = client.get("/__admin/info").json()["storm"]
+    assert (storm["kind"], storm["mode"]) == ("snow", "season")
+    by_station: dict[str, dict[datetime, float]] = {}
+    for r in rows:
+        if r["precip_1h_mm"] != 999999:
+            by_station.setdefault(r["station_id"], {})[datetime.fromisoformat(r["obs_time"])] = r["precip_1h_mm"]
+    start = datetime.fromisoformat(storm["start"])
+    for hours in by_station.values():
+        assert max(hours.values()) < 20
+        assert max(sum(hours.get(h + timedelta(hours=k), 0.0) for k in range(12)) for h in hours) < 30
+    # ...and the storm hours carry it: the wettest station's 12 storm hours hold some millimetres of snow.
+    wettest = max(sum(hours.get(start + timedelta(hours=k), 0.0) for k in range(12)) for hours in by_station.values())
+    assert 4 <= wettest < 30
+    # Forced, the same hours carry the summer rainstorm.
+    forced = fetch_all(weather(rate_limit_per_second=None, storm="summer"), {**window(48, 0), "page_size": 5000})
+    assert max_3h_total(forced) >= 50

@@ -87,6 +87,7 @@ def populate(
     malformed: bool = False,
     progress: Progress | None = None,
     storm_start: datetime | None = None,
+    storm: str = "season",
 ) -> dict[str, Any]:
     """(Re)create the SL 323 tables in the database at ``url`` and fill them.
 
@@ -94,14 +95,16 @@ def populate(
     ``days`` beyond the demo window's three need PostgreSQL and are reported
     to ``progress`` (one line for every 15 days) as they are written.
     ``storm_start`` (aware) places the storm the weather stand-in also sees
-    (default: :func:`standins.common.storm.default_storm_start` of ``now``).
+    (default: :func:`standins.common.storm.default_storm_start` of ``now``);
+    ``storm`` "season" gives it the month's character (snow in winter: no rise),
+    "summer" forces the rainstorm.
     Returns what was written and where the notable events are.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}")
     now_local = local_naive(now)
     net = build_network(seed, counts_for_scale(scale))
-    storm = series.make_storm(net, now_local, storm_start)
+    storm = series.make_storm(net, now_local, storm_start, storm)
     recent = min(days, DEMO_DAYS)
     last_slot = series.floor_slot(now_local)
     first_slot = last_slot - timedelta(days=recent) + series.SLOT
@@ -174,6 +177,7 @@ def populate(
         "first_tm": (last_slot - timedelta(days=days) + series.SLOT).isoformat(),
         "last_tm": last_slot.isoformat(),
         "storm_start": storm.start.isoformat(),
+        "storm_kind": storm.episode.kind,
         "offline_gauge": offline.stcd,
         "offline_since": (last_slot - OFFLINE_FOR).isoformat(),
         "heavy_rain": {"stcd": heavy.stcd, "hour": storm.peak.isoformat(), "mm": round(peak_mm, 1)},

@@ -24,7 +24,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from standins.common.determinism import gauss, unit
-from standins.common.storm import STORM_CENTRE, STORM_SHAPE, default_storm_start
+from standins.common.storm import (
+    MONTHLY_PRECIP_MM,
+    SNOW_MONTHS,
+    STORM_CENTRE,
+    STORM_HOURS,
+    STORM_SHAPE,
+    SUMMER,
+    Episode,
+    default_storm_start,
+    storm_episode,
+)
 from standins.common.timefmt import CST, as_aware
 from standins.water.network import Network, Station, discharge, distance_km, flood_limit, storage
 
@@ -57,6 +67,12 @@ class Storm:
     start: datetime  # naive local, on the hour
     mm_at_centre: float
     mmdd: str  # the day whose flood limits the reservoirs are compared with
+    episode: Episode = SUMMER  # what falls (standins.common.storm.storm_episode); mm_at_centre is scaled by it
+
+    @property
+    def rise(self) -> float:
+        """How much of the summer storm's rise the rivers and reservoirs see: none from snow."""
+        return self.episode.scale if self.episode.rises else 0.0
 
     @property
     def peak(self) -> datetime:
@@ -68,15 +84,17 @@ def storm_factor(g: Station) -> float:
     return math.exp(-0.5 * (dist / STORM_SIGMA_KM) ** 2)
 
 
-def make_storm(net: Network, now: datetime, start: datetime | None = None) -> Storm:
+def make_storm(net: Network, now: datetime, start: datetime | None = None, storm: str = "season") -> Storm:
     """The shared storm (``start``, aware, or :func:`standins.common.storm.default_storm_start` of ``now``).
 
-    ``now`` is naive local time; the storm's start is stored the same way.
+    ``now`` is naive local time; the storm's start is stored the same way. ``storm`` "season" gives it
+    the month's character (:func:`standins.common.storm.storm_episode`), "summer" forces the rainstorm.
     """
     strongest = max(storm_factor(g) for g in net.active_gauges)
     begins = as_aware(start) if start is not None else default_storm_start(as_aware(now))
     local_start = begins.astimezone(CST).replace(tzinfo=None)
-    return Storm(local_start, HEAVY_HOUR_MM / strongest, now.strftime("%m%d"))
+    episode = storm_episode(begins, storm)
+    return Storm(local_start, HEAVY_HOUR_MM / strongest * episode.scale, now.strftime("%m%d"), episode)
 
 
 def heavy_gauge(net: Network) -> Station:
@@ -89,7 +107,9 @@ def heavy_gauge(net: Network) -> Station:
 def hour_total(seed: int, g: Station, hour: datetime, storm: Storm | None) -> float:
     total = 0.0
     if unit(seed, "wet-hour", g.stcd, hour.isoformat()) < 0.05:
-        total += 0.2 + 2.8 * unit(seed, "wet-mm", g.stcd, hour.isoformat())
+        # Showers as wet as the month's climate allows (a few tenths of a millimetre in winter).
+        wetness = min(1.0, MONTHLY_PRECIP_MM[hour.month] / 60)
+        total += (0.2 + 2.8 * unit(seed, "wet-mm", g.stcd, hour.isoformat())) * wetness
     if storm is not None:
         k = int((hour - storm.start) / HOUR)
         if 0 <= k < len(STORM_SHAPE) and hour >= storm.start:
@@ -124,7 +144,15 @@ def rain_slots(
         hour += HOUR
 
 
-def rain_row(g: Station, tm: datetime, drp: float, dyp: float | None) -> dict[str, object]:
+def weather_code(tm: datetime, storm: Storm | None) -> str:
+    """WTH of a wet period ending at ``tm``: 5 snow in the snow months (and in a snow episode), else 7 rain."""
+    hour = floor_hour(tm - SLOT)
+    if storm is not None and storm.start <= hour < storm.start + HOUR * STORM_HOURS:
+        return "5" if storm.episode.snow else "7"
+    return "5" if hour.month in SNOW_MONTHS else "7"
+
+
+def rain_row(g: Station, tm: datetime, drp: float, dyp: float | None, wth: str = "7") -> dict[str, object]:
     return {
         "STCD": g.stcd,
         "TM": tm,
@@ -132,7 +160,7 @@ def rain_row(g: Station, tm: datetime, drp: float, dyp: float | None) -> dict[st
         "INTV": d(0.05, 2),
         "PDR": d(0.05 if drp > 0 else 0.0, 2),
         "DYP": d(dyp, 1),
-        "WTH": "7" if drp > 0 else "9",
+        "WTH": wth if drp > 0 else "9",
     }
 
 
@@ -143,7 +171,7 @@ def rainfall_rows(seed: int, g: Station, first: datetime, last: datetime, storm:
         dyp = None
         if tm.hour == 8 and tm.minute == 0:
             dyp = round(sum(a for _, a in rain_slots(seed, g, tm - timedelta(hours=24) + SLOT, tm, storm)), 1)
-        rows.append(rain_row(g, tm, drp, dyp))
+        rows.append(rain_row(g, tm, drp, dyp, weather_code(tm, storm)))
     return rows
 
 
@@ -199,7 +227,7 @@ def river_row(s: Station, tm: datetime, z: float, before: float | None, peak: bo
 
 
 def river_rows(seed: int, s: Station, first: datetime, last: datetime, storm: Storm, flagship: bool) -> list[dict]:
-    rise = river_rise(s, flagship)
+    rise = river_rise(s, flagship) * storm.rise
     peak = storm.start + HOUR * river_peak_after(s)
     rows, tm = [], first
     before = river_z(seed, s, tm - HOUR, storm, rise)
@@ -230,6 +258,7 @@ def reservoir_state(seed: int, s: Station, tm: datetime, storm: Storm, flagship:
     limit, _ = flood_limit(s, storm.mmdd)
     gap = 0.45 if flagship else p["gap"]
     rise = gap + RESERVOIR_EXCESS if flagship else gap * (0.3 + 0.4 * unit(seed, "rr-rise", s.stcd))
+    rise *= storm.rise
     hours = (tm - storm.start) / HOUR
     filled = 1 - math.exp(-((max(hours, 0.0) / 10) ** 2))
     rz = limit - gap + rise * filled - 0.006 * max(0.0, hours - 20) + 0.002 * gauss(seed, "rz", s.stcd, tm.isoformat())

@@ -39,6 +39,7 @@ from standins.common.http import (
     too_many_requests,
 )
 from standins.common.ratelimit import SlidingWindowLimiter
+from standins.common.storm import check_mode
 from standins.common.timefmt import iso_cst, parse_iso_with_offset
 from standins.weather.cap_feed import CapFeed, CapStart, cap_routes
 from standins.weather.malformed import is_malformed, malform
@@ -78,6 +79,7 @@ class WeatherService:
         storm_start: datetime | None,
         rate_limit_per_second: int | None,
         cap_start: CapStart = None,
+        storm: str = "season",
     ) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -88,12 +90,19 @@ class WeatherService:
         self.faults = faults
         self.stations = generate_stations(seed, scale)
         self._storm_start = storm_start
+        self._storm = check_mode(storm)
         self._source: ObservationSource | None = None
         self.dice = FaultDice(seed)
         self.limiter = SlidingWindowLimiter(rate_limit_per_second) if rate_limit_per_second else None
         self.stats = RequestStats()
         self.cap = CapFeed(
-            seed=seed, scale=scale, clock=clock, faults=faults, start=cap_start, storm_start=lambda: self.storm.start
+            seed=seed,
+            scale=scale,
+            clock=clock,
+            faults=faults,
+            start=cap_start,
+            storm_start=lambda: self.storm.start,
+            storm=self._storm,
         )
 
     @property
@@ -102,7 +111,9 @@ class WeatherService:
         # decides where the storm lies; fixed from then on so history stays put.
         if self._source is None:
             start = self._storm_start or default_storm_start(self.clock())
-            self._source = ObservationSource(self.seed, self.stations, make_storm(self.seed, self.stations, start))
+            self._source = ObservationSource(
+                self.seed, self.stations, make_storm(self.seed, self.stations, start, self._storm)
+            )
         return self._source
 
     @property
@@ -171,6 +182,8 @@ class WeatherService:
                     "end": iso_cst(self.storm.end),
                     "center_lon": self.storm.center_lon,
                     "center_lat": self.storm.center_lat,
+                    "kind": self.storm.episode.kind,
+                    "mode": self._storm,
                 },
                 "cap": self.cap.info(),
             }
@@ -212,6 +225,7 @@ def create_app(
     storm_start: datetime | None = None,
     rate_limit_per_second: int | None = RATE_LIMIT_PER_SECOND,
     cap_start: CapStart = None,
+    storm: str = "season",
 ) -> Starlette:
     """The weather stand-in. ``app.state.service`` is the :class:`WeatherService`.
 
@@ -222,7 +236,9 @@ def create_app(
     observation request unless ``storm_start`` is given (see :mod:`standins.weather.storm`).
     The CAP warning episode starts at the next whole hour after the clock at the
     first CAP request, unless ``cap_start`` is a datetime or ``"storm"`` (one hour
-    before the storm; see :mod:`standins.weather.cap_feed`).
+    before the storm; see :mod:`standins.weather.cap_feed`). ``storm="season"`` gives
+    the storm hours (and the CAP episode's rainstorm warnings) the month's weather,
+    snow in winter; ``storm="summer"`` forces the summer rainstorm whatever the date.
     """
     switches = faults if isinstance(faults, WeatherFaults) else WeatherFaults()
     if isinstance(faults, Mapping):
@@ -237,6 +253,7 @@ def create_app(
         storm_start=storm_start,
         rate_limit_per_second=rate_limit_per_second,
         cap_start=cap_start,
+        storm=storm,
     )
     routes = [
         Route("/api/v1/stations", service.stations_endpoint, methods=["GET"]),

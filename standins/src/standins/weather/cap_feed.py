@@ -68,6 +68,7 @@ class CapFeed:
         faults: WeatherFaults,
         start: CapStart,
         storm_start: Callable[[], datetime],
+        storm: str = "season",
     ) -> None:
         if start is not None and not isinstance(start, datetime) and start != "storm":
             raise ValueError(f"cap_start must be a datetime, 'storm' or None, not {start!r}")
@@ -77,6 +78,7 @@ class CapFeed:
         self.faults = faults
         self._start = start
         self._storm_start = storm_start
+        self._storm = storm
         self._anchor: datetime | None = None
         self._regular: list[CapWarning] = []
         self._faulty: dict[str, list[CapWarning]] = {}
@@ -95,7 +97,7 @@ class CapFeed:
                 else:
                     anchor = ceil_hour(self.clock())
                 self._anchor = anchor
-                self._regular = episode(anchor) + background(self.seed, self.scale, anchor)
+                self._regular = episode(anchor, self._storm) + background(self.seed, self.scale, anchor)
                 self._faulty = fault_messages(anchor)
             return self._anchor
 

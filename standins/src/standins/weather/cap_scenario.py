@@ -14,6 +14,11 @@ for how it is chosen) and is fixed by the seed:
 | 14:00 | 暴雨 Cancel → the yellow one | national |
 | 16:00 | 道路结冰黄色 Alert along G15 沈海 / S321; simply expires | national |
 
+The 暴雨 chain follows the season of the storm it announces (one hour after A,
+:func:`standins.common.storm.storm_episode`): from November to March, unless the
+summer storm is forced (``storm="summer"``), the same three messages are 暴雪
+(11B04) blue, yellow and cancel, for the snowfall the observations show then.
+
 Then ``round(4 * scale)`` background warnings from A+2 days on, a signal the month
 makes plausible, in a colour its signal may take. Fault switches add messages
 between 7:00 and 8:30 (``cap_malformed``: one not well-formed, one OASIS message
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from standins.common.determinism import rng
+from standins.common.storm import storm_episode
 from standins.common.timefmt import CST
 from standins.weather.cap_catalogue import (
     ANSHAN,
@@ -159,34 +165,40 @@ def issue(
     )
 
 
-def episode(anchor: datetime) -> list[CapWarning]:
-    """The fixed episode: rainstorm chain, gale chain from a neighbour, cold wave, road icing."""
+def episode(anchor: datetime, storm: str = "season") -> list[CapWarning]:
+    """The fixed episode: rainstorm (in winter snowstorm) chain, gale chain from a neighbour, cold wave, road icing."""
     a = anchor
+    snow = storm_episode(a + _hm(1), storm).snow
+    rain, key = ("暴雪", "snow") if snow else ("暴雨", "rain")
     rain_blue = issue(
-        "rain-blue",
+        f"{key}-blue",
         HAICHENG,
         "national",
         a + _hm(1 / 6),
-        "暴雨",
+        rain,
         "Blue",
         _EAST,
         onset=_hm(0.8),
         lasts=_hm(12),
-        extra="海城河及其支流水位将上涨，山区注意防范山洪和地质灾害。",
+        extra="山区道路积雪结冰，注意防范雪压棚架。"
+        if snow
+        else "海城河及其支流水位将上涨，山区注意防范山洪和地质灾害。",
     )
     rain_yellow = issue(
-        "rain-yellow",
+        f"{key}-yellow",
         HAICHENG,
         "national",
         a + _hm(3 + 1 / 12),
-        "暴雨",
+        rain,
         "Yellow",
         _EAST + _CENTRE,
         onset=_hm(0.5),
         lasts=_hm(12),
         msg_type="Update",
         references=(rain_blue,),
-        extra="降雨范围扩大至城区，低洼路段和下穿通道注意积水。",
+        extra="降雪范围扩大至城区，城区道路及桥梁注意积雪结冰。"
+        if snow
+        else "降雨范围扩大至城区，低洼路段和下穿通道注意积水。",
         repeats=(a + _hm(3 + 25 / 60),),
     )
     gale = issue(
@@ -244,18 +256,18 @@ def episode(anchor: datetime) -> list[CapWarning]:
         polygon=_WEST_POLYGON,
     )
     rain_cancel = issue(
-        "rain-cancel",
+        f"{key}-cancel",
         HAICHENG,
         "national",
         a + _hm(14),
-        "暴雨",
+        rain,
         "Yellow",
         _EAST + _CENTRE,
         onset=_hm(0),
         lasts=_hm(1),
         msg_type="Cancel",
         references=(rain_yellow,),
-        extra="降雨已明显减弱。",
+        extra="降雪已明显减弱。" if snow else "降雨已明显减弱。",
     )
     icing = issue(
         "road-icing",

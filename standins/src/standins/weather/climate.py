@@ -44,6 +44,7 @@ def hourly_values(seed: int, station: Station, hour: datetime, storm: Storm) -> 
     env = storm.envelope(hour)
     rain_core = storm.rain_core(station)
     wind_core = storm.wind_core(station)
+    snow = storm.episode.snow
 
     temp = (
         9.0
@@ -54,15 +55,18 @@ def hourly_values(seed: int, station: Station, hour: datetime, storm: Storm) -> 
         - 0.0065 * station.altitude_m
         + 0.6 * gauss(seed, "temp-bias", station.station_id)
         + r.gauss(0, 0.3)
-        + 5.0 * env
+        # Rain comes with mild, moist air; snow with the cold air behind it.
+        + (-2.0 if snow else 5.0) * env
     )
 
     precip = _background_precip(seed, t, season, r)
     if env > 0:
         # 20–26 mm in the peak hour at the core: 3 hours ≥ 50 mm (orange signal criterion) and 12 hours
         # of about 106–137 mm (大暴雨, GB/T 28592-2012), the water stand-in's storm.
+        # Out of the rainy season the same hours carry the month's episode: the amounts times its scale
+        # (a snowfall of 5–10 mm water equivalent in 12 hours in winter), as in the water stand-in.
         peak = 20.0 + 6.0 * unit(seed, "storm-peak", station.station_id)
-        precip = max(precip, env * (2.0 + rain_core * peak) * r.uniform(0.93, 1.0))
+        precip = max(precip, env * (2.0 + rain_core * peak) * storm.episode.scale * r.uniform(0.93, 1.0))
 
     wind = (2.3 + 0.9 * diurnal + 1.2 * smooth_noise(seed, "wind", t, 8) + r.gauss(0, 0.5)) * station.exposure
     wind = max(0.3, wind)
@@ -82,7 +86,7 @@ def hourly_values(seed: int, station: Station, hour: datetime, storm: Storm) -> 
         rh = max(rh, r.uniform(86, 99))
     rh = min(100.0, max(12.0, rh))
 
-    visibility = _visibility(precip, rh, h, r)
+    visibility = _visibility(precip, rh, h, r, snow=snow and env > 0)
 
     pressure = (
         1013.0
@@ -119,8 +123,10 @@ def _background_precip(seed: int, t: float, season: float, r: random.Random) -> 
     return amount if amount >= 0.05 else 0.0
 
 
-def _visibility(precip: float, rh: float, hour: int, r: random.Random) -> float:
+def _visibility(precip: float, rh: float, hour: int, r: random.Random, *, snow: bool = False) -> float:
     uniform = r.uniform
+    if snow and precip >= 0.5:
+        return uniform(800, 3000)  # falling snow
     if precip >= 20:
         return uniform(150, 480)
     if precip >= 10:

@@ -10,7 +10,8 @@ sandbox starts. Its peak lies 11 to 35
 hours in the past (always inside the last 48 hours), and restarts in the same
 part of the day keep the same storm. It is fixed once chosen (not tied
 to the moving "now"), so history stays stable while tests advance the clock.
-``create_app(storm_start=...)`` places it explicitly.
+``create_app(storm_start=...)`` places it explicitly; what falls follows the
+season unless ``create_app(storm="summer")`` forces the rainstorm.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from standins.common.storm import EPISODE_DONE_AFTER, STORM_CENTRE, STORM_HOURS, default_storm_start, storm_share
+from standins.common.storm import (
+    EPISODE_DONE_AFTER,
+    STORM_CENTRE,
+    STORM_HOURS,
+    SUMMER,
+    Episode,
+    default_storm_start,
+    storm_episode,
+    storm_share,
+)
 from standins.weather.stations import Station
 
 __all__ = ["EPISODE_DONE_AFTER", "STORM_HOURS", "Storm", "default_storm_start", "make_storm"]
@@ -35,6 +45,7 @@ class Storm:
     center_lon: float
     center_lat: float
     hours: int = STORM_HOURS
+    episode: Episode = SUMMER  # what falls: the season's (standins.common.storm.storm_episode)
 
     @property
     def end(self) -> datetime:
@@ -55,17 +66,18 @@ class Storm:
         return math.hypot(dx, station.lat - self.center_lat)
 
 
-def make_storm(seed: int, stations: list[Station], start: datetime) -> Storm:
+def make_storm(seed: int, stations: list[Station], start: datetime, storm: str = "season") -> Storm:
     """Centre the storm on the active station nearest the shared storm centre (standins.common.storm).
 
     Centring on a station (rather than the point itself) guarantees that some
     station-hours cross the rainstorm, 17.2 m/s and 500 m thresholds. ``seed``
     is kept for the signature: the place no longer depends on it, so the
-    weather and water stand-ins agree whatever the seed.
+    weather and water stand-ins agree whatever the seed. ``storm`` "season" gives the
+    episode its month's character, "summer" forces the rainstorm.
     """
     del seed
     active = [s for s in stations if s.active] or stations
     lon, lat = STORM_CENTRE
     scale = math.cos(math.radians(lat))
     centre = min(active, key=lambda s: (math.hypot((s.lon - lon) * scale, s.lat - lat), s.station_id))
-    return Storm(start=start, center_lon=centre.lon, center_lat=centre.lat)
+    return Storm(start=start, center_lon=centre.lon, center_lat=centre.lat, episode=storm_episode(start, storm))
