@@ -33,11 +33,8 @@ distances as (
         centres.division_code,
         depots.depot_id,
         depots.depot_name,
-        2 * 6371.0088 * asin(least(1.0, sqrt(
-            power(sin(radians(depots.lat - centres.center_lat) / 2), 2)
-            + cos(radians(centres.center_lat)) * cos(radians(depots.lat))
-            * power(sin(radians(depots.lon - centres.center_lon) / 2), 2)
-        ))) as straight_line_km
+        {{ haversine_km('centres.center_lat', 'centres.center_lon', 'depots.lat', 'depots.lon') }}
+            as straight_line_km
     from centres
     cross join depots
     where centres.center_lon is not null and centres.center_lat is not null
