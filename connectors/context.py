@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.limits import Limits
+
 
 @dataclass(frozen=True)
 class SourceContext:
@@ -26,3 +28,5 @@ class SourceContext:
     work_dir: Path | None = None
     # Settings a connector may need from the platform (lookbacks, initial windows).
     params: dict[str, Any] = field(default_factory=dict)
+    # Bounds on what the source may send (sources.yml `limits:`, defaults in connectors.limits).
+    limits: Limits = field(default_factory=Limits)

@@ -33,6 +33,8 @@ class SourceConfig(BaseModel):
     # Credentials are named by environment variable, never stored in the file.
     credentials: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
+    # Bounds on bodies, pages, files and sheets (connectors.limits.Limits); unset keys keep the defaults.
+    limits: dict[str, int] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

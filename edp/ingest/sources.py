@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from connectors.base import Source
 from connectors.context import SourceContext
+from connectors.limits import Limits
 from connectors.registry import SOURCES, connector_package
 from connectors.schema import Dataset
 from edp.sandbox.link import SANDBOX, sandbox_url
@@ -36,6 +37,7 @@ def source_context(settings: Settings, name: str) -> SourceContext:
         credential=lambda key: source_credential(settings, name, key),
         pii_key=lambda: pii_key(settings),
         work_dir=work,
+        limits=Limits.from_config(cfg.limits),
         params={
             "weather_lookback_hours": settings.weather_lookback_hours,
             "weather_initial_days": settings.weather_initial_days,
