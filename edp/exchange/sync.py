@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from edp.errors import QualityBlocked
 from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
 from edp.settings import REGION_CODE, Settings
-from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
+from edp.storage.migrate import require_current
+from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -124,80 +125,9 @@ EXCHANGED: dict[str, Exchanged] = {
     "quality_reports": Exchanged("quality_reports", "audit.quality_reports_latest", "report_id"),
 }
 
-FEEDBACK_DDL = """
-create table if not exists sync.feedback (
-    feedback_id text primary key,
-    dataset text not null,
-    record_id text not null,
-    reason text not null,
-    raised_at timestamptz not null,
-    pulled_at timestamptz not null default now(),
-    -- The version the city doubted: any later accepted version answers it.
-    doubted_version bigint,
-    answered_version bigint,
-    answered_at timestamptz
-)
-"""
-
-DDL = (
-    """
-    create table if not exists sync.outbox (
-        dataset text not null,
-        record_id text not null,
-        version bigint not null,
-        op text not null check (op in ('upsert', 'delete')),
-        data jsonb,
-        content_sha256 text not null,
-        created_at timestamptz not null default now(),
-        batch_id text,
-        status text not null default 'pending',
-        reject_reason text,
-        primary key (dataset, record_id, version)
-    )
-    """,
-    "create index if not exists outbox_pending on sync.outbox (dataset) where batch_id is null",
-    """
-    create table if not exists sync.batches (
-        batch_id text primary key,
-        dataset text not null,
-        seq bigint not null,
-        body bytea not null,
-        body_sha256 text not null,
-        records_sha256 text not null,
-        record_count int not null,
-        created_at timestamptz not null default now(),
-        status text not null default 'packed',
-        attempts int not null default 0,
-        first_sent_at timestamptz,
-        last_error text,
-        receipt_id text,
-        acked_at timestamptz
-    )
-    """,
-    "alter table sync.batches add column if not exists first_sent_at timestamptz",
-    """
-    create table if not exists sync.receipts (
-        receipt_id text primary key,
-        batch_id text not null references sync.batches (batch_id),
-        accepted int not null,
-        rejected jsonb not null,
-        received_at timestamptz not null default now(),
-        via text not null
-    )
-    """,
-    # The city's doubted records (edp.exchange.ledger.pull_feedback); here so that it exists before
-    # the first pull (dbt's marts.rpt_exchange_ views read it from the first transform on).
-    FEEDBACK_DDL,
-)
-
 
 class SyncBlocked(QualityBlocked):
     """A dataset failed its blocking quality checks and is not published."""
-
-
-def ensure_sync(settings: Settings) -> None:
-    ensure_schemas(settings)
-    apply_ddl(settings, DDL, lock=2103810002)
 
 
 def _jsonable(value: Any) -> Any:
@@ -463,7 +393,7 @@ class SyncResult:
 
 
 def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResult]:
-    ensure_sync(settings)
+    require_current(settings)
     results: list[SyncResult] = []
     client = ExchangeClient(exchange_config(settings))
     try:
@@ -486,7 +416,7 @@ def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResu
 
 
 def status(settings: Settings) -> list[dict[str, Any]]:
-    ensure_sync(settings)
+    require_current(settings)
     with engine(settings).connect() as conn:
         rows = conn.execute(
             sa.text(

@@ -29,6 +29,7 @@ from edp.ingest.sources import build_source
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -347,7 +348,7 @@ def extract(
     One dataset failing (schema drift, a rejected request) does not stop the
     others: they are extracted, then ``DatasetErrors`` names what failed.
     """
-    ops.ensure_ops(settings)
+    require_current(settings)
     # Airflow hands pendulum datetimes; the connectors work with stdlib ones.
     until = datetime.fromtimestamp(until.timestamp(), tz=UTC) if until else datetime.now(UTC)
     lake = open_lake(settings)

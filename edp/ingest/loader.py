@@ -40,6 +40,7 @@ from edp.ingest.extract import Manifest, manifest_key
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -375,17 +376,13 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
 def ensure_declared_raw_tables(settings: Settings) -> list[str]:
     """Create every declared raw table, so dbt builds even before a source first delivers.
 
-    The platform's own tables the dbt sources also declare (``audit``, ``sync``; ``ops`` here
-    anyway) are created too: the marts' ``rpt_`` views read them from the first transform on,
-    which runs before the first check and the first sync.
+    The platform's own tables the dbt sources also declare (``ops``, ``audit``, ``sync``) are the
+    migrations' (``edp migrate``); here the warehouse only has to be at their version. Each raw table
+    is made under its dataset's lock, the one every load of it takes.
     """
-    from edp.exchange.sync import ensure_sync
     from edp.ingest.sources import configured_sources, declared_datasets
-    from edp.quality.audit import ensure_audit
 
-    ops.ensure_ops(settings)
-    ensure_audit(settings)
-    ensure_sync(settings)
+    require_current(settings)
     tables = []
     with engine(settings).begin() as conn:
         for source in configured_sources(settings):
@@ -398,7 +395,7 @@ def ensure_declared_raw_tables(settings: Settings) -> list[str]:
 
 def load_pending(settings: Settings, source: str | None = None) -> list[dict[str, Any]]:
     """Load every batch that is in the lake but not yet in the warehouse."""
-    ops.ensure_ops(settings)
+    require_current(settings)
     lake = open_lake(settings)
     results = []
     for b in ops.batches(settings, status="extracted", source=source):

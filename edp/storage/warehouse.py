@@ -9,7 +9,6 @@ Superset all reach the same server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +22,6 @@ from edp.settings import Settings
 log = logging.getLogger(__name__)
 
 EMBEDDED_DB = "edp"
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "ref", "snapshots", "audit", "ops", "sync")
 
 
 @dataclass(frozen=True)
@@ -77,6 +75,11 @@ def _embedded_conn(settings: Settings) -> Conn:
         if not exists:
             c.execute(sa.text(f'create database "{EMBEDDED_DB}"'))
     admin.dispose()
+    if not exists:
+        # The platform made this database just now: installing it includes its schema (edp.storage.migrate).
+        from edp.storage.migrate import migrate_url
+
+        migrate_url(conn.sqlalchemy_url())
     return conn
 
 
@@ -118,23 +121,6 @@ def _engine_for(url: URL) -> Engine:
 
 def engine(settings: Settings) -> Engine:
     return _engine_for(connection_info(settings).sqlalchemy_url())
-
-
-def ensure_schemas(settings: Settings) -> None:
-    with engine(settings).begin() as c:
-        for schema in SCHEMAS:
-            c.execute(sa.text(f'create schema if not exists "{schema}"'))
-
-
-def apply_ddl(settings: Settings, statements: Iterable[str], *, lock: int) -> None:
-    """Run ``statements`` in one transaction, serialised by the advisory lock ``lock``.
-
-    Concurrent first runs (CLI and Airflow) would otherwise race on ``create table``.
-    """
-    with engine(settings).begin() as c:
-        c.execute(sa.text(f"select pg_advisory_xact_lock({int(lock)})"))
-        for stmt in statements:
-            c.execute(sa.text(stmt))
 
 
 def stop_embedded(settings: Settings) -> bool:

@@ -31,7 +31,6 @@ def _denied(engine: sa.Engine, sql: str) -> bool:
 
 @pytest.fixture
 def warehouse_tables(settings: Settings) -> None:
-    warehouse.ensure_schemas(settings)
     with warehouse.engine(settings).begin() as c:
         c.exec_driver_sql("create table marts.fct_existing (id int)")
         c.exec_driver_sql("insert into marts.fct_existing values (1)")
