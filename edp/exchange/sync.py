@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -392,24 +393,50 @@ class SyncResult:
     blocked: str | None = None
 
 
+# Class of the session-level advisory locks that serialise syncs of one dataset to one exchange target
+# (two-key locks: a separate key space from the one-key ``sync:<dataset>`` transaction locks of diff and pack).
+SYNC_TARGET_LOCK = 2103810020
+
+
+@contextmanager
+def target_lock(settings: Settings, target: str, dataset: str) -> Iterator[None]:
+    """Hold the advisory lock of ``dataset`` at ``target`` (the exchange's URL) for the block.
+
+    Two syncs at once (the CLI beside an Airflow run, or two Airflow runs) then queue per dataset: the
+    second diffs, packs and sends only after the first has finished with it, and finds its work done.
+    """
+    with engine(settings).connect() as conn:
+        key = {"c": SYNC_TARGET_LOCK, "t": f"{target}|{dataset}"}
+        conn.execute(sa.text("select pg_advisory_lock(:c, hashtext(:t))"), key)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.rollback()
+            conn.execute(sa.text("select pg_advisory_unlock(:c, hashtext(:t))"), key)
+            conn.commit()
+
+
 def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResult]:
     require_current(settings)
     results: list[SyncResult] = []
     client = ExchangeClient(exchange_config(settings))
     try:
         for name in datasets or list(EXCHANGED):
-            spec = EXCHANGED[name]
-            result = SyncResult(name)
-            reason = blocked_reason(settings, spec)
-            if reason:
-                log.error(reason)
-                result.blocked = reason
-            else:
-                result.diff = diff_to_outbox(settings, spec)
-                result.batches_packed = len(pack(settings, spec))
-            # Batches packed before a block are already promised: finish sending them.
-            result.sent = send_pending(settings, client, name)
-            results.append(result)
+            # One sync per dataset and target at a time: a concurrent one waits here, then finds its work done.
+            with target_lock(settings, client.config.url, name):
+                spec = EXCHANGED[name]
+                result = SyncResult(name)
+                reason = blocked_reason(settings, spec)
+                if reason:
+                    log.error(reason)
+                    result.blocked = reason
+                else:
+                    result.diff = diff_to_outbox(settings, spec)
+                    result.batches_packed = len(pack(settings, spec))
+                # Batches packed before a block are already promised: finish sending them.
+                result.sent = send_pending(settings, client, name)
+                results.append(result)
     finally:
         client.close()
     return results
