@@ -313,7 +313,10 @@ def _verify(path: Path, m: Manifest) -> None:
         raise BatchIntegrityError(f"{m.parquet_key}: sha256 differs from manifest {m.key}; batch not loaded")
 
 
-def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dict[str, Any]:
+def load_batch(
+    settings: Settings, m: Manifest, lake: Lake | None = None, *, only_pending: bool = False
+) -> dict[str, Any]:
+    """Load (or, already loaded, reload) batch ``m``; ``only_pending``: leave a batch another run loaded meanwhile."""
     lake = lake or open_lake(settings)
     ds = dataset_from_manifest(m)
     with contextlib.ExitStack() as stack:
@@ -332,6 +335,9 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
             loaded_before = conn.execute(
                 sa.text("select status = 'loaded' from ops.batches where batch_id = :b"), {"b": m.batch_id}
             ).scalar()
+            if loaded_before and only_pending:  # a concurrent `edp load`/ingest took it while this one waited
+                log.info("%s: loaded meanwhile by another run", m.batch_id)
+                return {"batch_id": m.batch_id, "table": f"raw.{ds.table}", "rows": 0, "unchanged": 0, "quarantined": 0}
             if loaded_before:  # a reload replaces the batch's rows; BRIN finds them by their extraction time
                 conn.execute(
                     sa.text(f"delete from raw.{q(ds.table)} where _extracted_at = :e and _batch_id = :b"),
@@ -401,7 +407,7 @@ def load_pending(settings: Settings, source: str | None = None) -> list[dict[str
     for b in ops.batches(settings, status="extracted", source=source):
         m = Manifest.from_json(lake.get_bytes(b["manifest_key"]))
         try:
-            results.append(load_batch(settings, m, lake))
+            results.append(load_batch(settings, m, lake, only_pending=True))
         except Exception as exc:
             ops.record_failure(settings, m.batch_id, f"{type(exc).__name__}: {exc}", datetime.now(UTC))
             raise
