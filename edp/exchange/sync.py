@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,7 +29,7 @@ from edp.errors import QualityBlocked
 from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
 from edp.settings import REGION_CODE, Settings
 from edp.storage.migrate import require_current
-from edp.storage.warehouse import engine
+from edp.storage.warehouse import advisory_lock, engine
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -398,23 +398,13 @@ class SyncResult:
 SYNC_TARGET_LOCK = 2103810020
 
 
-@contextmanager
-def target_lock(settings: Settings, target: str, dataset: str) -> Iterator[None]:
-    """Hold the advisory lock of ``dataset`` at ``target`` (the exchange's URL) for the block.
+def target_lock(settings: Settings, target: str, dataset: str) -> AbstractContextManager[None]:
+    """The lock of ``dataset`` at ``target`` (the exchange's URL), held for a dataset's whole sync.
 
     Two syncs at once (the CLI beside an Airflow run, or two Airflow runs) then queue per dataset: the
     second diffs, packs and sends only after the first has finished with it, and finds its work done.
     """
-    with engine(settings).connect() as conn:
-        key = {"c": SYNC_TARGET_LOCK, "t": f"{target}|{dataset}"}
-        conn.execute(sa.text("select pg_advisory_lock(:c, hashtext(:t))"), key)
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.rollback()
-            conn.execute(sa.text("select pg_advisory_unlock(:c, hashtext(:t))"), key)
-            conn.commit()
+    return advisory_lock(settings, SYNC_TARGET_LOCK, f"{target}|{dataset}")
 
 
 def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResult]:

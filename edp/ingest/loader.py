@@ -89,16 +89,23 @@ def _index_exists(conn: Connection, name: str) -> bool:
 
 
 def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
+    """Make ``raw.<table>`` as ``ds`` declares it, or add what it declares since; under the dataset's lock.
+
+    Raw tables follow the connectors' declarations and each batch's manifest, not a release: they are
+    not the migrations' (docs/migrations.md).
+    """
     cols = [f"{q(f.name)} {PG_TYPES[f.type]}" for f in ds.fields]
     cols += [f"{q(name)} {pg}" for name, pg in LINEAGE_COLUMNS]
     table = f"raw.{q(ds.table)}"
-    conn.execute(sa.text(f"create table if not exists {table} ({', '.join(cols)})"))
     existing: set[str] = set(
         conn.execute(
             sa.text("select column_name from information_schema.columns where table_schema='raw' and table_name=:t"),
             {"t": ds.table},
         ).scalars()
     )
+    if not existing:  # the steady state issues no DDL at all: only a new table or a new column does
+        conn.execute(sa.text(f"create table if not exists {table} ({', '.join(cols)})"))
+        existing = {f.name for f in ds.fields} | {name for name, _ in LINEAGE_COLUMNS}
     # A column declared later (schema evolution) is added, never dropped.
     for f in ds.fields:
         if f.name not in existing:

@@ -119,7 +119,7 @@ def applied(engine: sa.Engine) -> list[Applied]:
         if c.execute(sa.text("select to_regclass(:t)"), {"t": TABLE}).scalar() is None:
             return []
         rows = c.execute(sa.text(f"select version, name, checksum, applied_at from {TABLE} order by version"))
-        return [Applied(*r) for r in rows]
+        return [Applied(int(r.version), str(r.name), str(r.checksum), r.applied_at) for r in rows]
 
 
 def current_version(engine: sa.Engine) -> int:
@@ -155,10 +155,8 @@ def migrate_engine(engine: sa.Engine, migrations: tuple[Migration, ...] | None =
             with c.begin():
                 for stmt in _BOOTSTRAP:
                     c.execute(sa.text(stmt))
-            done = [
-                Applied(*r)
-                for r in c.execute(sa.text(f"select version, name, checksum, applied_at from {TABLE} order by version"))
-            ]
+            rows = c.execute(sa.text(f"select version, name, checksum, applied_at from {TABLE} order by version"))
+            done = [Applied(int(r.version), str(r.name), str(r.checksum), r.applied_at) for r in rows]
             c.commit()
             _check_history(done, known)
             versions = {row.version for row in done}

@@ -9,6 +9,8 @@ Superset all reach the same server.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -121,6 +123,26 @@ def _engine_for(url: URL) -> Engine:
 
 def engine(settings: Settings) -> Engine:
     return _engine_for(connection_info(settings).sqlalchemy_url())
+
+
+@contextmanager
+def advisory_lock(settings: Settings, lock_class: int, name: str) -> Iterator[None]:
+    """Hold the session-level advisory lock (``lock_class``, ``hashtext(name)``) for the block.
+
+    Two-key locks: a key space apart from the one-key transaction locks (a raw table's load lock).
+    Its own connection holds it, so the block's transactions commit as they go; a dead client's
+    lock goes with its connection.
+    """
+    with engine(settings).connect() as conn:
+        key = {"c": lock_class, "n": name}
+        conn.execute(sa.text("select pg_advisory_lock(:c, hashtext(:n))"), key)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.rollback()
+            conn.execute(sa.text("select pg_advisory_unlock(:c, hashtext(:n))"), key)
+            conn.commit()
 
 
 def stop_embedded(settings: Settings) -> bool:
