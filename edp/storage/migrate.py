@@ -31,9 +31,10 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 
-from edp.errors import ConfigError
+from edp.errors import ConfigError, EdpError
 from edp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ class SchemaOutOfDate(ConfigError):
 
 class MigrationRefused(ConfigError):
     """The migrations on disk and the ones recorded in the warehouse disagree."""
+
+
+class MigrationFailed(EdpError):
+    """A migration's SQL failed on this warehouse; its transaction was rolled back."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,27 @@ def _check_history(done: list[Applied], known: tuple[Migration, ...]) -> None:
             )
 
 
+def _apply(c: sa.Connection, m: Migration) -> None:
+    """``m`` and its record in one transaction: a failing statement leaves the warehouse at the version before."""
+    try:
+        with c.begin():
+            # Straight to the driver without parameters: the file goes as written (a '%' is a '%'),
+            # every statement of it, in this transaction.
+            with c.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute(m.sql)
+            c.execute(
+                sa.text(f"insert into {TABLE} (version, name, checksum) values (:v, :n, :c)"),
+                {"v": m.version, "n": m.name, "c": m.checksum},
+            )
+    except (psycopg.Error, sa.exc.DBAPIError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise MigrationFailed(
+            f"migration {m.file_name} failed, nothing of it applied (warehouse at version {m.version - 1}): "
+            f"{type(cause).__name__}: {first}"
+        ) from exc
+
+
 def migrate_engine(engine: sa.Engine, migrations: tuple[Migration, ...] | None = None) -> list[Migration]:
     """Apply the pending ``migrations`` (default: those on disk) to the warehouse ``engine`` reaches."""
     known = available() if migrations is None else migrations
@@ -162,13 +188,7 @@ def migrate_engine(engine: sa.Engine, migrations: tuple[Migration, ...] | None =
             versions = {row.version for row in done}
             pending = [m for m in known if m.version not in versions]
             for m in pending:
-                with c.begin():
-                    # No parameters: the driver sends the file as one simple query, every statement of it.
-                    c.exec_driver_sql(m.sql)
-                    c.execute(
-                        sa.text(f"insert into {TABLE} (version, name, checksum) values (:v, :n, :c)"),
-                        {"v": m.version, "n": m.name, "c": m.checksum},
-                    )
+                _apply(c, m)
                 log.info("warehouse schema: applied %s", m.file_name)
             return pending
         finally:

@@ -125,14 +125,30 @@ def test_changed_migration_is_refused(bare_url: str) -> None:
 def test_failed_migration_leaves_nothing_half_applied(bare_url: str) -> None:
     known = migrate.available()
     broken = migrate.Migration(len(known) + 1, "broken", "create table ops.half (id int); select 1/0;", "f" * 64)
-    with pytest.raises(sa.exc.DBAPIError):
+    with pytest.raises(migrate.MigrationFailed) as caught:
         migrate.migrate_engine(_engine(bare_url), (*known, broken))
+    assert str(caught.value).startswith(f"migration {broken.file_name} failed, nothing of it applied (warehouse at ")
+    assert "DivisionByZero: division by zero" in str(caught.value)
     eng = _engine(bare_url)
     assert migrate.current_version(eng) == len(known)
     with eng.connect() as c:
         assert c.execute(sa.text("select to_regclass('ops.half')")).scalar() is None
     # The advisory lock was released: the next run goes through.
     assert migrate.migrate_url(bare_url) == []
+
+
+def test_sql_is_sent_as_written(bare_url: str) -> None:
+    """A migration's text is not a driver template: '%' and '%s' stay what they are."""
+    known = migrate.available()
+    percent = migrate.Migration(
+        len(known) + 1,
+        "percent",
+        "create table ops.notes (note text);\ninsert into ops.notes values ('50% of %s');",
+        "e" * 64,
+    )
+    assert migrate.migrate_engine(_engine(bare_url), (*known, percent))[-1] == percent
+    with _engine(bare_url).connect() as c:
+        assert c.execute(sa.text("select note from ops.notes")).scalar() == "50% of %s"
 
 
 def test_concurrent_runs_queue_and_apply_each_migration_once(bare_url: str) -> None:
