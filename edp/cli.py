@@ -12,8 +12,22 @@ from connectors.registry import SOURCES
 from edp.logs import setup_logging
 from edp.settings import get_settings
 
+
+class _Cli(typer.Typer):
+    """An expected failure (``EdpError``) is one line on stderr and its class's exit code; a bug keeps its traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from edp.errors import EdpError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except EdpError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise SystemExit(exc.exit_code) from None
+
+
 # No locals in tracebacks: they would print connection strings and keys.
-app = typer.Typer(
+app = _Cli(
     help="海城市应急管理局数据治理中台 Haicheng Emergency Data Platform",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -177,6 +180,14 @@ def test_run_time_code_on_an_unmigrated_warehouse_fails_with_one_clear_line(bare
     assert str(caught.value) == f"warehouse schema at version 0, this code needs {need}: run `edp migrate`"
     assert caught.value.exit_code == 2  # a ConfigError
     assert _missing(str(bare.warehouse_url.get_secret_value()) if bare.warehouse_url else "") == list(TABLES)
+
+
+def test_the_cli_on_an_unmigrated_warehouse_says_so_in_one_line(bare: Settings) -> None:
+    edp = str(Path(sys.executable).with_name("edp"))
+    run = subprocess.run([edp, "sync", "status"], capture_output=True, text=True, timeout=600, env=dict(os.environ))
+    need = migrate.required_version()
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == f"error: warehouse schema at version 0, this code needs {need}: run `edp migrate`\n"
 
 
 def test_edp_migrate_prints_what_it_applied(bare: Settings) -> None:
