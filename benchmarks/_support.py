@@ -54,6 +54,9 @@ def throwaway_database(prefix: str = "edp_bench") -> Iterator[str]:
         c.execute(sa.text(f'create database "{name}"'))
     url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
+        from edp.storage.migrate import migrate_url
+
+        migrate_url(url)
         yield url.replace("postgresql+psycopg://", "postgresql://")
     finally:
         from edp.storage import warehouse
@@ -138,7 +141,6 @@ def rain_rows(n: int, start: int = 0, version: int = 0) -> pa.Table:
 def write_rain_batch(settings: Any, table: pa.Table, label: str = "bench") -> Any:
     """Write ``table`` to the lake as one rainfall batch (Parquet + manifest), register it, return its Manifest."""
     from edp.ingest.extract import Manifest, register
-    from edp.storage import ops
     from edp.storage.lake import open_lake
 
     ds = rain_dataset()
@@ -173,7 +175,6 @@ def write_rain_batch(settings: Any, table: pa.Table, label: str = "bench") -> An
         replace_by=ds.extra.get("replace_by"),
     )
     lake.put_bytes(manifest.key, manifest.to_json(), "application/json")
-    ops.ensure_ops(settings)
     register(settings, manifest)
     return manifest
 

@@ -25,7 +25,7 @@ def scenario(records: int, faults: dict[str, float]) -> tuple[float, int]:
     from edp.exchange.sync import sync
     from edp.secrets import generated_secret
     from edp.settings import Settings
-    from edp.storage.warehouse import engine, ensure_schemas
+    from edp.storage.warehouse import engine
 
     with S.throwaway_home() as home, S.throwaway_database() as url:
         base = Settings(home=home, warehouse_url=url)
@@ -37,7 +37,6 @@ def scenario(records: int, faults: dict[str, float]) -> tuple[float, int]:
         )
         with run_in_thread(app) as server:
             s = Settings(home=home, warehouse_url=url, anshan_url=server.url, anshan_timeout_seconds=1.0)
-            ensure_schemas(s)
             with engine(s).begin() as c:
                 c.execute(
                     sa.text(

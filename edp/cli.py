@@ -12,8 +12,22 @@ from connectors.registry import SOURCES
 from edp.logs import setup_logging
 from edp.settings import get_settings
 
+
+class _Cli(typer.Typer):
+    """An expected failure (``EdpError``) is one line on stderr and its class's exit code; a bug keeps its traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from edp.errors import EdpError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except EdpError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise SystemExit(exc.exit_code) from None
+
+
 # No locals in tracebacks: they would print connection strings and keys.
-app = typer.Typer(
+app = _Cli(
     help="海城市应急管理局数据治理中台 Haicheng Emergency Data Platform",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -538,3 +552,25 @@ def alerts_resolve(
         typer.echo(f"no open alert {alert_id} (无此未解除告警)", err=True)
         raise typer.Exit(1)
     typer.echo(f"resolved alert {alert_id} (已解除): {resolved[0].kind} {resolved[0].key}")
+
+
+# -- the warehouse schema (appended as one block) --------------------------------------------------------------
+@app.command("migrate")
+def migrate() -> None:
+    """Bring the warehouse schema (ops, audit, sync) to this release's version (数据库迁移); safe to run twice."""
+    from edp.errors import EdpError
+    from edp.storage.migrate import applied
+    from edp.storage.migrate import migrate as run
+    from edp.storage.warehouse import engine
+
+    settings = get_settings()
+    try:
+        done = run(settings)
+    except EdpError as exc:
+        typer.echo(f"edp migrate: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    for m in done:
+        typer.echo(f"applied {m.version:04d} {m.name}")
+    history = applied(engine(settings))
+    current = history[-1].version if history else 0
+    typer.echo(f"warehouse schema at version {current}" + ("" if done else " (nothing to apply)"))

@@ -23,6 +23,7 @@ from edp.alerts import store
 from edp.alerts.store import Alert
 from edp.alerts.text import one_line
 from edp.settings import Settings
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def raise_alert(
 
     ``reason`` is kept to one line without secrets or personal values (``edp.alerts.text``).
     """
-    store.ensure_alerts(settings)
+    require_current(settings)
     channels = alert_channels.configured(settings)
     values = {
         "key": key,
@@ -79,7 +80,7 @@ def resolve_alerts(
     alert_id: int | None = None,
 ) -> list[Alert]:
     """Close the open alerts matching every given filter (at least one) and notify each resolution."""
-    store.ensure_alerts(settings)
+    require_current(settings)
     resolved = store.resolve(
         settings, alert_id=alert_id, key=key, kind=kind, dag_id=dag_id, task_id=task_id, dataset=dataset
     )
@@ -101,11 +102,11 @@ def resolve_alerts(
 
 def open_alerts(settings: Settings) -> list[Alert]:
     """Every open alert, last seen first."""
-    store.ensure_alerts(settings)
+    require_current(settings)
     return store.select_open(settings)
 
 
 def recent_alerts(settings: Settings, days: float = 7) -> list[Alert]:
     """Open alerts, then the alerts resolved in the last ``days`` days."""
-    store.ensure_alerts(settings)
+    require_current(settings)
     return store.select_recent(settings, days)

@@ -4,7 +4,8 @@ An alert is *open* until it is resolved. A partial unique index on ``key``
 over the open rows makes "insert, or count one more occurrence of the open
 alert with this key" a single ``INSERT … ON CONFLICT`` statement, safe when
 the CLI and several Airflow tasks raise the same alert at once. A resolved
-alert is history: raising its key again opens a new row.
+alert is history: raising its key again opens a new row. The table is made
+by the migrations (``edp/storage/migrations/0009_ops_alerts.sql``).
 """
 
 from __future__ import annotations
@@ -19,39 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from edp.settings import Settings
-from edp.storage.warehouse import apply_ddl, connection_info, engine, ensure_schemas
+from edp.storage.warehouse import engine
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-# Advisory lock of this module's DDL (ops tables 2103810001, audit and sync 2103810002, report 2103810005).
-DDL_LOCK = 2103810010
-
 KINDS = ("task_failed", "quality_blocked", "source_unavailable")
-
-DDL = (
-    """
-    create table if not exists ops.alerts (
-        id bigserial primary key,
-        key text not null,
-        kind text not null,
-        dag_id text,
-        task_id text,
-        dataset text,
-        reason text not null,
-        first_seen_at timestamptz not null default now(),
-        last_seen_at timestamptz not null default now(),
-        occurrences integer not null default 1,
-        notified_at timestamptz,
-        resolved_at timestamptz,
-        details jsonb not null default '{}'::jsonb,
-        last_delivery_error text
-    )
-    """,
-    # At most one open alert per key: the conflict target of raise().
-    "create unique index if not exists alerts_open_key on ops.alerts (key) where resolved_at is null",
-    "create index if not exists alerts_resolved_at on ops.alerts (resolved_at) where resolved_at is not null",
-)
-
-_ensured: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -109,16 +81,6 @@ _COLUMNS = tuple(Alert.__dataclass_fields__)
 
 def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
-
-
-def ensure_alerts(settings: Settings) -> None:
-    """Create ``ops.alerts`` once per process and warehouse (idempotent, serialised by ``DDL_LOCK``)."""
-    target = connection_info(settings).sqlalchemy_url().render_as_string(hide_password=True)
-    if target in _ensured:
-        return
-    ensure_schemas(settings)
-    apply_ddl(settings, DDL, lock=DDL_LOCK)
-    _ensured.add(target)
 
 
 _UPSERT = sa.text(

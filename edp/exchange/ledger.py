@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from edp.exchange.city_client import ExchangeClient, exchange_config
-from edp.exchange.sync import EXCHANGED, FEEDBACK_DDL, ensure_sync
+from edp.exchange.sync import EXCHANGED
 from edp.settings import Settings
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def local_ledger(settings: Settings, dataset: str, day: date) -> dict[str, Any]:
 
 def reconcile(settings: Settings, day: date, datasets: list[str] | None = None) -> list[dict[str, Any]]:
     """One line per dataset: the city's figures, ours, and whether they agree."""
-    ensure_sync(settings)
+    require_current(settings)
     client = ExchangeClient(exchange_config(settings))
     out = []
     try:
@@ -79,9 +80,8 @@ def reconcile(settings: Settings, day: date, datasets: list[str] | None = None) 
 
 def pull_feedback(settings: Settings) -> dict[str, Any]:
     """Record the city's doubted records; mark those answered by a later version."""
-    ensure_sync(settings)
-    with engine(settings).begin() as conn:
-        conn.execute(sa.text(FEEDBACK_DDL))
+    require_current(settings)
+    with engine(settings).connect() as conn:
         since = conn.execute(sa.text("select max(raised_at) from sync.feedback")).scalar()
     since_text = (since or datetime(2000, 1, 1, tzinfo=UTC)).isoformat()
     client = ExchangeClient(exchange_config(settings))

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,7 +28,8 @@ import sqlalchemy as sa
 from edp.errors import QualityBlocked
 from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
 from edp.settings import REGION_CODE, Settings
-from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
+from edp.storage.migrate import require_current
+from edp.storage.warehouse import advisory_lock, engine
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -124,80 +126,9 @@ EXCHANGED: dict[str, Exchanged] = {
     "quality_reports": Exchanged("quality_reports", "audit.quality_reports_latest", "report_id"),
 }
 
-FEEDBACK_DDL = """
-create table if not exists sync.feedback (
-    feedback_id text primary key,
-    dataset text not null,
-    record_id text not null,
-    reason text not null,
-    raised_at timestamptz not null,
-    pulled_at timestamptz not null default now(),
-    -- The version the city doubted: any later accepted version answers it.
-    doubted_version bigint,
-    answered_version bigint,
-    answered_at timestamptz
-)
-"""
-
-DDL = (
-    """
-    create table if not exists sync.outbox (
-        dataset text not null,
-        record_id text not null,
-        version bigint not null,
-        op text not null check (op in ('upsert', 'delete')),
-        data jsonb,
-        content_sha256 text not null,
-        created_at timestamptz not null default now(),
-        batch_id text,
-        status text not null default 'pending',
-        reject_reason text,
-        primary key (dataset, record_id, version)
-    )
-    """,
-    "create index if not exists outbox_pending on sync.outbox (dataset) where batch_id is null",
-    """
-    create table if not exists sync.batches (
-        batch_id text primary key,
-        dataset text not null,
-        seq bigint not null,
-        body bytea not null,
-        body_sha256 text not null,
-        records_sha256 text not null,
-        record_count int not null,
-        created_at timestamptz not null default now(),
-        status text not null default 'packed',
-        attempts int not null default 0,
-        first_sent_at timestamptz,
-        last_error text,
-        receipt_id text,
-        acked_at timestamptz
-    )
-    """,
-    "alter table sync.batches add column if not exists first_sent_at timestamptz",
-    """
-    create table if not exists sync.receipts (
-        receipt_id text primary key,
-        batch_id text not null references sync.batches (batch_id),
-        accepted int not null,
-        rejected jsonb not null,
-        received_at timestamptz not null default now(),
-        via text not null
-    )
-    """,
-    # The city's doubted records (edp.exchange.ledger.pull_feedback); here so that it exists before
-    # the first pull (dbt's marts.rpt_exchange_ views read it from the first transform on).
-    FEEDBACK_DDL,
-)
-
 
 class SyncBlocked(QualityBlocked):
     """A dataset failed its blocking quality checks and is not published."""
-
-
-def ensure_sync(settings: Settings) -> None:
-    ensure_schemas(settings)
-    apply_ddl(settings, DDL, lock=2103810002)
 
 
 def _jsonable(value: Any) -> Any:
@@ -462,31 +393,47 @@ class SyncResult:
     blocked: str | None = None
 
 
+# Class of the session-level advisory locks that serialise syncs of one dataset to one exchange target
+# (two-key locks: a separate key space from the one-key ``sync:<dataset>`` transaction locks of diff and pack).
+SYNC_TARGET_LOCK = 2103810020
+
+
+def target_lock(settings: Settings, target: str, dataset: str) -> AbstractContextManager[None]:
+    """The lock of ``dataset`` at ``target`` (the exchange's URL), held for a dataset's whole sync.
+
+    Two syncs at once (the CLI beside an Airflow run, or two Airflow runs) then queue per dataset: the
+    second diffs, packs and sends only after the first has finished with it, and finds its work done.
+    """
+    return advisory_lock(settings, SYNC_TARGET_LOCK, f"{target}|{dataset}")
+
+
 def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResult]:
-    ensure_sync(settings)
+    require_current(settings)
     results: list[SyncResult] = []
     client = ExchangeClient(exchange_config(settings))
     try:
         for name in datasets or list(EXCHANGED):
-            spec = EXCHANGED[name]
-            result = SyncResult(name)
-            reason = blocked_reason(settings, spec)
-            if reason:
-                log.error(reason)
-                result.blocked = reason
-            else:
-                result.diff = diff_to_outbox(settings, spec)
-                result.batches_packed = len(pack(settings, spec))
-            # Batches packed before a block are already promised: finish sending them.
-            result.sent = send_pending(settings, client, name)
-            results.append(result)
+            # One sync per dataset and target at a time: a concurrent one waits here, then finds its work done.
+            with target_lock(settings, client.config.url, name):
+                spec = EXCHANGED[name]
+                result = SyncResult(name)
+                reason = blocked_reason(settings, spec)
+                if reason:
+                    log.error(reason)
+                    result.blocked = reason
+                else:
+                    result.diff = diff_to_outbox(settings, spec)
+                    result.batches_packed = len(pack(settings, spec))
+                # Batches packed before a block are already promised: finish sending them.
+                result.sent = send_pending(settings, client, name)
+                results.append(result)
     finally:
         client.close()
     return results
 
 
 def status(settings: Settings) -> list[dict[str, Any]]:
-    ensure_sync(settings)
+    require_current(settings)
     with engine(settings).connect() as conn:
         rows = conn.execute(
             sa.text(

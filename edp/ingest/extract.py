@@ -29,7 +29,8 @@ from edp.ingest.sources import build_source
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
-from edp.storage.warehouse import engine
+from edp.storage.migrate import require_current
+from edp.storage.warehouse import advisory_lock, engine
 
 log = logging.getLogger(__name__)
 
@@ -329,6 +330,10 @@ def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetim
     return manifest
 
 
+# Class of the advisory locks that serialise extractions of one dataset (edp.storage.warehouse.advisory_lock).
+EXTRACT_LOCK = 2103810030
+
+
 class DatasetErrors(EdpError):
     """Some datasets of a source failed; the others were extracted."""
 
@@ -347,7 +352,7 @@ def extract(
     One dataset failing (schema drift, a rejected request) does not stop the
     others: they are extracted, then ``DatasetErrors`` names what failed.
     """
-    ops.ensure_ops(settings)
+    require_current(settings)
     # Airflow hands pendulum datetimes; the connectors work with stdlib ones.
     until = datetime.fromtimestamp(until.timestamp(), tz=UTC) if until else datetime.now(UTC)
     lake = open_lake(settings)
@@ -357,7 +362,10 @@ def extract(
     try:
         for name in datasets or list(src.datasets()):
             try:
-                manifests.append(extract_dataset(settings, src, src.datasets()[name], until, lake))
+                # Two runs of one dataset queue: batches then register in extraction order, and the
+                # loader's "nothing new since the last stored batch" compares each with the one before.
+                with advisory_lock(settings, EXTRACT_LOCK, f"{source}.{name}"):
+                    manifests.append(extract_dataset(settings, src, src.datasets()[name], until, lake))
             except SourceUnavailable:
                 raise  # the whole source is down: the other datasets would fail the same way
             except SourceRejected as exc:

@@ -40,6 +40,7 @@ from edp.ingest.extract import Manifest, manifest_key
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -88,16 +89,23 @@ def _index_exists(conn: Connection, name: str) -> bool:
 
 
 def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
+    """Make ``raw.<table>`` as ``ds`` declares it, or add what it declares since; under the dataset's lock.
+
+    Raw tables follow the connectors' declarations and each batch's manifest, not a release: they are
+    not the migrations' (docs/migrations.md).
+    """
     cols = [f"{q(f.name)} {PG_TYPES[f.type]}" for f in ds.fields]
     cols += [f"{q(name)} {pg}" for name, pg in LINEAGE_COLUMNS]
     table = f"raw.{q(ds.table)}"
-    conn.execute(sa.text(f"create table if not exists {table} ({', '.join(cols)})"))
     existing: set[str] = set(
         conn.execute(
             sa.text("select column_name from information_schema.columns where table_schema='raw' and table_name=:t"),
             {"t": ds.table},
         ).scalars()
     )
+    if not existing:  # the steady state issues no DDL at all: only a new table or a new column does
+        conn.execute(sa.text(f"create table if not exists {table} ({', '.join(cols)})"))
+        existing = {f.name for f in ds.fields} | {name for name, _ in LINEAGE_COLUMNS}
     # A column declared later (schema evolution) is added, never dropped.
     for f in ds.fields:
         if f.name not in existing:
@@ -312,7 +320,10 @@ def _verify(path: Path, m: Manifest) -> None:
         raise BatchIntegrityError(f"{m.parquet_key}: sha256 differs from manifest {m.key}; batch not loaded")
 
 
-def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dict[str, Any]:
+def load_batch(
+    settings: Settings, m: Manifest, lake: Lake | None = None, *, only_pending: bool = False
+) -> dict[str, Any]:
+    """Load (or, already loaded, reload) batch ``m``; ``only_pending``: leave a batch another run loaded meanwhile."""
     lake = lake or open_lake(settings)
     ds = dataset_from_manifest(m)
     with contextlib.ExitStack() as stack:
@@ -331,6 +342,9 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
             loaded_before = conn.execute(
                 sa.text("select status = 'loaded' from ops.batches where batch_id = :b"), {"b": m.batch_id}
             ).scalar()
+            if loaded_before and only_pending:  # a concurrent `edp load`/ingest took it while this one waited
+                log.info("%s: loaded meanwhile by another run", m.batch_id)
+                return {"batch_id": m.batch_id, "table": f"raw.{ds.table}", "rows": 0, "unchanged": 0, "quarantined": 0}
             if loaded_before:  # a reload replaces the batch's rows; BRIN finds them by their extraction time
                 conn.execute(
                     sa.text(f"delete from raw.{q(ds.table)} where _extracted_at = :e and _batch_id = :b"),
@@ -375,17 +389,13 @@ def load_batch(settings: Settings, m: Manifest, lake: Lake | None = None) -> dic
 def ensure_declared_raw_tables(settings: Settings) -> list[str]:
     """Create every declared raw table, so dbt builds even before a source first delivers.
 
-    The platform's own tables the dbt sources also declare (``audit``, ``sync``; ``ops`` here
-    anyway) are created too: the marts' ``rpt_`` views read them from the first transform on,
-    which runs before the first check and the first sync.
+    The platform's own tables the dbt sources also declare (``ops``, ``audit``, ``sync``) are the
+    migrations' (``edp migrate``); here the warehouse only has to be at their version. Each raw table
+    is made under its dataset's lock, the one every load of it takes.
     """
-    from edp.exchange.sync import ensure_sync
     from edp.ingest.sources import configured_sources, declared_datasets
-    from edp.quality.audit import ensure_audit
 
-    ops.ensure_ops(settings)
-    ensure_audit(settings)
-    ensure_sync(settings)
+    require_current(settings)
     tables = []
     with engine(settings).begin() as conn:
         for source in configured_sources(settings):
@@ -398,13 +408,13 @@ def ensure_declared_raw_tables(settings: Settings) -> list[str]:
 
 def load_pending(settings: Settings, source: str | None = None) -> list[dict[str, Any]]:
     """Load every batch that is in the lake but not yet in the warehouse."""
-    ops.ensure_ops(settings)
+    require_current(settings)
     lake = open_lake(settings)
     results = []
     for b in ops.batches(settings, status="extracted", source=source):
         m = Manifest.from_json(lake.get_bytes(b["manifest_key"]))
         try:
-            results.append(load_batch(settings, m, lake))
+            results.append(load_batch(settings, m, lake, only_pending=True))
         except Exception as exc:
             ops.record_failure(settings, m.batch_id, f"{type(exc).__name__}: {exc}", datetime.now(UTC))
             raise

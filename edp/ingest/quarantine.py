@@ -18,13 +18,13 @@ from edp.ingest.extract import _Typed, make_batch_id, register, type_page, write
 from edp.ingest.loader import load_batch
 from edp.ingest.sources import build_source
 from edp.settings import Settings
-from edp.storage import ops
 from edp.storage.lake import open_lake
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import engine
 
 
 def summary(settings: Settings, source: str | None = None) -> list[dict[str, Any]]:
-    ops.ensure_ops(settings)
+    require_current(settings)
     with engine(settings).connect() as c:
         rows = c.execute(
             sa.text(
@@ -42,7 +42,7 @@ def summary(settings: Settings, source: str | None = None) -> list[dict[str, Any
 
 
 def replay(settings: Settings, source: str) -> dict[str, Any]:
-    ops.ensure_ops(settings)
+    require_current(settings)
     lake = open_lake(settings)
     src = build_source(settings, source)
     with engine(settings).connect() as c:

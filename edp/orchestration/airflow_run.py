@@ -236,7 +236,10 @@ def _run(args: list[str], env: dict[str, str], log_path: Path) -> str:
 
 
 def migrate(settings: Settings) -> None:
-    """The metadata database at Airflow's current schema, and the platform's pools in it."""
+    """The warehouse and the metadata database at their current schemas, and the platform's pools."""
+    from edp.storage.migrate import migrate as migrate_warehouse
+
+    migrate_warehouse(settings)  # before any task: run-time code only checks the version
     ensure_metadata_database(settings)
     admin_password(settings)
     env = airflow_env(settings)

@@ -2,7 +2,8 @@
 
 Rows are only ever inserted: a later run adds rows, it never updates or
 deletes an earlier one. ``audit.dataset_status`` (a view) answers "may this
-dataset be published?" from each dataset's latest run.
+dataset be published?" from each dataset's latest run. The tables and the
+view are made by the migrations (``edp/storage/migrations/0003``–``0005``).
 """
 
 from __future__ import annotations
@@ -18,86 +19,11 @@ import sqlalchemy as sa
 
 from edp.quality import scope as check_scope
 from edp.settings import Settings
-from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
+from edp.storage.migrate import require_current
+from edp.storage.warehouse import engine
 
 if TYPE_CHECKING:
     from edp.quality.runner import CheckRun
-
-DDL = (
-    """
-    create table if not exists audit.check_runs (
-        run_id text primary key,
-        started_at timestamptz not null,
-        finished_at timestamptz not null,
-        datasets text[] not null,
-        success boolean not null,
-        evaluated integer not null,
-        passed integer not null,
-        failed_blocking integer not null,
-        failed_warning integer not null,
-        data_docs_uri text
-    )
-    """,
-    """
-    create table if not exists audit.expectation_results (
-        id bigserial primary key,
-        run_id text not null references audit.check_runs (run_id),
-        dataset text not null,
-        suite text not null,
-        expectation_type text not null,
-        expectation_id text not null,
-        kwargs jsonb not null,
-        column_name text,
-        dimension text not null,
-        dimension_zh text not null,
-        severity text not null,
-        success boolean not null,
-        observed_value jsonb,
-        element_count bigint,
-        unexpected_count bigint,
-        unexpected_percent double precision,
-        unexpected_sample jsonb,
-        exception text,
-        docs_uri text,
-        checked_at timestamptz not null
-    )
-    """,
-    # The load batches a failure names (from its sample), so the report can list them without parsing JSON.
-    "alter table audit.expectation_results add column if not exists failed_batches text[]",
-    "create index if not exists expectation_results_run on audit.expectation_results (run_id, dataset)",
-    # Verdicts of python-stdnum on unified social credit codes (edp.quality.uscc); a verdict never changes.
-    """
-    create table if not exists audit.credit_codes (
-        code text primary key,
-        is_valid boolean not null,
-        reason text,
-        checked_at timestamptz not null default now()
-    )
-    """,
-    "create index if not exists expectation_results_dataset on audit.expectation_results (dataset, checked_at)",
-    # The latest run that checked each dataset decides its status.
-    """
-    create or replace view audit.dataset_status as
-    with latest as (
-        select distinct on (r.dataset) r.dataset, r.run_id, c.started_at
-        from audit.expectation_results r
-        join audit.check_runs c using (run_id)
-        order by r.dataset, c.started_at desc, r.run_id desc
-    )
-    select
-        l.dataset,
-        l.run_id,
-        l.started_at as checked_at,
-        count(*) as evaluated,
-        count(*) filter (where r.success) as passed,
-        count(*) filter (where not r.success and r.severity = 'blocking') as failed_blocking,
-        count(*) filter (where not r.success and r.severity = 'warning') as failed_warning,
-        case when bool_or(not r.success and r.severity = 'blocking') then 'blocked' else 'ok' end as status
-    from latest l
-    join audit.expectation_results r on r.run_id = l.run_id and r.dataset = l.dataset
-    group by l.dataset, l.run_id, l.started_at
-    """,
-)
 
 _INSERT_RUN = sa.text(
     """
@@ -123,11 +49,6 @@ _INSERT_RESULT = sa.text(
          :docs_uri, :checked_at)
     """
 )
-
-
-def ensure_audit(settings: Settings) -> None:
-    ensure_schemas(settings)
-    apply_ddl(settings, (*DDL, *check_scope.DDL), lock=2103810002)
 
 
 def record(settings: Settings, run: CheckRun) -> None:
@@ -185,7 +106,7 @@ def dataset_status(settings: Settings, datasets: list[str] | None = None) -> dic
     """
     from expectations import SUITES
 
-    ensure_audit(settings)
+    require_current(settings)
     with engine(settings).connect() as c:
         found: dict[str, str] = dict(
             c.execute(sa.text("select dataset, status from audit.dataset_status")).tuples().all()

@@ -26,10 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from edp.quality import report_data
-from edp.quality.audit import dataset_status, ensure_audit, to_json
+from edp.quality.audit import dataset_status, to_json
 from edp.settings import REGION_CODE, Settings
 from edp.storage.lake import open_lake
-from edp.storage.warehouse import apply_ddl, engine
+from edp.storage.migrate import require_current
+from edp.storage.warehouse import engine
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +59,6 @@ METHOD = {
     ),
 }
 
-DDL = (
-    """
-    create table if not exists audit.quality_reports (
-        report_id text not null,
-        period_from date not null,
-        period_to date not null,
-        generated_at timestamptz not null,
-        content jsonb not null,
-        primary key (report_id, generated_at)
-    )
-    """,
-    # The sync's dataset quality_reports: one record per report id, its latest version.
-    """
-    create or replace view audit.quality_reports_latest as
-    select distinct on (report_id) report_id, period_from, period_to, generated_at, content
-    from audit.quality_reports order by report_id, generated_at desc
-    """,
-)
-
 
 @dataclass(frozen=True)
 class ReportFiles:
@@ -104,7 +86,7 @@ def build_report(settings: Settings, start: date, end: date, now: datetime | Non
     """The report's content (JSON-able, dates as ISO text)."""
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
-    ensure_audit(settings)
+    require_current(settings)
     lo, hi = report_data.period_bounds(start, end)
     status = dataset_status(settings)
     with engine(settings).connect() as conn:
@@ -183,14 +165,9 @@ def write_report(
     )
 
 
-def ensure_reports_table(settings: Settings) -> None:
-    ensure_audit(settings)
-    apply_ddl(settings, DDL, lock=2103810005)
-
-
 def _record(settings: Settings, report: dict[str, Any]) -> None:
     """Append this version of the report (history: a re-made report adds a row, never replaces one)."""
-    ensure_reports_table(settings)
+    require_current(settings)
     with engine(settings).begin() as c:
         c.execute(
             sa.text(
@@ -209,7 +186,7 @@ def _record(settings: Settings, report: dict[str, Any]) -> None:
 
 def quality_report_record(settings: Settings, report_id_: str) -> dict[str, Any] | None:
     """The sync record of a report: ``record_id`` is the report id, ``data`` its latest JSON content."""
-    ensure_reports_table(settings)
+    require_current(settings)
     with engine(settings).connect() as c:
         row = c.execute(
             sa.text("select report_id, content from audit.quality_reports_latest where report_id = :id"),

@@ -38,7 +38,7 @@ from edp.quality import scope as check_scope
 from edp.quality import uscc as quality_uscc
 from edp.quality.audit import dataset_status
 from edp.settings import Settings
-from edp.storage import ops
+from edp.storage.migrate import require_current
 from edp.storage.warehouse import connection_info, engine
 from expectations import SUITES, Dimension, Severity, Suite
 from expectations.dimensions import DIMENSION_LABELS
@@ -162,8 +162,7 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
     """
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"  # sorts by time, like audit readers expect
-    quality_audit.ensure_audit(settings)
-    ops.ensure_ops(settings)  # reconciliation, volume and freshness read ops.batches
+    require_current(settings)
     check_scope.drop_stale_work(settings, started)
     scopes = check_scope.plan(
         settings,

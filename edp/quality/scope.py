@@ -102,39 +102,6 @@ class Scope:
         return f"incremental: current rows of {len(self.batches)} new batches{again}"
 
 
-DDL = (
-    # Which loaded batches some run has validated, per dataset, as loaded then (a reload is new again):
-    # an incremental run takes the others.
-    """
-    create table if not exists audit.checked_batches (
-        dataset text not null,
-        batch_id text not null,
-        loaded_at timestamptz,
-        run_id text not null references audit.check_runs (run_id),
-        primary key (dataset, batch_id)
-    )
-    """,
-    # What each run validated of each dataset, and which batches its failures name (the next run re-checks them).
-    """
-    create table if not exists audit.check_scopes (
-        run_id text not null references audit.check_runs (run_id),
-        dataset text not null,
-        mode text not null check (mode in ('whole', 'full', 'incremental')),
-        reason text not null,
-        batches integer not null,
-        batch_ids text[],
-        carry text[] not null default '{}',
-        carry_all boolean not null default false,
-        checked_at timestamptz not null,
-        primary key (run_id, dataset)
-    )
-    """,
-    "create index if not exists check_scopes_dataset on audit.check_scopes (dataset, checked_at)",
-    # The run whose failures a run carried unread (Scope.carried_from).
-    "alter table audit.check_scopes add column if not exists carried_from text",
-)
-
-
 @dataclass(frozen=True)
 class _Previous:
     run_id: str
@@ -421,7 +388,6 @@ def current_rows_table(settings: Settings, entry: Suite, scope: Scope, run_id: s
     work = f"{WORK_PREFIX}{run_id.replace('-', '_')}_{table}".lower()
     name = f'{WORK_SCHEMA}."{work}"'
     with engine(settings).begin() as c:
-        c.execute(sa.text(f"create schema if not exists {WORK_SCHEMA}"))
         c.execute(sa.text(f"create unlogged table {name} as {entry.query}"))
         c.execute(sa.text(f"analyze {name}"))
     try:

@@ -1,4 +1,7 @@
-"""Operational tables in schema ``ops``: batches, cursor state, quarantine."""
+"""Operational tables in schema ``ops``: batches, cursor state, quarantine.
+
+Their DDL lives in the migrations (``edp/storage/migrations/0002_ops_batches.sql``).
+"""
 
 from __future__ import annotations
 
@@ -9,73 +12,7 @@ from sqlalchemy.engine import Connection
 
 from connectors.schema import parse_time
 from edp.settings import Settings
-from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
-
-DDL = (
-    """
-    create table if not exists ops.batches (
-        batch_id text primary key,
-        source text not null,
-        dataset text not null,
-        origin text not null default 'extract',
-        status text not null,
-        source_rows bigint,
-        row_count bigint,
-        inserted_count bigint,
-        unchanged_count bigint,
-        quarantined_count bigint,
-        duplicate_count bigint,
-        cursor_from text,
-        cursor_to text,
-        manifest_key text not null,
-        schema_drift jsonb,
-        extracted_at timestamptz not null,
-        loaded_at timestamptz,
-        error text
-    )
-    """,
-    """
-    create table if not exists ops.source_state (
-        source text not null,
-        dataset text not null,
-        cursor text,
-        batch_id text,
-        updated_at timestamptz not null default now(),
-        primary key (source, dataset)
-    )
-    """,
-    """
-    create table if not exists ops.quarantine (
-        quarantine_id bigserial primary key,
-        source text not null,
-        dataset text not null,
-        batch_id text not null,
-        locator text not null,
-        field text,
-        reason text not null,
-        record jsonb not null,
-        quarantined_at timestamptz not null default now(),
-        replayed_at timestamptz,
-        replay_batch_id text
-    )
-    """,
-    # The digest of a loaded snapshot's rows: an identical snapshot later is not stored again. Checked
-    # first: ALTER would take an exclusive lock on every call, queueing behind a long load.
-    """
-    do $$ begin
-        if not exists (select 1 from information_schema.columns
-                       where table_schema = 'ops' and table_name = 'batches' and column_name = 'content_digest') then
-            alter table ops.batches add column content_digest text;
-        end if;
-    end $$
-    """,
-    "create index if not exists quarantine_open on ops.quarantine (source, dataset) where replayed_at is null",
-)
-
-
-def ensure_ops(settings: Settings) -> None:
-    ensure_schemas(settings)
-    apply_ddl(settings, DDL, lock=2103810001)
+from edp.storage.warehouse import engine
 
 
 def get_cursor(settings: Settings, source: str, dataset: str) -> str | None:

@@ -9,7 +9,8 @@ Superset all reach the same server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +24,6 @@ from edp.settings import Settings
 log = logging.getLogger(__name__)
 
 EMBEDDED_DB = "edp"
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "ref", "snapshots", "audit", "ops", "sync")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,11 @@ def _embedded_conn(settings: Settings) -> Conn:
         if not exists:
             c.execute(sa.text(f'create database "{EMBEDDED_DB}"'))
     admin.dispose()
+    if not exists:
+        # The platform made this database just now: installing it includes its schema (edp.storage.migrate).
+        from edp.storage.migrate import migrate_url
+
+        migrate_url(conn.sqlalchemy_url())
     return conn
 
 
@@ -120,21 +125,24 @@ def engine(settings: Settings) -> Engine:
     return _engine_for(connection_info(settings).sqlalchemy_url())
 
 
-def ensure_schemas(settings: Settings) -> None:
-    with engine(settings).begin() as c:
-        for schema in SCHEMAS:
-            c.execute(sa.text(f'create schema if not exists "{schema}"'))
+@contextmanager
+def advisory_lock(settings: Settings, lock_class: int, name: str) -> Iterator[None]:
+    """Hold the session-level advisory lock (``lock_class``, ``hashtext(name)``) for the block.
 
-
-def apply_ddl(settings: Settings, statements: Iterable[str], *, lock: int) -> None:
-    """Run ``statements`` in one transaction, serialised by the advisory lock ``lock``.
-
-    Concurrent first runs (CLI and Airflow) would otherwise race on ``create table``.
+    Two-key locks: a key space apart from the one-key transaction locks (a raw table's load lock).
+    Its own connection holds it, so the block's transactions commit as they go; a dead client's
+    lock goes with its connection.
     """
-    with engine(settings).begin() as c:
-        c.execute(sa.text(f"select pg_advisory_xact_lock({int(lock)})"))
-        for stmt in statements:
-            c.execute(sa.text(stmt))
+    with engine(settings).connect() as conn:
+        key = {"c": lock_class, "n": name}
+        conn.execute(sa.text("select pg_advisory_lock(:c, hashtext(:n))"), key)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.rollback()
+            conn.execute(sa.text("select pg_advisory_unlock(:c, hashtext(:n))"), key)
+            conn.commit()
 
 
 def stop_embedded(settings: Settings) -> bool:

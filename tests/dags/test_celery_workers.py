@@ -47,6 +47,7 @@ from edp.runtime.processes import session_members
 from edp.sandbox.control import sandbox_status
 from edp.sandbox.link import sandbox_url
 from edp.settings import Settings, reset_settings
+from edp.storage.migrate import migrate_url
 from edp.storage.warehouse import connection_info, engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
@@ -213,6 +214,7 @@ def reference_db(settings: Settings) -> Iterator[str]:
     with admin.connect() as c:
         c.execute(sa.text(f'create database "{name}"'))
     try:
+        migrate_url(conn.sqlalchemy_url().set(database=name))
         yield conn.sqlalchemy_url().set(database=name).render_as_string(hide_password=False)
     finally:
         from edp.storage import warehouse

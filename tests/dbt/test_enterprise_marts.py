@@ -44,6 +44,7 @@ from edp.orchestration.pipeline import ingest
 from edp.quality.uscc import problem
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings, reset_settings
+from edp.storage.migrate import migrate_url
 from edp.storage.warehouse import engine
 from edp.transform.dbt_runner import DbtResult, run_dbt, target_path
 
@@ -229,6 +230,7 @@ def built(pg_admin: sa.Engine | None, tmp_path_factory: pytest.TempPathFactory) 
     with pg_admin.connect() as c:
         c.execute(sa.text(f'create database "{name}"'))
     url = sa.make_url(pg_admin.url).set(database=name).render_as_string(hide_password=False)
+    migrate_url(url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EDP_HOME", str(home))
         mp.setenv("EDP_WAREHOUSE_URL", url.replace("postgresql+psycopg://", "postgresql://"))

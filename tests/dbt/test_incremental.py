@@ -48,6 +48,7 @@ from edp.ingest.loader import row_key_sql
 from edp.orchestration.pipeline import ingest
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings, reset_settings
+from edp.storage.migrate import migrate_url
 from edp.storage.warehouse import engine
 from edp.transform.dbt_runner import DbtResult, run_dbt
 
@@ -118,6 +119,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_admin: sa.Engine | Non
             with pg_admin.connect() as c:
                 c.execute(sa.text(f'create database "{database}"'))
             url = sa.make_url(pg_admin.url).set(database=database).render_as_string(hide_password=False)
+            migrate_url(url)
             mp.setenv("EDP_WAREHOUSE_URL", url.replace("postgresql+psycopg://", "postgresql://"))
         reset_settings()
         settings = Settings()

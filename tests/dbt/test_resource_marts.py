@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from edp.orchestration.pipeline import ingest
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import REPO_ROOT, Settings, reset_settings
+from edp.storage.migrate import migrate_url
 from edp.storage.warehouse import engine
 from edp.transform.dbt_runner import DbtResult, run_dbt
 
@@ -121,6 +122,7 @@ def built(pg_admin: sa.Engine | None, tmp_path_factory: pytest.TempPathFactory) 
             with pg_admin.connect() as c:
                 c.execute(sa.text(f'create database "{db}"'))
             url = pg_admin.url.set(database=db).render_as_string(hide_password=False)
+            migrate_url(url)
             mp.setenv("EDP_WAREHOUSE_URL", url.replace("postgresql+psycopg://", "postgresql://"))
         reset_settings()
         settings = Settings()

@@ -14,6 +14,7 @@ import pytest
 NEEDS_SERVER = {
     "settings": "a warehouse database",
     "warehouse_url": "a warehouse database",
+    "warehouse_template": "a migrated template database",
     "pg_admin": "the PostgreSQL server",
     "sl323": "a water stand-in database",
     "dbms": "the MariaDB and PostgreSQL servers",

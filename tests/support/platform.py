@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from edp.settings import Settings, reset_settings
+from edp.storage.migrate import migrate_url
 from tests.support.databases import PG_ADMIN_URL, reachable
 
 # A warehouse nobody answers at: a test on ``home_settings`` that reaches for the warehouse fails.
@@ -43,15 +44,35 @@ def edp_home(tmp_path: Path) -> Path:
     return home
 
 
+@pytest.fixture(scope="session")
+def warehouse_template(pg_admin: sa.Engine | None) -> Iterator[str | None]:
+    """A migrated, empty warehouse made once per session: each test's database is a copy of it.
+
+    As `edp migrate` leaves a new installation's warehouse, at the cost of an empty ``create database``.
+    """
+    if pg_admin is None:
+        yield None
+        return
+    name = f"edp_template_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as c:
+        c.execute(sa.text(f'create database "{name}"'))
+    try:
+        migrate_url(sa.make_url(PG_ADMIN_URL).set(database=name))
+        yield name
+    finally:
+        with pg_admin.connect() as c:
+            c.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+
+
 @pytest.fixture
-def warehouse_url(pg_admin: sa.Engine | None, edp_home: Path) -> Iterator[str | None]:
-    """A fresh database URL, or None when the embedded pgserver is used."""
+def warehouse_url(pg_admin: sa.Engine | None, warehouse_template: str | None, edp_home: Path) -> Iterator[str | None]:
+    """A fresh, migrated database URL, or None when the embedded pgserver is used (migrated when made)."""
     if pg_admin is None:
         yield None
         return
     name = f"edp_test_{uuid.uuid4().hex[:12]}"
     with pg_admin.connect() as c:
-        c.execute(sa.text(f'create database "{name}"'))
+        c.execute(sa.text(f'create database "{name}" template "{warehouse_template}"'))
     url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     yield url.replace("postgresql+psycopg://", "postgresql://")
     from edp.storage import warehouse

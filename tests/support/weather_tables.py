@@ -19,8 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from edp.settings import Settings
-from edp.storage import ops
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import engine
 from expectations import SUITES
 from tests.support.warehouse import execute
 
@@ -148,7 +147,6 @@ def insert(settings: Settings, table: str, rows: list[dict[str, Any]], *, regist
 
 def register_batches(settings: Settings, table: str, rows: list[dict[str, Any]]) -> None:
     """One loaded batch per ``_batch_id`` of ``rows``, every figure agreeing with them."""
-    ops.ensure_ops(settings)
     source, dataset = table.removeprefix("raw.").split("__", 1)
     per_batch: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -184,7 +182,6 @@ def blocking_count(dataset: str) -> int:
 
 def create_weather_tables(settings: Settings) -> None:
     """The checked weather tables (raw observations and stations, the hourly-extremes mart), with good rows."""
-    ensure_schemas(settings)
     for ddl in (RAW_DDL, STATIONS_DDL, MART_DDL):
         execute(settings, ddl)
     insert(settings, STATIONS_TABLE, stations())

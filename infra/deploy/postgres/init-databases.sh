@@ -25,3 +25,10 @@ SQL
 create_role_and_database "$EDP_WAREHOUSE_URL" "createrole"
 create_role_and_database "$EDP_AIRFLOW_METADATA_URL" ""
 create_role_and_database "$SUPERSET_DATABASE_URI" ""
+
+# PUBLIC may connect to (and make temp tables in) every database by default: the read-only edp_reader
+# (and any later role) reaches only what it is granted; the owners keep their rights.
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<'SQL'
+select format('revoke connect, temporary on database %I from public', datname)
+from pg_database where datallowconn and datname <> 'template1' \gexec
+SQL

@@ -157,7 +157,6 @@ def test_a_value_that_returns_is_stored_again(settings: Settings) -> None:
     from edp.ingest.extract import _Typed, register, write_batch
     from edp.ingest.loader import load_batch
 
-    ops.ensure_ops(settings)
     lake = open_lake(settings)
     base = {
         "station_id": "54471",

@@ -14,7 +14,7 @@ from standins.server import RunningServer
 
 from edp.exchange.sync import status, sync
 from edp.settings import Settings
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import engine
 from tests.support.standin_servers import city_records
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,6 @@ def city(settings: Settings, anshan_city: Callable[..., RunningServer]) -> tuple
 
 
 def _mart(s: Settings, n: int) -> None:
-    ensure_schemas(s)
     with engine(s).begin() as c:
         c.execute(sa.text("drop table if exists marts.fct_hazard_event"))
         c.execute(

@@ -18,7 +18,6 @@ from edp.ingest import extract
 from edp.ingest.extract import Manifest, _Typed, register, write_batch
 from edp.ingest.loader import load_batch, reload_batch
 from edp.settings import Settings
-from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
 from tests.support.warehouse import column, count, execute, rows
 
@@ -71,7 +70,6 @@ class Batches:
         self.settings, self.ds = settings, ds
         self.lake: Lake = open_lake(settings)
         self.n = 0
-        ops.ensure_ops(settings)
 
     def write(self, records: Iterable[dict[str, Any]]) -> Manifest:
         typed = _Typed()

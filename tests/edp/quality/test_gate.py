@@ -26,7 +26,7 @@ from edp.exchange.sync import EXCHANGED, sync
 from edp.orchestration.pipeline import ingest
 from edp.quality.runner import dataset_status, run_checks
 from edp.settings import Settings
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import engine
 from tests.support.sl323 import sl323_database
 from tests.support.sources import point_at
 from tests.support.standin_servers import city_records
@@ -52,7 +52,6 @@ def stand_ins(
 
 def _mart(s: Settings, events: int) -> None:
     """A minimal hazard-event mart (the transform is not under test here)."""
-    ensure_schemas(s)
     with engine(s).begin() as c:
         c.execute(sa.text("drop table if exists marts.fct_hazard_event"))
         c.execute(sa.text("create table marts.fct_hazard_event (event_id text primary key, source text, "

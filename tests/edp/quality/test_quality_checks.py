@@ -251,10 +251,8 @@ def test_never_checked_datasets_are_unchecked(weather_tables: Settings) -> None:
 
 def test_letter_prefixed_codes_refused_before_are_judged_again(settings: Settings, sql) -> None:
     """Verdicts recorded when GB 32100's letters in characters 1-2 were refused are corrected; others stay."""
-    from edp.quality.audit import ensure_audit
     from edp.quality.uscc import refresh
 
-    ensure_audit(settings)
     sql(
         "insert into audit.credit_codes (code, is_valid, reason) values "
         "('N2210381MA0XXXXX14', false, 'old'), ('N2210381MA0XXXXX15', false, 'old'), "

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edp.exchange.sync import Exchanged, diff_to_outbox, ensure_sync
+from edp.exchange.sync import Exchanged, diff_to_outbox
 from edp.quality.report import build_report, quality_report_record, report_id, write_report
 from edp.quality.runner import run_checks
 from edp.settings import Settings
@@ -233,7 +233,6 @@ def test_report_is_written_published_and_ready_for_the_sync(history: Settings, s
     assert latest is not None and latest["data"]["generated_at"] > content["generated_at"]
 
     # Wired as the lead is asked to: EXCHANGED["quality_reports"] reads the view, keyed by report_id.
-    ensure_sync(history)
     spec = Exchanged("quality_reports", "audit.quality_reports_latest", "report_id")
     assert diff_to_outbox(history, spec) == {"upsert": 1, "delete": 0, "unchanged": 0}
     assert diff_to_outbox(history, spec) == {"upsert": 0, "delete": 0, "unchanged": 1}
