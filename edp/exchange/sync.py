@@ -630,6 +630,10 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                        count(*) filter (where b.status = 'receipt_invalid') as protocol_errors,
                        count(*) filter (where o.status = 'accepted') as accepted,
                        count(*) filter (where o.status = 'rejected') as rejected,
+                       -- Rejected and not yet followed by a corrected version: the data owner's to fix.
+                       count(*) filter (where o.status = 'rejected' and not exists (
+                           select from sync.outbox n where n.dataset = o.dataset and n.record_id = o.record_id
+                             and n.version > o.version)) as rejected_open,
                        (select max(r.received_at) from sync.receipts r join sync.batches rb using (batch_id)
                          where rb.dataset = o.dataset) as last_receipt_at,
                        (select count(*) from sync.batches cb where cb.dataset = o.dataset) as batches,
