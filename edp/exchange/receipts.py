@@ -94,8 +94,10 @@ def parse_receipt(reply: bytes) -> Receipt:
         raise ReceiptInvalid(f"the 200 reply is {len(reply)} bytes, more than a receipt's {MAX_RECEIPT_BYTES}", reply)
     try:
         doc: Any = json.loads(reply)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise ReceiptInvalid(f"the 200 reply is not JSON ({exc.msg}): {_excerpt(reply)}", reply) from None
+    except UnicodeDecodeError:
+        raise ReceiptInvalid(f"the 200 reply is not JSON (not UTF-8): {_excerpt(reply)}", reply) from None
     if not isinstance(doc, dict):
         raise ReceiptInvalid(f"the 200 reply is JSON {type(doc).__name__}, not a receipt object", reply)
     try:

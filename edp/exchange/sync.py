@@ -408,7 +408,7 @@ def _store_receipt(settings: Settings, sent: SentBatch, receipt: Receipt, via: s
                 "via": via,
             },
         )
-        owner = conn.execute(
+        owner: str = conn.execute(
             sa.text("select batch_id from sync.receipts where receipt_id=:r"), {"r": receipt.receipt_id}
         ).scalar_one()
         if owner != sent.batch_id:

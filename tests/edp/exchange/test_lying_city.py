@@ -31,6 +31,7 @@ pytestmark = pytest.mark.integration
 
 ROWS = 1200  # two batches: 1000 + 200
 KEY = "receipt_invalid:hazard_events"
+REASON = "坐标越界 off the map"
 
 
 @pytest.fixture
@@ -156,7 +157,7 @@ def test_rejected_records_are_kept_listed_and_resent_only_once_corrected(city: t
     _mart(s, 5)
     httpx.post(
         f"{server.url}/__admin/rejections",
-        json={"dataset": "hazard_events", "record_id": "weather-rain-3", "version": 1, "reason": "坐标越界 off the map"},
+        json={"dataset": "hazard_events", "record_id": "weather-rain-3", "version": 1, "reason": REASON},
         trust_env=False,
     ).raise_for_status()
     (first,) = sync(s, ["hazard_events"])
@@ -164,7 +165,7 @@ def test_rejected_records_are_kept_listed_and_resent_only_once_corrected(city: t
     assert "weather-rain-3" not in city_records(server.url)
     (rejected,) = rejected_records(s)
     assert rejected["record_id"] == "weather-rain-3" and rejected["version"] == 1
-    assert rejected["reason"] == "坐标越界 off the map" and rejected["rejected_at"] is not None
+    assert rejected["reason"] == REASON and rejected["rejected_at"] is not None
     assert rejected["corrected_version"] is None
     (line,) = status(s)
     assert line["accepted"] == 4 and line["rejected"] == 1 and line["rejected_open"] == 1
@@ -176,7 +177,9 @@ def test_rejected_records_are_kept_listed_and_resent_only_once_corrected(city: t
     assert _city_stats(server)["batches"] == 1
 
     with engine(s).begin() as c:
-        c.execute(sa.text("update marts.fct_hazard_event set division_code='210381102000' where event_id='weather-rain-3'"))
+        c.execute(
+            sa.text("update marts.fct_hazard_event set division_code='210381102000' where event_id='weather-rain-3'")
+        )
     (fixed,) = sync(s, ["hazard_events"])
     assert fixed.diff["upsert"] == 1 and fixed.sent["records"] == 1 and fixed.sent["rejected"] == 0
     assert city_records(server.url)["weather-rain-3"]["version"] == 2
