@@ -73,6 +73,7 @@ def _receipt_alerts(s: Settings) -> list[Any]:
         ("foreign_rejected", False, "names record 'not-a-record-of-this-batch'"),
         ("empty_body", False, "empty body"),
         ("not_json", True, "not JSON"),
+        ("oversized", False, "reply longer than 2097152 bytes"),
     ],
 )
 def test_a_lying_city_acknowledges_nothing_and_the_honest_rerun_delivers_exactly_once(

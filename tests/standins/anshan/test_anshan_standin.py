@@ -344,7 +344,8 @@ def test_the_lie_switch_answers_200s_that_are_not_the_receipt(anshan, without_st
     batch = make_batch([upsert("HE-1", 1), upsert("HE-2", 1)])
     switch = {"lie_without_storing": without_storing}
     answers = {}
-    for lie in ("wrong_batch_id", "short_accepted", "bad_digest", "foreign_rejected", "empty_body", "not_json"):
+    lies = ("wrong_batch_id", "short_accepted", "bad_digest", "foreign_rejected", "empty_body", "not_json", "oversized")
+    for lie in lies:
         assert client.http.post("/__admin/faults", json={**switch, "lie": lie}).status_code == 200
         reply = client.post_batch(batch)
         assert reply.status_code == 200
@@ -356,12 +357,13 @@ def test_the_lie_switch_answers_200s_that_are_not_the_receipt(anshan, without_st
     assert foreign["accepted"] == 1 and foreign["rejected"][0]["record_id"] == "not-a-record-of-this-batch"
     assert answers["empty_body"].content == b""
     assert answers["not_json"].headers["content-type"].startswith("text/html")
+    assert len(answers["oversized"].content) > 3_000_000
     stats = client.http.get("/__admin/stats").json()
     assert stats["batches"] == (0 if without_storing else 1)  # stored once, or never
     lookup = client.get(f"{BATCHES}/{batch['batch_id']}")
     assert lookup.status_code == (404 if without_storing else 200)
     if not without_storing:
-        assert lookup.headers["content-type"].startswith("text/html")  # the lookup lies too
+        assert "padding" in lookup.json()  # the lookup lies too (the last lie set: oversized)
     client.http.post("/__admin/faults", json={"lie": ""})
     honest = client.post_batch(batch)
     assert honest.json() == {

@@ -23,6 +23,7 @@ LIES = {
     "foreign_rejected": "a rejected entry names a record that is not at its index in the batch",
     "empty_body": "200 with an empty body",
     "not_json": "200 with an HTML page",
+    "oversized": "a receipt padded to 3 MB, more than any receipt can be",
 }
 
 
@@ -53,4 +54,6 @@ def lying_answer(lie: str, receipt: dict[str, Any]) -> Response:
     elif lie == "foreign_rejected":
         forged["accepted"] = max(receipt["accepted"] - 1, 0)
         forged["rejected"].append({"index": 0, "record_id": "not-a-record-of-this-batch", "reason": "数据存疑"})
+    elif lie == "oversized":
+        forged["padding"] = "回执" * 1_500_000
     return JSONResponse(forged)
