@@ -538,7 +538,8 @@ def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> di
         stats["acked_by_lookup"] += int(via == "lookup")
         stats["records"] += receipt.accepted
         stats["rejected"] += len(receipt.rejected)
-    if had_invalid and not stats["protocol_errors"] and not _invalid_batches(settings, dataset):
+    # Resolved once no batch of the dataset waits on a bad receipt (also after a run killed mid-resend).
+    if (had_invalid or stats["sent"]) and not stats["protocol_errors"] and not _invalid_batches(settings, dataset):
         from edp.alerts.alerting import resolve_alerts
 
         resolve_alerts(settings, key=receipt_alert_key(dataset))
