@@ -4,8 +4,8 @@ A ``200`` says nothing by itself: a receipt is believed only when it parses as
 the contract's receipt (``receipt_id``, ``batch_id``, ``accepted``,
 ``rejected[]``), names the batch we sent, accounts for every record of it
 (``accepted`` + rejected entries = records sent), each rejected entry points
-at a record of that batch (by ``index``; its ``record_id``, when given, must
-be the one at that index), and, when the receipt carries a digest
+at a record of that batch (by ``index``, and names the ``record_id`` we sent
+at that index), and, when the receipt carries a digest
 (``records_sha256`` or ``body_sha256``: the contract's receipt has none, a city
 may add one), the digest is the one of the body we sent. Anything else is a
 :class:`ReceiptInvalid`: a protocol error, and the batch stays pending.
@@ -130,7 +130,10 @@ def problems(receipt: Receipt, sent: SentBatch) -> list[str]:
             found.append(f"rejected entry index {entry.index} appears twice")
         seen.add(entry.index)
         record_id = sent.records[entry.index][0]
-        if entry.record_id is not None and entry.record_id != record_id:
+        if entry.record_id is None:
+            # Every record we send has an id: an entry without one is not about our record.
+            found.append(f"rejected entry {entry.index} names no record_id, we sent {record_id!r} there")
+        elif entry.record_id != record_id:
             found.append(f"rejected entry {entry.index} names record {entry.record_id!r}, we sent {record_id!r} there")
     if receipt.records_sha256 is not None and receipt.records_sha256 != sent.records_sha256:
         found.append(f"receipt records_sha256 {receipt.records_sha256[:12]}… is not ours {sent.records_sha256[:12]}…")

@@ -82,6 +82,7 @@ def test_a_digest_the_city_adds_must_be_ours() -> None:
         (_reply(accepted=2, rejected=[{"index": 9, "record_id": "x", "reason": "r"}]), "beyond"),
         (_reply(accepted=2, rejected=[{"index": 0, "record_id": "someone-else", "reason": "r"}]), "names record"),
         (_reply(accepted=1, rejected=[{"index": 0, "reason": "r"}, {"index": 0, "reason": "r"}]), "twice"),
+        (_reply(accepted=2, rejected=[{"index": 2, "record_id": None, "reason": "r"}]), "names no record_id"),
         (_reply(accepted=2, rejected=[{"index": "0", "reason": "r"}]), "rejected.0.index"),
         (_reply(records_sha256="not hex"), "records_sha256"),
     ],
