@@ -193,15 +193,25 @@ def sync_default(ctx: typer.Context) -> None:
 
     result = run(get_settings())
     _echo(result)
-    raise typer.Exit(1 if any(r["blocked"] for r in result.values()) else 0)
+    # A blocked dataset or a batch whose receipt did not verify (it stays pending; an alert is raised).
+    failed = any(r["blocked"] or r["sent"].get("protocol_errors") for r in result.values())
+    raise typer.Exit(1 if failed else 0)
 
 
 @sync_app.command("status")
-def sync_status() -> None:
-    """Per dataset: pending, sent, accepted, rejected, last receipt."""
-    from edp.exchange.sync import status
+def sync_status(
+    rejected: Annotated[
+        bool,
+        typer.Option(
+            "--rejected", help="List each record the city rejected (被退回记录), its reason and its corrected version."
+        ),
+    ] = False,
+    dataset: Annotated[str | None, typer.Option(help="Only this exchange dataset (with --rejected).")] = None,
+) -> None:
+    """Per dataset: pending, sent-unacknowledged, protocol errors, accepted, rejected, withheld, last receipt."""
+    from edp.exchange.sync import rejected_records, status
 
-    _echo(status(get_settings()))
+    _echo(rejected_records(get_settings(), dataset) if rejected else status(get_settings()))
 
 
 @sync_app.command("reconcile")

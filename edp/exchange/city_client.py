@@ -15,6 +15,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from edp.errors import ExchangeFailed
+from edp.exchange.receipts import MAX_RECEIPT_BYTES, ReceiptInvalid
 from edp.sandbox.link import SANDBOX, sandbox_url
 from edp.secrets import resolve_secret
 from edp.settings import Settings
@@ -22,6 +23,8 @@ from edp.settings import Settings
 log = logging.getLogger(__name__)
 
 BATCHES_PATH = "/api/exchange/v1/batches"
+# Any answer of the city is read at most this far (receipts have their own, smaller bound).
+MAX_REPLY_BYTES = 16 * 1024 * 1024
 
 
 def canonical_json(value: Any) -> bytes:
@@ -54,6 +57,10 @@ class _Retry(Exception):
 
 class ReplyLost(ExchangeFailed):
     """The request may have been stored, but no answer came back in time."""
+
+
+class ReplyTooLarge(ExchangeFailed):
+    """The city's answer is longer than any answer of the contract can be; it was not read to the end."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +112,29 @@ class ExchangeClient:
         }
 
     def _once(
-        self, method: str, path: str, body: bytes, extra: dict[str, str], params: dict[str, str] | None
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        extra: dict[str, str],
+        params: dict[str, str] | None,
+        max_bytes: int,
     ) -> httpx.Response:
         self.requests += 1
         headers = {**self._headers(method, path, body), **extra}
+        request = self.http.build_request(method, path, content=body or None, headers=headers, params=params)
         try:
-            resp = self.http.request(method, path, content=body or None, headers=headers, params=params)
+            resp = self.http.send(request, stream=True)
+            try:
+                content = _read_bounded(resp, max_bytes, f"{method} {path}")
+            finally:
+                resp.close()
         except httpx.TimeoutException as exc:
             raise ReplyLost(f"{method} {path}: no reply within {self.config.timeout:.0f} s") from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise _Retry(f"{type(exc).__name__}: {exc}") from exc
+        # The body is read (and bounded) here; callers get an ordinary, fully read response.
+        resp = httpx.Response(resp.status_code, headers=resp.headers, content=content, request=request)
         if resp.status_code in (429, 503, 502, 504):
             after = resp.headers.get("Retry-After")
             raise _Retry(f"HTTP {resp.status_code}", float(after) if after else None)
@@ -129,6 +149,7 @@ class ExchangeClient:
         body: bytes = b"",
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        max_bytes: int = MAX_REPLY_BYTES,
     ) -> httpx.Response:
         def before_sleep(state: RetryCallState) -> None:
             self.retries += 1
@@ -148,12 +169,16 @@ class ExchangeClient:
             reraise=True,
         )
         try:
-            return retrying(self._once, method, path, body, headers or {}, params)
+            return retrying(self._once, method, path, body, headers or {}, params, max_bytes)
         except _Retry as exc:
             raise ExchangeError(f"anshan: {method} {path} failed after retries: {exc}", 503) from None
 
-    def push(self, batch_id: str, body: bytes) -> dict[str, Any]:
-        resp = self.request("POST", BATCHES_PATH, body, {"Idempotency-Key": batch_id})
+    def push(self, batch_id: str, body: bytes) -> bytes:
+        """The raw body of the city's 200 to the batch: a receipt only once ``receipts.verify`` says so."""
+        try:
+            resp = self.request("POST", BATCHES_PATH, body, {"Idempotency-Key": batch_id}, max_bytes=MAX_RECEIPT_BYTES)
+        except ReplyTooLarge as exc:
+            raise ReceiptInvalid(str(exc)) from None
         if resp.status_code == 422:
             raise ExchangeConflict(
                 f"anshan: batch {batch_id} was stored earlier with another body (HTTP 422): "
@@ -163,17 +188,21 @@ class ExchangeClient:
             raise ExchangeError(
                 f"anshan: batch {batch_id}: HTTP {resp.status_code}: {resp.text[:300]}", resp.status_code
             )
-        return dict(resp.json())
+        return resp.content
 
-    def lookup(self, batch_id: str) -> dict[str, Any] | None:
-        resp = self.request("GET", f"{BATCHES_PATH}/{batch_id}")
+    def lookup(self, batch_id: str) -> bytes | None:
+        """The raw body of the city's 200 to a lookup, or ``None`` when the city says it never stored the batch."""
+        try:
+            resp = self.request("GET", f"{BATCHES_PATH}/{batch_id}", max_bytes=MAX_RECEIPT_BYTES)
+        except ReplyTooLarge as exc:
+            raise ReceiptInvalid(str(exc)) from None
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:
             raise ExchangeError(
                 f"anshan: lookup {batch_id}: HTTP {resp.status_code}: {resp.text[:300]}", resp.status_code
             )
-        return dict(resp.json())
+        return resp.content
 
     def reconciliation(self, dataset: str, date: str) -> dict[str, Any]:
         resp = self.request("GET", "/api/exchange/v1/reconciliation", params={"dataset": dataset, "date": date})
@@ -186,3 +215,14 @@ class ExchangeClient:
         if resp.status_code != 200:
             raise ExchangeError(f"anshan: feedback: HTTP {resp.status_code}: {resp.text[:300]}", resp.status_code)
         return list(resp.json())
+
+
+def _read_bounded(resp: httpx.Response, max_bytes: int, what: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ReplyTooLarge(f"anshan: {what}: HTTP {resp.status_code} reply longer than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

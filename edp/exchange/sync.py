@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from edp.errors import QualityBlocked
 from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
+from edp.exchange.receipts import Receipt, ReceiptInvalid, SentBatch, rejected_versions, verify
 from edp.settings import REGION_CODE, Settings
 from edp.storage.migrate import require_current
 from edp.storage.warehouse import advisory_lock, engine
@@ -288,8 +289,17 @@ def pack(settings: Settings, spec: Exchanged, now: datetime | None = None) -> li
     return batch_ids
 
 
-def _store_receipt(settings: Settings, batch_id: str, receipt: dict[str, Any], via: str) -> None:
-    rejected = receipt.get("rejected") or []
+RECEIPT_ALERT = "receipt_invalid"
+
+
+def receipt_alert_key(dataset: str) -> str:
+    """One open alert per dataset however many of its batches got a bad receipt (occurrences count them)."""
+    return f"{RECEIPT_ALERT}:{dataset}"
+
+
+def _store_receipt(settings: Settings, sent: SentBatch, receipt: Receipt, via: str) -> None:
+    """Record a verified receipt: the batch acknowledged, its records accepted or rejected by version."""
+    rejected = rejected_versions(receipt, sent)
     with engine(settings).begin() as conn:
         conn.execute(
             sa.text(
@@ -297,34 +307,122 @@ def _store_receipt(settings: Settings, batch_id: str, receipt: dict[str, Any], v
                 "values (:r, :b, :a, cast(:rej as jsonb), :via) on conflict (receipt_id) do nothing"
             ),
             {
-                "r": receipt["receipt_id"],
-                "b": batch_id,
-                "a": int(receipt.get("accepted", 0)),
-                "rej": json.dumps(rejected, ensure_ascii=False),
+                "r": receipt.receipt_id,
+                "b": sent.batch_id,
+                "a": receipt.accepted,
+                "rej": json.dumps(
+                    [
+                        {"index": e.index, "record_id": rid, "version": v, "reason": why}
+                        for e, (rid, v, why) in zip(receipt.rejected, rejected, strict=True)
+                    ],
+                    ensure_ascii=False,
+                ),
                 "via": via,
             },
         )
+        owner: str = conn.execute(
+            sa.text("select batch_id from sync.receipts where receipt_id=:r"), {"r": receipt.receipt_id}
+        ).scalar_one()
+        if owner != sent.batch_id:
+            # Rolls the transaction back: one receipt cannot acknowledge two batches.
+            raise ReceiptInvalid(f"receipt {receipt.receipt_id} already acknowledged batch {owner}")
         conn.execute(
             sa.text(
                 "update sync.batches set status='acked', receipt_id=:r, acked_at=now(), last_error=null "
                 "where batch_id=:b"
             ),
-            {"r": receipt["receipt_id"], "b": batch_id},
+            {"r": receipt.receipt_id, "b": sent.batch_id},
         )
-        conn.execute(sa.text("update sync.outbox set status='accepted' where batch_id=:b"), {"b": batch_id})
-        for rej in rejected:
-            # A rejected record is the county's to fix: mark it and queue a fresh version.
+        conn.execute(
+            sa.text("update sync.outbox set status='accepted', reject_reason=null where batch_id=:b"),
+            {"b": sent.batch_id},
+        )
+        for record_id, version, reason in rejected:
+            # The county's to fix: kept with the city's reason; a corrected mart row becomes a new version.
             conn.execute(
                 sa.text(
-                    "update sync.outbox set status='rejected', reject_reason=:why where batch_id=:b and record_id=:r"
+                    "update sync.outbox set status='rejected', reject_reason=:why "
+                    "where batch_id=:b and record_id=:r and version=:v"
                 ),
-                {"why": rej.get("reason", ""), "b": batch_id, "r": rej.get("record_id")},
+                {"why": reason, "b": sent.batch_id, "r": record_id, "v": version},
             )
 
 
+def _record_receipt_error(settings: Settings, dataset: str, batch_id: str, exc: ReceiptInvalid, via: str) -> None:
+    with engine(settings).begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into sync.receipt_errors (batch_id, dataset, via, problem, reply_excerpt, reply_sha256) "
+                "values (:b, :d, :via, :p, :x, :h)"
+            ),
+            {
+                "b": batch_id,
+                "d": dataset,
+                "via": via,
+                "p": exc.problem,
+                "x": exc.reply[:2000].decode("utf-8", "replace"),
+                "h": hashlib.sha256(exc.reply).hexdigest(),
+            },
+        )
+
+
+def _protocol_error(settings: Settings, dataset: str, batch_id: str, exc: ReceiptInvalid, via: str) -> None:
+    """The batch stays pending as 'receipt_invalid' (a later run looks it up, then resends it); an alert is raised."""
+    from edp.alerts.alerting import raise_alert
+
+    log.error("anshan: batch %s: the city's 200 is not a receipt of it (%s): %s", batch_id, via, exc.problem)
+    _record_receipt_error(settings, dataset, batch_id, exc, via)
+    with engine(settings).begin() as conn:
+        conn.execute(
+            sa.text("update sync.batches set status='receipt_invalid', last_error=:e where batch_id=:b"),
+            {"e": f"receipt invalid ({via}): {exc.problem}", "b": batch_id},
+        )
+    raise_alert(
+        settings,
+        kind=RECEIPT_ALERT,
+        key=receipt_alert_key(dataset),
+        reason=f"batch {batch_id}: {exc.problem}",
+        dataset=dataset,
+        details={"batch_id": batch_id, "via": via},
+    )
+
+
+def _deliver(
+    settings: Settings, client: ExchangeClient, dataset: str, sent: SentBatch, body: bytes, asked_before: bool
+) -> tuple[Receipt, str]:
+    """Get a verified receipt for a stored batch: look it up first if it may have reached the city, then
+    push the very same bytes under the same Idempotency-Key (the city stores a batch once).
+
+    Raises :class:`ReceiptInvalid` (with ``via``) when the city's last 200 is not a receipt of this batch.
+    """
+    if asked_before:
+        reply = client.lookup(sent.batch_id)
+        if reply is not None:
+            try:
+                return verify(reply, sent), "lookup"
+            except ReceiptInvalid as exc:
+                # Kept as evidence; the idempotent push below asks the city once more.
+                _record_receipt_error(settings, dataset, sent.batch_id, exc, "lookup")
+    _mark_sending(settings, sent.batch_id)
+    via = "push"
+    try:
+        reply = client.push(sent.batch_id, body)
+    except ReplyLost:
+        looked_up = client.lookup(sent.batch_id)
+        if looked_up is None:
+            reply = client.push(sent.batch_id, body)
+        else:
+            reply, via = looked_up, "lookup"
+    try:
+        return verify(reply, sent), via
+    except ReceiptInvalid as exc:
+        exc.via = via
+        raise
+
+
 def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> dict[str, int]:
-    """Send every stored batch not yet acknowledged, oldest first."""
-    stats = {"sent": 0, "acked_by_lookup": 0, "records": 0}
+    """Send every stored batch not yet acknowledged by a verified receipt, oldest first."""
+    stats = {"sent": 0, "acked_by_lookup": 0, "records": 0, "rejected": 0, "protocol_errors": 0}
     with engine(settings).connect() as conn:
         todo: Sequence[tuple[str, bytes, int, str]] = (
             conn.execute(
@@ -337,30 +435,37 @@ def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> di
             .tuples()
             .all()
         )
-    for batch_id, body, attempts, status in todo:
-        if attempts > 0 and status == "sending":
-            # A previous try may have been stored by the city: ask before resending.
-            receipt = client.lookup(batch_id)
-            if receipt is not None:
-                _store_receipt(settings, batch_id, receipt, via="lookup")
-                stats["acked_by_lookup"] += 1
-                continue
-        _mark_sending(settings, batch_id)
+    had_invalid = any(status == "receipt_invalid" for *_, status in todo)
+    for batch_id, body, attempts, _status in todo:
+        sent = SentBatch.from_body(bytes(body))
+        via = "push"
         try:
-            receipt = client.push(batch_id, bytes(body))
-            via = "push"
-        except ReplyLost:
-            receipt = client.lookup(batch_id)
-            if receipt is None:
-                receipt = client.push(batch_id, bytes(body))
-                via = "push"
-            else:
-                via = "lookup"
-                stats["acked_by_lookup"] += 1
-        _store_receipt(settings, batch_id, receipt, via=via)
+            receipt, via = _deliver(settings, client, dataset, sent, bytes(body), asked_before=attempts > 0)
+            _store_receipt(settings, sent, receipt, via=via)
+        except ReceiptInvalid as exc:
+            _protocol_error(settings, dataset, batch_id, exc, exc.via or via)
+            stats["protocol_errors"] += 1
+            continue
         stats["sent"] += 1
-        stats["records"] += int(receipt.get("accepted", 0))
+        stats["acked_by_lookup"] += int(via == "lookup")
+        stats["records"] += receipt.accepted
+        stats["rejected"] += len(receipt.rejected)
+    # Resolved once no batch of the dataset waits on a bad receipt (also after a run killed mid-resend).
+    if (had_invalid or stats["sent"]) and not stats["protocol_errors"] and not _invalid_batches(settings, dataset):
+        from edp.alerts.alerting import resolve_alerts
+
+        resolve_alerts(settings, key=receipt_alert_key(dataset))
     return stats
+
+
+def _invalid_batches(settings: Settings, dataset: str) -> int:
+    with engine(settings).connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("select count(*) from sync.batches where dataset=:d and status='receipt_invalid'"),
+                {"d": dataset},
+            ).scalar_one()
+        )
 
 
 def _mark_sending(settings: Settings, batch_id: str) -> None:
@@ -432,7 +537,17 @@ def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResu
     return results
 
 
+def _withheld_counts(conn: sa.Connection) -> dict[str, int]:
+    """Records held back from the city per dataset by row-level quality holds.
+
+    The place for the holds' count in ``edp sync status``; until the sync withholds rows, none are.
+    """
+    return {}
+
+
 def status(settings: Settings) -> list[dict[str, Any]]:
+    """Per dataset: records pending, sent and not yet acknowledged, in batches whose receipt was invalid
+    (protocol errors), accepted, rejected and withheld; batches, receipts, lag and the last protocol error."""
     require_current(settings)
     with engine(settings).connect() as conn:
         rows = conn.execute(
@@ -440,19 +555,66 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                 """
                 select o.dataset,
                        count(*) filter (where o.batch_id is null) as pending,
-                       count(*) filter (where o.status in ('packed')) as sent_unacked,
+                       count(*) filter (where b.status in ('packed', 'sending')) as sent_unacked,
+                       count(*) filter (where b.status = 'receipt_invalid') as protocol_errors,
                        count(*) filter (where o.status = 'accepted') as accepted,
                        count(*) filter (where o.status = 'rejected') as rejected,
-                       (select max(r.received_at) from sync.receipts r join sync.batches b using (batch_id)
-                         where b.dataset = o.dataset) as last_receipt_at,
-                       (select count(*) from sync.batches b where b.dataset = o.dataset) as batches,
+                       -- Rejected and not yet followed by a corrected version: the data owner's to fix.
+                       count(*) filter (where o.status = 'rejected' and not exists (
+                           select from sync.outbox n where n.dataset = o.dataset and n.record_id = o.record_id
+                             and n.version > o.version)) as rejected_open,
+                       (select max(r.received_at) from sync.receipts r join sync.batches rb using (batch_id)
+                         where rb.dataset = o.dataset) as last_receipt_at,
+                       (select count(*) from sync.batches cb where cb.dataset = o.dataset) as batches,
+                       (select count(*) from sync.batches ib where ib.dataset = o.dataset
+                         and ib.status = 'receipt_invalid') as invalid_receipt_batches,
+                       (select ib.last_error from sync.batches ib where ib.dataset = o.dataset
+                         and ib.status = 'receipt_invalid' order by ib.seq limit 1) as protocol_error,
                        -- Lag: how long the oldest record not yet accepted has been waiting.
                        round(extract(epoch from now() - min(o.created_at)
                              filter (where o.status not in ('accepted', 'rejected'))) / 60.0, 1) as lag_minutes,
-                       (select count(*) from sync.receipts r join sync.batches b using (batch_id)
-                         where b.dataset = o.dataset) as receipts
-                from sync.outbox o group by o.dataset order by o.dataset
+                       (select count(*) from sync.receipts r join sync.batches rb using (batch_id)
+                         where rb.dataset = o.dataset) as receipts
+                from sync.outbox o left join sync.batches b on b.batch_id = o.batch_id
+                group by o.dataset order by o.dataset
                 """
             )
+        )
+        out = [dict(r._mapping) for r in rows]
+        withheld = _withheld_counts(conn)
+    for row in out:
+        row["withheld"] = withheld.get(row["dataset"], 0)
+    return out
+
+
+def rejected_records(settings: Settings, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Every record version the city rejected, with its reason and what became of it.
+
+    ``corrected_version``/``corrected_status``: the newest later version of the record (queued once
+    the mart row changed) and its state; none while the fix is still the data owner's to make.
+    """
+    require_current(settings)
+    with engine(settings).connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                """
+                select o.dataset, o.record_id, o.version, o.op, o.reject_reason as reason, o.batch_id,
+                       r.received_at as rejected_at, later.version as corrected_version,
+                       case when later.version is null then null
+                            when later.batch_id is null then 'pending'
+                            else later.status end as corrected_status
+                from sync.outbox o
+                left join sync.batches b on b.batch_id = o.batch_id
+                left join sync.receipts r on r.receipt_id = b.receipt_id
+                left join lateral (
+                    select n.version, n.status, n.batch_id from sync.outbox n
+                    where n.dataset = o.dataset and n.record_id = o.record_id and n.version > o.version
+                    order by n.version desc limit 1
+                ) later on true
+                where o.status = 'rejected' and (cast(:d as text) is null or o.dataset = :d)
+                order by o.dataset, o.record_id, o.version
+                """
+            ),
+            {"d": dataset},
         )
         return [dict(r._mapping) for r in rows]

@@ -336,3 +336,62 @@ def test_transient_faults(anshan):
     stats = client.http.get("/__admin/stats").json()
     assert stats["requests"]["by_status"] == {"200": 1, "429": 1, "503": 2}
     assert stats["batches"] == 1
+
+
+@pytest.mark.parametrize("without_storing", [False, True])
+def test_the_lie_switch_answers_200s_that_are_not_the_receipt(anshan, without_storing):
+    client = anshan()
+    batch = make_batch([upsert("HE-1", 1), upsert("HE-2", 1)])
+    switch = {"lie_without_storing": without_storing}
+    answers = {}
+    lies = ("wrong_batch_id", "short_accepted", "bad_digest", "foreign_rejected", "empty_body", "not_json", "oversized")
+    for lie in lies:
+        assert client.http.post("/__admin/faults", json={**switch, "lie": lie}).status_code == 200
+        reply = client.post_batch(batch)
+        assert reply.status_code == 200
+        answers[lie] = reply
+    assert answers["wrong_batch_id"].json()["batch_id"] == "210381-hazard_events-20261128T0100-999999"
+    assert answers["short_accepted"].json()["accepted"] == 1
+    assert answers["bad_digest"].json()["records_sha256"] != batch["records_sha256"]
+    foreign = answers["foreign_rejected"].json()
+    assert foreign["accepted"] == 1 and foreign["rejected"][0]["record_id"] == "not-a-record-of-this-batch"
+    assert answers["empty_body"].content == b""
+    assert answers["not_json"].headers["content-type"].startswith("text/html")
+    assert len(answers["oversized"].content) > 3_000_000
+    stats = client.http.get("/__admin/stats").json()
+    assert stats["batches"] == (0 if without_storing else 1)  # stored once, or never
+    lookup = client.get(f"{BATCHES}/{batch['batch_id']}")
+    assert lookup.status_code == (404 if without_storing else 200)
+    if not without_storing:
+        assert "padding" in lookup.json()  # the lookup lies too (the last lie set: oversized)
+    client.http.post("/__admin/faults", json={"lie": ""})
+    honest = client.post_batch(batch)
+    assert honest.json() == {
+        "receipt_id": honest.json()["receipt_id"],
+        "batch_id": batch["batch_id"],
+        "accepted": 2,
+        "rejected": [],
+    }
+    assert client.http.get("/__admin/stats").json()["batches"] == 1
+
+
+def test_an_unknown_lie_is_refused(anshan):
+    client = anshan()
+    reply = client.http.post("/__admin/faults", json={"lie": "sometimes"})
+    assert reply.status_code == 400 and "lie must be one of" in reply.json()["error"]
+    assert client.http.post("/__admin/faults", json={"lie": 1}).status_code == 400
+    assert client.http.get("/__admin/faults").json()["lie"] == ""
+
+
+def test_rejection_rules_reject_records_in_the_receipt(anshan):
+    client = anshan()
+    rule = {"dataset": "hazard_events", "record_id": "HE-2", "version": 1, "reason": "坐标越界"}
+    assert client.http.post("/__admin/rejections", json=rule).status_code == 200
+    assert client.http.post("/__admin/rejections", json={**rule, "version": 0}).status_code == 400
+    receipt = client.post_batch(make_batch([upsert("HE-1", 1), upsert("HE-2", 1), upsert("HE-3", 1)])).json()
+    assert receipt["accepted"] == 2
+    assert receipt["rejected"] == [{"index": 1, "record_id": "HE-2", "reason": "坐标越界"}]
+    assert set(kept(client)) == {"HE-1", "HE-3"}
+    corrected = client.post_batch(make_batch([upsert("HE-2", 2)], seq=2)).json()
+    assert corrected["accepted"] == 1 and corrected["rejected"] == []
+    assert client.http.request("DELETE", "/__admin/rejections").json() == []

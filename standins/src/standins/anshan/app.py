@@ -10,6 +10,9 @@ flight (409), already stored with the same body (the stored 200 receipt) or a
 different one (422), then the batch is validated (400/413), stored and committed,
 and only then answered -- late if the ``lost_reply_rate`` dice say so. A key
 counts as in flight until its reply is sent, including that late-reply wait.
+Records named by ``POST /__admin/rejections`` are rejected in the receipt with
+the given reason (the city's own validation). The ``lie`` switch makes every
+200 receipt a lie (``standins.anshan.lies``).
 
 Reconciliation: over the batches of ``dataset`` received on ``date`` (the
 server clock's day in Asia/Shanghai, whatever the batch's ``generated_at``):
@@ -47,6 +50,7 @@ from standins.anshan.batches import (
     check_records,
     parse_batch,
 )
+from standins.anshan.lies import check_lie, lying_answer
 from standins.anshan.store import ExchangeStore
 from standins.common.clock import ClockFn, SandboxClock
 from standins.common.determinism import unit
@@ -83,6 +87,14 @@ class AnshanFaults(FaultSwitches):
     # Share of stored batches the network delivers a second time (the copy goes
     # through the idempotency check as any repeat does, and must store nothing).
     duplicate_delivery_rate: float = 0.0
+    # A lying city (standins.anshan.lies): every 200 receipt is replaced by this lie; "" is honest.
+    lie: str = ""
+    # With a lie: answer a new batch without storing it, instead of storing it and lying about it.
+    lie_without_storing: bool = False
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        check_lie(changes.get("lie"))
+        super().update(changes)
 
 
 class ExchangeService:
@@ -105,6 +117,20 @@ class ExchangeService:
         self.stats = RequestStats()
         self.in_flight: set[str] = set()
         self.duplicates_absorbed = 0
+        # (dataset, record_id, version or None for every version) -> reason: the city's own
+        # validation, set by a test through POST /__admin/rejections.
+        self.rejections: dict[tuple[str, str, int | None], str] = {}
+
+    def answer(self, receipt: dict[str, Any]) -> Response:
+        """A receipt as the city sends it: honestly, or as the ``lie`` switch says."""
+        if self.faults.lie:
+            return lying_answer(self.faults.lie, receipt)
+        return JSONResponse(receipt)
+
+    def _rejection(self, dataset: str, change: RecordChange) -> str | None:
+        return self.rejections.get((dataset, change.record_id, change.version)) or self.rejections.get(
+            (dataset, change.record_id, None)
+        )
 
     async def gate(self, request: Request) -> Response | None:
         if self.faults.slow_seconds > 0:
@@ -152,7 +178,7 @@ class ExchangeService:
         stored = self.store.get_batch(key)
         if stored is not None:
             if stored.body_sha256 == body_sha256:
-                return JSONResponse(stored.receipt)
+                return self.answer(stored.receipt)
             return json_error(422, f"Idempotency-Key {key} was already used with a different body")
         self.in_flight.add(key)
         try:
@@ -176,16 +202,25 @@ class ExchangeService:
         except BatchError as exc:
             return json_error(exc.status, exc.reason)
         changes, rejected = check_records(batch.records)
+        if self.rejections:
+            refused = {c.index: why for c in changes if (why := self._rejection(batch.dataset, c))}
+            changes = [c for c in changes if c.index not in refused]
+            rejected += [
+                {"index": i, "record_id": batch.records[i]["record_id"], "reason": why} for i, why in refused.items()
+            ]
+            rejected.sort(key=lambda entry: entry["index"])
         receipt = {
             "receipt_id": "RCPT-" + hashlib.sha256(f"{self.seed}|{key}|{body_sha256}".encode()).hexdigest()[:20],
             "batch_id": batch.batch_id,
             "accepted": len(changes),
             "rejected": rejected,
         }
+        if self.faults.lie and self.faults.lie_without_storing:
+            return self.answer(receipt)
         self.store.store_batch(batch, body_sha256, receipt, changes, self.clock(), self._doubt_for(batch.dataset))
         if self.dice.roll("lost_reply", self.faults.lost_reply_rate):
             await asyncio.sleep(self.faults.lost_reply_delay)
-        return JSONResponse(receipt)
+        return self.answer(receipt)
 
     def _doubt_for(self, dataset: str) -> Callable[[RecordChange], str | None] | None:
         rate = self.faults.doubt_rate
@@ -207,7 +242,7 @@ class ExchangeService:
         stored = self.store.get_batch(batch_id)
         if stored is None:
             return json_error(404, f"batch {batch_id} was never stored")
-        return JSONResponse(stored.receipt)
+        return self.answer(stored.receipt)
 
     async def reconciliation(self, request: Request) -> Response:
         refused = await self.guarded_get(request)
@@ -251,6 +286,33 @@ class ExchangeService:
             return json_error(400, "record_id and reason must be non-empty strings")
         item = self.store.raise_feedback(dataset, record_id, reason, self.clock())
         return JSONResponse(item, status_code=201)
+
+    async def admin_set_rejection(self, request: Request) -> Response:
+        """``{"dataset", "record_id", "version" (optional: every version), "reason"}``: the city rejects
+        that record in the batches it receives from now on (kept in memory)."""
+        try:
+            body = await read_json_object(request)
+        except ValueError as exc:
+            return json_error(400, str(exc))
+        dataset, record_id, version = body.get("dataset"), body.get("record_id"), body.get("version")
+        reason = body.get("reason") or "不符合市级数据标准 (sandbox rejection)"
+        if dataset not in DATASETS:
+            return json_error(400, f"dataset must be one of {', '.join(sorted(DATASETS))}")
+        if not isinstance(record_id, str) or not record_id or not isinstance(reason, str):
+            return json_error(400, "record_id and reason must be non-empty strings")
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            return json_error(400, "version must be a positive integer or absent (every version)")
+        self.rejections[(dataset, record_id, version)] = reason
+        return await self.admin_rejections(request)
+
+    async def admin_clear_rejections(self, request: Request) -> Response:
+        self.rejections.clear()
+        return await self.admin_rejections(request)
+
+    async def admin_rejections(self, request: Request) -> Response:
+        return JSONResponse(
+            [{"dataset": d, "record_id": r, "version": v, "reason": why} for (d, r, v), why in self.rejections.items()]
+        )
 
     async def admin_records(self, request: Request) -> Response:
         dataset = request.query_params.get("dataset") or None
@@ -301,6 +363,9 @@ def create_app(
         Route(f"{API}/feedback", service.feedback, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/feedback", service.admin_raise_feedback, methods=["POST"]),
         Route(f"{ADMIN_PREFIX}/records", service.admin_records, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/rejections", service.admin_rejections, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/rejections", service.admin_set_rejection, methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/rejections", service.admin_clear_rejections, methods=["DELETE"]),
         Route(f"{ADMIN_PREFIX}/stats", service.admin_stats, methods=["GET"]),
         *admin_routes("anshan", sandbox_clock, switches),
     ]

@@ -41,6 +41,10 @@ def _coerce(key: str, declared: object, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(f"{key} must be true or false")
         return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"{key} must be a string")
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{key} must be a number")
     if key.endswith("_rate") and not 0 <= value <= 1:
