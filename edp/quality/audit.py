@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from edp.quality import holds as quality_holds
 from edp.quality import scope as check_scope
 from edp.settings import Settings
 from edp.storage.warehouse import apply_ddl, engine, ensure_schemas
@@ -115,19 +116,19 @@ _INSERT_RESULT = sa.text(
     insert into audit.expectation_results
         (run_id, dataset, suite, expectation_type, expectation_id, kwargs, column_name, dimension,
          dimension_zh, severity, success, observed_value, element_count, unexpected_count,
-         unexpected_percent, unexpected_sample, failed_batches, exception, docs_uri, checked_at)
+         unexpected_percent, unexpected_sample, failed_batches, exception, docs_uri, checked_at, level, held_rows)
     values
         (:run_id, :dataset, :suite, :expectation_type, :expectation_id, cast(:kwargs as jsonb), :column_name,
          :dimension, :dimension_zh, :severity, :success, cast(:observed_value as jsonb), :element_count,
          :unexpected_count, :unexpected_percent, cast(:unexpected_sample as jsonb), :failed_batches, :exception,
-         :docs_uri, :checked_at)
+         :docs_uri, :checked_at, :level, :held_rows)
     """
 )
 
 
 def ensure_audit(settings: Settings) -> None:
     ensure_schemas(settings)
-    apply_ddl(settings, (*DDL, *check_scope.DDL), lock=2103810002)
+    apply_ddl(settings, (*DDL, *check_scope.DDL, *quality_holds.HOLDS_MIGRATION), lock=2103810002)
 
 
 def record(settings: Settings, run: CheckRun) -> None:
@@ -150,6 +151,7 @@ def record(settings: Settings, run: CheckRun) -> None:
         if rows:
             c.execute(_INSERT_RESULT, rows)
         check_scope.record(c, run.run_id, run.started_at, run.scopes, run.outcomes)
+        quality_holds.record(c, run)
 
 
 def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:
@@ -175,6 +177,8 @@ def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:
         "exception": o.exception,
         "docs_uri": summary.docs_uri if summary else None,
         "checked_at": run.finished_at,
+        "level": getattr(o, "level", None),
+        "held_rows": getattr(o, "held_rows", None),
     }
 
 
