@@ -183,11 +183,16 @@ def sync_default(ctx: typer.Context) -> None:
 
 
 @sync_app.command("status")
-def sync_status() -> None:
-    """Per dataset: pending, sent, accepted, rejected, last receipt."""
+def sync_status(
+    held: Annotated[
+        bool, typer.Option("--held", help="List the records withheld by row holds (rule, dataset, key).")
+    ] = False,
+) -> None:
+    """Per dataset: pending, sent, accepted, rejected, withheld (扣留), last receipt."""
+    from edp.exchange.sync import held as held_records
     from edp.exchange.sync import status
 
-    _echo(status(get_settings()))
+    _echo(held_records(get_settings()) if held else status(get_settings()))
 
 
 @sync_app.command("reconcile")

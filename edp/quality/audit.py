@@ -183,7 +183,9 @@ def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:
 
 
 def dataset_status(settings: Settings, datasets: list[str] | None = None) -> dict[str, str]:
-    """Per dataset: ``blocked`` if its latest run failed a blocking rule, else ``ok``.
+    """Per dataset: ``blocked`` if its latest run failed a blocking rule whose records could not all be
+    held back, ``held`` if it failed only row-level blocking rules (published without the held
+    records, ``edp.quality.holds``), else ``ok``.
 
     A registered dataset that was never checked is ``unchecked``.
     """

@@ -72,7 +72,8 @@ HOLDS_MIGRATION = (
     "alter table audit.expectation_results add column if not exists level text",
     # Not null: the failure's records are all held (row level), so it does not block the dataset.
     "alter table audit.expectation_results add column if not exists held_rows bigint",
-    # Same columns as before (re-created by the older DDL first); a held failure no longer blocks.
+    # Same columns as before (re-created by the older DDL first). A failure whose records are all held
+    # no longer blocks: the dataset is 'held' (published without those records).
     """
     create or replace view audit.dataset_status as
     with latest as (
@@ -89,8 +90,11 @@ HOLDS_MIGRATION = (
         count(*) filter (where r.success) as passed,
         count(*) filter (where not r.success and r.severity = 'blocking') as failed_blocking,
         count(*) filter (where not r.success and r.severity = 'warning') as failed_warning,
-        case when bool_or(not r.success and r.severity = 'blocking' and r.held_rows is null)
-            then 'blocked' else 'ok' end as status
+        case
+            when bool_or(not r.success and r.severity = 'blocking' and r.held_rows is null) then 'blocked'
+            when bool_or(not r.success and r.severity = 'blocking') then 'held'
+            else 'ok'
+        end as status
     from latest l
     join audit.expectation_results r on r.run_id = l.run_id and r.dataset = l.dataset
     group by l.dataset, l.run_id, l.started_at

@@ -6,8 +6,10 @@ Checkpoint per dataset (raw: the current rows, a query asset, see
 result to schema ``audit`` and publishes Data Docs to the lake. A failed
 *blocking* rule marks the dataset ``blocked`` (:func:`dataset_status`); the
 sync refuses to publish it, and a ``quality_blocked`` alert is raised (resolved
-by the first run that lets it through again, ``edp.alerts.hooks``). Warnings
-are recorded and shown, nothing more.
+by the first run that lets it through again, ``edp.alerts.hooks``). A failed
+*row-level* blocking rule (``expectations.levels``) holds back only its failing
+records (``edp.quality.holds``): the dataset is ``held`` and published without
+them. Warnings are recorded and shown, nothing more.
 
 Before GX runs, credit codes are validated in Python (``edp.quality.uscc``).
 Failing samples name rows by key and load batch, with personal information
@@ -122,13 +124,16 @@ class DatasetSummary:
     failed_warning: int
     docs_uri: str | None = None
     scope: str = "whole table"
-    # Failed row-level blocking rules whose records are held back (not counted in failed_blocking).
+    # Failed row-level blocking rules (counted in failed_blocking) whose records are held back.
     held_rules: int = 0
     held_rows: int = 0
 
     @property
     def status(self) -> str:
-        return "blocked" if self.failed_blocking else "ok"
+        """``blocked``: not published; ``held``: published without the held records; ``ok``."""
+        if self.failed_blocking > self.held_rules:
+            return "blocked"
+        return "held" if self.held_rules else "ok"
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ class CheckRun:
 
     @property
     def success(self) -> bool:
-        """No blocking rule failed (warnings do not fail a run)."""
+        """No blocking rule failed (warnings do not fail a run; held records do: they wait for a fix)."""
         return all(s.failed_blocking == 0 for s in self.datasets.values())
 
     @property
@@ -158,7 +163,8 @@ class CheckRun:
 
     def summary_lines(self) -> list[str]:
         t = self.totals()
-        verdict = "ok" if self.success else "BLOCKED"
+        statuses = {s.status for s in self.datasets.values()}
+        verdict = "BLOCKED" if "blocked" in statuses else "HELD" if "held" in statuses else "ok"
         lines = [
             f"check run {self.run_id}: {verdict}, {t['passed']}/{t['evaluated']} passed ({self.pass_rate:.1%})",
         ]
@@ -499,7 +505,7 @@ def _summarise(
         suite=suite,
         evaluated=len(mine),
         passed=sum(o.success for o in mine),
-        failed_blocking=sum(o.blocks for o in mine),
+        failed_blocking=sum(not o.success and o.blocking for o in mine),
         failed_warning=sum(not o.success and not o.blocking for o in mine),
         docs_uri=docs_uri,
         scope=scope.describe(),
