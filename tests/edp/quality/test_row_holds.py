@@ -23,7 +23,7 @@ from standins.server import RunningServer
 from edp.exchange.sync import held, status, sync
 from edp.orchestration.pipeline import ingest
 from edp.quality.holds import held_records
-from edp.quality.report_data import build_report
+from edp.quality.report import build_report
 from edp.quality.runner import dataset_status, run_checks
 from edp.settings import Settings
 from edp.storage.warehouse import engine, ensure_schemas
@@ -68,8 +68,8 @@ def test_invalid_credit_codes_hold_back_only_their_enterprises_and_sites(
 ) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
+    city = anshan_city(timeout_seconds=5).url  # sets EDP_ANSHAN_URL: before the Settings are made
     s = point_at(monkeypatch, "bureau", folder.as_uri())
-    city = anshan_city(timeout_seconds=5).url
     now = datetime.now(UTC)
     populate(folder, seed=11, scale=0.5, uploaded_at=now - timedelta(hours=1))
     assert ingest("bureau", s, until=now)["quarantined"] == 0
