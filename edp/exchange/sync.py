@@ -278,12 +278,13 @@ def diff_to_outbox(settings: Settings, spec: Exchanged) -> dict[str, int]:
     A record held back by a row hold gets no new version, neither upsert nor delete: the city keeps
     what it has until the hold is released, and the next run after that sends the record.
     """
-    counts = {"upsert": 0, "delete": 0, "unchanged": 0, "held": 0}
+    counts = {"upsert": 0, "delete": 0, "unchanged": 0}
     with engine(settings).begin() as conn:
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:d))"), {"d": f"sync:{spec.dataset}"})
         held, _ = withheld(conn, spec)
         current = _mart_rows(conn, spec)
-        counts["held"] = sum(record_id in held for record_id in current)
+        if withheld_now := sum(record_id in held for record_id in current):
+            counts["held"] = withheld_now  # only when some are: the counts keep their shape otherwise
         current = {k: v for k, v in current.items() if k not in held}
         latest = {
             r.record_id: r

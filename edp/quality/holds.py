@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # Beyond this many failing records a "row" rule describes the dataset: it blocks instead of holding.
 MAX_HELD_ROWS = 10_000
+# An incremental run releases holds by reading the keys it validated, up to this many.
+MAX_VALIDATED_KEYS = 2_000_000
 BATCH = quality_samples.BATCH_COLUMN
 
 # At merge this becomes a numbered migration (holds: 0011). Statements are idempotent.
@@ -197,18 +199,15 @@ def to_release(
         candidates = [(kt, k) for kt, k in open_keys if kt not in again]
         if whole or not candidates or not keys:
             return tuple(kt for kt, _ in candidates)
-        # Incremental: only records this run validated (and found passing) are released.
+        # Incremental: only records this run validated (and found passing) are released. Keys are
+        # compared as this module renders them (_as_text), whatever the columns' types.
         relation = quality_samples.batch_sql(entry, "select")
-        match = " and ".join(f"cast(v.{_q(k)} as text) is not distinct from h.k->>'{k}'" for k in keys)
-        present: list[str] = list(
-            c.execute(
-                sa.text(
-                    f"select h.kt from jsonb_to_recordset(cast(:holds as jsonb)) as h(kt text, k jsonb) "
-                    f"where exists (select 1 from (select * from {relation}) as v where {match})"
-                ),
-                {"holds": json.dumps([{"kt": kt, "k": k} for kt, k in candidates], ensure_ascii=False)},
-            ).scalars()
-        )
+        columns = ", ".join(_q(k) for k in keys)
+        rows = c.execute(sa.text(f"select {columns} from {relation} limit {MAX_VALIDATED_KEYS + 1}")).all()
+    if len(rows) > MAX_VALIDATED_KEYS:
+        return ()  # left to the next full run
+    validated = {key_text({k: _as_text(v) for k, v in zip(keys, row, strict=True)}) for row in rows}
+    present = [kt for kt, _ in candidates if kt in validated]
     return tuple(present)
 
 

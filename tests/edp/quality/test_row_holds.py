@@ -11,6 +11,7 @@ dbt keys them). The sync sends to the Anshan stand-in.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,9 @@ import pytest
 import sqlalchemy as sa
 from standins.bureau import populate
 from standins.server import RunningServer
+from typer.testing import CliRunner
 
+from edp.cli import app
 from edp.exchange.sync import held, status, sync
 from edp.orchestration.pipeline import ingest
 from edp.quality.holds import held_records
@@ -102,6 +105,13 @@ def test_invalid_credit_codes_hold_back_only_their_enterprises_and_sites(
     assert {(h["record_id"], h["rule"], h["held_in"]) for h in listed} == {
         (wrong, "credit_code_valid", RAW) for wrong in typo.values()
     }
+    exported = tmp_path / "held.csv"
+    cli = CliRunner().invoke(app, ["sync", "status", "--held", "--csv", str(exported)])
+    assert cli.exit_code == 0, cli.output
+    with exported.open(encoding="utf-8-sig", newline="") as fh:
+        assert {(r["record_id"], r["rule"]) for r in csv.DictReader(fh) if r["dataset"] == "enterprises"} == {
+            (wrong, "credit_code_valid") for wrong in typo.values()
+        }
     today = datetime.now(UTC).date()
     report = build_report(s, today - timedelta(days=1), today + timedelta(days=1))
     section = {(h["rule"], h["dataset"], h["key"]["credit_code"]) for h in report["holds"]}
@@ -129,7 +139,7 @@ def test_invalid_credit_codes_hold_back_only_their_enterprises_and_sites(
     assert fixed.success and dataset_status(s, [RAW]) == {RAW: "ok"}, fixed.summary_lines()
     assert held_records(s, [RAW]) == []
     result = {r.dataset: r for r in sync(s, ["enterprises", "hazard_sites"])}
-    assert result["enterprises"].diff["held"] == 0 and result["enterprises"].diff["delete"] == 0
+    assert "held" not in result["enterprises"].diff and result["enterprises"].diff["delete"] == 0
     at_city = city_records(city, "enterprises")
     assert set(at_city) == {r.enterprise_id for r in _sql(s, "select enterprise_id from marts.dim_enterprise")}
     assert set(typo) <= set(at_city) and at_city[moved]["data"]["lon"] == 122.75
