@@ -189,16 +189,17 @@ def to_release(
     with engine(settings).connect() as c:
         if c.execute(sa.text("select to_regclass('audit.row_holds')")).scalar() is None:
             return ()
-        open_keys = c.execute(
-            sa.text(
-                "select key_text, record_key from audit.row_holds "
-                "where dataset = :d and rule_id = :r and released_at is null"
-            ),
-            {"d": entry.dataset, "r": rule_id},
-        ).all()
-        candidates = [(kt, k) for kt, k in open_keys if kt not in again]
+        open_keys: list[str] = list(
+            c.execute(
+                sa.text(
+                    "select key_text from audit.row_holds where dataset = :d and rule_id = :r and released_at is null"
+                ),
+                {"d": entry.dataset, "r": rule_id},
+            ).scalars()
+        )
+        candidates = [kt for kt in open_keys if kt not in again]
         if whole or not candidates or not keys:
-            return tuple(kt for kt, _ in candidates)
+            return tuple(candidates)
         # Incremental: only records this run validated (and found passing) are released. Keys are
         # compared as this module renders them (_as_text), whatever the columns' types.
         relation = quality_samples.batch_sql(entry, "select")
@@ -207,8 +208,7 @@ def to_release(
     if len(rows) > MAX_VALIDATED_KEYS:
         return ()  # left to the next full run
     validated = {key_text({k: _as_text(v) for k, v in zip(keys, row, strict=True)}) for row in rows}
-    present = [kt for kt, _ in candidates if kt in validated]
-    return tuple(present)
+    return tuple(kt for kt in candidates if kt in validated)
 
 
 def _q(name: str) -> str:
