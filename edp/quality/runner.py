@@ -184,8 +184,8 @@ def _describe(o: Outcome) -> str:
     detail = o.exception or (
         f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {o.observed_value}"
     )
-    held = f", {o.held_rows} record(s) held back" if o.is_held else ""
-    return f"[{o.severity}] {o.rule_id} ({o.dimension_zh} {o.dimension}, {o.level} level): {detail}{held}"
+    held = f"; row level: {o.held_rows} record(s) held back, not the dataset" if o.is_held else ""
+    return f"[{o.severity}] {o.rule_id} ({o.dimension_zh} {o.dimension}): {detail}{held}"
 
 
 def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: bool = False) -> CheckRun:
