@@ -27,6 +27,7 @@ from edp.exchange.sync import held, status, sync
 from edp.orchestration.pipeline import ingest
 from edp.quality.holds import held_records
 from edp.quality.report import build_report
+from edp.quality.report_html import render
 from edp.quality.runner import dataset_status, run_checks
 from edp.settings import Settings
 from edp.storage.warehouse import engine, ensure_schemas
@@ -116,6 +117,8 @@ def test_invalid_credit_codes_hold_back_only_their_enterprises_and_sites(
     report = build_report(s, today - timedelta(days=1), today + timedelta(days=1))
     section = {(h["rule"], h["dataset"], h["key"]["credit_code"]) for h in report["holds"]}
     assert section == {("credit_code_valid", RAW, wrong) for wrong in typo.values()}
+    html = render(report)
+    assert "扣留记录" in html and all(wrong in html for wrong in typo.values())
 
     # 2. An enterprise already at the city is moved out of Haicheng: held where it is, not deleted.
     moved = sorted(enterprises)[-1]
