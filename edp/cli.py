@@ -207,11 +207,29 @@ def sync_status(
         ),
     ] = False,
     dataset: Annotated[str | None, typer.Option(help="Only this exchange dataset (with --rejected).")] = None,
+    held: Annotated[
+        bool, typer.Option("--held", help="List the records withheld by row holds (扣留: rule, dataset, key).")
+    ] = False,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="With --held: also write the list as CSV (formulas neutralised).")
+    ] = None,
 ) -> None:
-    """Per dataset: pending, sent-unacknowledged, protocol errors, accepted, rejected, withheld, last receipt."""
+    """Per dataset: pending, sent-unacknowledged, protocol errors, accepted, rejected, withheld (扣留), last receipt."""
+    from edp.exchange.sync import held as held_records
     from edp.exchange.sync import rejected_records, status
 
-    _echo(rejected_records(get_settings(), dataset) if rejected else status(get_settings()))
+    if rejected:
+        _echo(rejected_records(get_settings(), dataset))
+        return
+    if not held:
+        _echo(status(get_settings()))
+        return
+    listed = held_records(get_settings())
+    if csv_path is not None:
+        from edp.formula_guard import write_csv
+
+        write_csv(csv_path, listed, ["dataset", "record_id", "rule", "held_in", "key", "observed", "held_at"])
+    _echo(listed)
 
 
 @sync_app.command("reconcile")

@@ -46,20 +46,26 @@ SEVERITY_LABELS: dict[Severity, str] = {Severity.BLOCKING: "阻断", Severity.WA
 _GX_SEVERITY: dict[Severity, str] = {Severity.BLOCKING: "critical", Severity.WARNING: "warning"}
 
 
-def rule(rule_id: str, severity: Severity, dimension: Dimension, zh: str, en: str) -> dict[str, Any]:
+def rule(
+    rule_id: str, severity: Severity, dimension: Dimension, zh: str, en: str, *, level: str | None = None
+) -> dict[str, Any]:
     """Keyword arguments that make a GX expectation one of our rules.
 
     ``rule_id`` is stable across runs (GX assigns a fresh random id to every
     expectation each time a suite is added to an ephemeral context), so the
-    audit history of one rule can be followed over time.
+    audit history of one rule can be followed over time. ``level`` (row or
+    dataset, ``expectations.levels``) is declared where the expectation type does not imply it.
     """
+    meta = {
+        "rule_id": rule_id,
+        "severity": severity.value,
+        "dimension": dimension.value,
+        "dimension_zh": DIMENSION_LABELS[dimension],
+    }
+    if level is not None:
+        meta["level"] = str(level)
     return {
-        "meta": {
-            "rule_id": rule_id,
-            "severity": severity.value,
-            "dimension": dimension.value,
-            "dimension_zh": DIMENSION_LABELS[dimension],
-        },
+        "meta": meta,
         "notes": [
             f"**{SEVERITY_LABELS[severity]} {severity.value} · {DIMENSION_LABELS[dimension]} {dimension.value}**",
             zh,

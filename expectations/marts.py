@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from expectations.dimensions import Dimension, rule
-from expectations.rules import BLOCKING, not_empty
+from expectations.levels import Level
+from expectations.rules import BLOCKING, WARNING, not_empty, q, unexpected_rows
 from expectations.spec import Suite
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class Contract:
     columns: tuple[str, ...]
     primary_key: tuple[str, ...]
     pii_columns: frozenset[str]
+    # Columns of a text type: what analysts export to spreadsheets (text_not_formula_like).
+    text_columns: tuple[str, ...] = ()
 
 
 @cache
@@ -60,6 +63,7 @@ def contracts() -> dict[str, Contract]:
                 columns=tuple(c["name"] for c in columns),
                 primary_key=_primary_key(model),
                 pii_columns=frozenset(c["name"] for c in columns if _is_pii(c)),
+                text_columns=tuple(c["name"] for c in columns if _is_text(c)),
             )
     return found
 
@@ -69,6 +73,11 @@ def _primary_key(model: dict[str, Any]) -> tuple[str, ...]:
         if constraint.get("type") == "primary_key":
             return tuple(constraint["columns"])
     return ()
+
+
+def _is_text(column: dict[str, Any]) -> bool:
+    kind = str(column.get("data_type") or "").lower()
+    return kind == "text" or kind.startswith(("varchar", "character varying", "char"))
 
 
 def _is_pii(column: dict[str, Any]) -> bool:
@@ -93,6 +102,30 @@ def columns_exist(columns: Sequence[str]) -> Expectation:
     )
 
 
+def text_not_formula_like(contract: Contract) -> Expectation | None:
+    """No text a spreadsheet would run (OWASP CSV injection: a leading = + - @ tab or CR; not a negative number).
+
+    Row level, warning: the value is kept as it arrived (the exchange sends it intact) and every
+    export neutralises it (``edp.formula_guard``); the finding tells the data's owner to fix it.
+    """
+    from edp.formula_guard import FORMULA_SQL_REGEX
+
+    columns = [c for c in contract.text_columns if c not in contract.primary_key]
+    if not columns or not contract.primary_key:
+        return None
+    formula = " or ".join(f"({q(c)} ~ '{FORMULA_SQL_REGEX}' and {q(c)} !~ '^-[0-9]+(\\.[0-9]+)?$')" for c in columns)
+    keys = ", ".join(q(k) for k in contract.primary_key)
+    return unexpected_rows(
+        "text_not_formula_like",
+        f"select {keys}, {', '.join(q(c) for c in columns)} from {{batch}} where {formula}",
+        WARNING,
+        Dimension.CONFORMITY,
+        "文本不以公式字符开头（= + - @ 制表符 回车；防 CSV/Excel 公式注入，导出时加单引号）",
+        "no text starts like a spreadsheet formula (= + - @ tab CR; CSV/Excel injection, quoted on export)",
+        level=Level.ROW,
+    )
+
+
 MartRules = Callable[[Contract], "list[Expectation]"]
 
 
@@ -113,6 +146,8 @@ def _entry(contract: Contract, title: str, rules: MartRules, check_not_empty: bo
         from great_expectations import ExpectationSuite
 
         tail = [not_empty()] if check_not_empty else []
+        formula = text_not_formula_like(contract)
+        tail += [formula] if formula is not None else []
         return ExpectationSuite(
             name=contract.model,
             expectations=[columns_exist(contract.columns), *rules(contract), *tail],

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from expectations.dimensions import Dimension, Severity, rule
+from expectations.levels import Level
 from expectations.reference import (
     COUNTY_CODE,
     FUTURE_TOLERANCE,
@@ -138,11 +139,22 @@ def not_before(
 
 
 def unexpected_rows(
-    rule_id: str, query: str, severity: Severity, dimension: Dimension, zh: str, en: str
+    rule_id: str,
+    query: str,
+    severity: Severity,
+    dimension: Dimension,
+    zh: str,
+    en: str,
+    *,
+    level: Level | None = None,
 ) -> Expectation:
+    """A SQL rule; ``level`` here or in ``expectations.levels.UNEXPECTED_ROWS_LEVELS`` (a row-level
+    rule's query selects the dataset's key columns, so its failing rows can be held back)."""
     import great_expectations.expectations as gxe
 
-    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, **rule(rule_id, severity, dimension, zh, en))
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=query, **rule(rule_id, severity, dimension, zh, en, level=level)
+    )
 
 
 def not_empty() -> Expectation:
@@ -185,6 +197,7 @@ def division_code_known_if_local(
         Dimension.CONFORMITY,
         f"{column} 为 12 位区划代码；海城市（{COUNTY_CODE}）内的代码须在区划代码表中",
         f"{column} is a 12-digit division code; a code inside Haicheng ({COUNTY_CODE}) is in ref_divisions",
+        level=Level.ROW,
     )
 
 
@@ -203,6 +216,7 @@ def division_codes_known_json(keys: Sequence[str], column: str, *, severity: Sev
         Dimension.CONFORMITY,
         f"{column} 为 12 位区划代码的列表；海城市内的代码须在区划代码表中",
         f"{column} is a list of 12-digit division codes; those inside Haicheng are in ref_divisions",
+        level=Level.ROW,
     )
 
 
@@ -231,6 +245,7 @@ def located_in_haicheng(
         Dimension.ACCURACY,
         f"坐标（{lon}, {lat}）在海城市范围内：经度 {x0}～{x1}，纬度 {y0}～{y1}{where_zh}",
         f"({lon}, {lat}) lies in Haicheng's bounding box lon {x0}..{x1}, lat {y0}..{y1}{where_en}",
+        level=Level.ROW,
     )
 
 
@@ -249,6 +264,7 @@ def not_future(
         Dimension.ACCURACY,
         f"{column} 不晚于当前时间{tolerance_zh}",
         f"{column} is not in the future{tolerance_en}",
+        level=Level.ROW,
     )
 
 
@@ -277,6 +293,7 @@ def credit_code_valid(
         f"{column} 为有效的统一社会信用代码（GB 32100-2015 第 4 章：字符集、区划码、校验码；首两位可为字母）",
         f"{column} is a valid unified social credit code (GB 32100-2015 clause 4: character set, division code, "
         "check character; characters 1-2 may be letters)",
+        level=Level.ROW,
     )
 
 
@@ -287,4 +304,4 @@ def not_negative(*columns: str, severity: Severity = BLOCKING) -> list[Expectati
 
 def traced(rule_id: str, query: str, zh: str, en: str, *, severity: Severity = BLOCKING) -> Expectation:
     """A mart's rows trace back to raw or to another mart (a difference names the row, and the batch if known)."""
-    return unexpected_rows(rule_id, query, severity, Dimension.CONSISTENCY, zh, en)
+    return unexpected_rows(rule_id, query, severity, Dimension.CONSISTENCY, zh, en, level=Level.DATASET)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -54,6 +54,26 @@ class Exchanged:
     omit: tuple[str, ...] = ()
     # Row-level minimisation before a record leaves the county.
     minimise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Row holds (edp.quality.holds): for a gating dataset, the exchanged record a held record's key
+    # maps to (None: none). The mart itself needs no entry when its key column is ``key``; a gating
+    # dataset with held records and no entry here blocks the whole dataset.
+    held_maps: Mapping[str, Callable[[Mapping[str, str | None]], str | None]] = field(default_factory=dict)
+
+
+def _credit_code(key: Mapping[str, str | None]) -> str | None:
+    return key.get("credit_code")
+
+
+def _enterprise_site(key: Mapping[str, str | None]) -> str | None:
+    # int_enterprise_sites_versioned: a major-hazard enterprise's site is keyed by its credit code.
+    code = key.get("credit_code")
+    return f"major_hazard_enterprise:{code}" if code else None
+
+
+def _site_of_version(key: Mapping[str, str | None]) -> str | None:
+    # dim_hazard_site's key is site_version_id = site_id || '@' || valid_from.
+    version = key.get("site_version_id")
+    return version.rsplit("@", 1)[0] if version else None
 
 
 def _without_police_free_text(row: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +120,7 @@ EXCHANGED: dict[str, Exchanged] = {
             *_raw("bureau", "chemical_enterprises"),
             "marts.dim_hazard_site",
         ),
+        held_maps={"raw.bureau__chemical_enterprises": _enterprise_site, "marts.dim_hazard_site": _site_of_version},
     ),
     "enterprises": Exchanged(
         "enterprises",
@@ -112,6 +133,7 @@ EXCHANGED: dict[str, Exchanged] = {
             *_raw("natural_resources", "mining_rights"),
             "marts.dim_enterprise",
         ),
+        held_maps={"raw.bureau__chemical_enterprises": _credit_code},
     ),
     "resources": Exchanged(
         "resources",
@@ -156,12 +178,46 @@ def _mart_rows(conn: sa.Connection, spec: Exchanged) -> dict[str, dict[str, Any]
     return out
 
 
+def _held_map(spec: Exchanged, dataset: str) -> Callable[[Mapping[str, str | None]], str | None] | None:
+    if dataset in spec.held_maps:
+        return spec.held_maps[dataset]
+    if dataset == spec.table:
+        return lambda key: key.get(spec.key)
+    return None
+
+
+def withheld(conn: sa.Connection, spec: Exchanged) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The exchanged records held back by row holds (record id -> its holds), and the gating
+    datasets holding records that map to none of them (those block the dataset)."""
+    from edp.quality.holds import open_holds
+
+    records: dict[str, list[dict[str, Any]]] = {}
+    unmapped: list[str] = []
+    for hold in open_holds(conn, spec.gated_by):
+        mapper = _held_map(spec, hold["dataset"])
+        if mapper is None:
+            unmapped.append(hold["dataset"])
+            continue
+        record_id = mapper(hold["record_key"])
+        if record_id is not None:
+            records.setdefault(record_id, []).append(hold)
+    return records, sorted(set(unmapped))
+
+
 def diff_to_outbox(settings: Settings, spec: Exchanged) -> dict[str, int]:
-    """Record each new, changed or vanished mart row as a new outbox version."""
+    """Record each new, changed or vanished mart row as a new outbox version.
+
+    A record held back by a row hold gets no new version, neither upsert nor delete: the city keeps
+    what it has until the hold is released, and the next run after that sends the record.
+    """
     counts = {"upsert": 0, "delete": 0, "unchanged": 0}
     with engine(settings).begin() as conn:
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:d))"), {"d": f"sync:{spec.dataset}"})
+        held, _ = withheld(conn, spec)
         current = _mart_rows(conn, spec)
+        if withheld_now := sum(record_id in held for record_id in current):
+            counts["held"] = withheld_now  # only when some are: the counts keep their shape otherwise
+        current = {k: v for k, v in current.items() if k not in held}
         latest = {
             r.record_id: r
             for r in conn.execute(
@@ -184,7 +240,7 @@ def diff_to_outbox(settings: Settings, spec: Exchanged) -> dict[str, int]:
             new_rows.append((record_id, version, "upsert", json.dumps(data, ensure_ascii=False), digest))
             counts["upsert"] += 1
         for record_id, prev in latest.items():
-            if record_id not in current and prev.op == "upsert":
+            if record_id not in current and record_id not in held and prev.op == "upsert":
                 new_rows.append((record_id, prev.version + 1, "delete", None, "deleted"))
                 counts["delete"] += 1
         if new_rows:
@@ -486,6 +542,13 @@ def blocked_reason(settings: Settings, spec: Exchanged) -> str | None:
     blocked = [d for d in spec.gated_by if status.get(d) == "blocked"]
     if blocked:
         return f"{spec.dataset} not published: blocking quality failures in {', '.join(blocked)} (see `edp check`)"
+    with engine(settings).connect() as conn:
+        _, unmapped = withheld(conn, spec)
+    if unmapped:
+        return (
+            f"{spec.dataset} not published: records held in {', '.join(unmapped)} do not map to "
+            f"{spec.table} (no held_maps entry; see `edp sync status --held`)"
+        )
     return None
 
 
@@ -537,14 +600,6 @@ def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResu
     return results
 
 
-def _withheld_counts(conn: sa.Connection) -> dict[str, int]:
-    """Records held back from the city per dataset by row-level quality holds.
-
-    The place for the holds' count in ``edp sync status``; until the sync withholds rows, none are.
-    """
-    return {}
-
-
 def status(settings: Settings) -> list[dict[str, Any]]:
     """Per dataset: records pending, sent and not yet acknowledged, in batches whose receipt was invalid
     (protocol errors), accepted, rejected and withheld; batches, receipts, lag and the last protocol error."""
@@ -580,10 +635,37 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                 """
             )
         )
-        out = [dict(r._mapping) for r in rows]
-        withheld = _withheld_counts(conn)
-    for row in out:
-        row["withheld"] = withheld.get(row["dataset"], 0)
+        found = {r.dataset: dict(r._mapping) for r in rows}
+        # Records withheld by row holds (edp.quality.holds), per exchanged dataset.
+        for name, spec in EXCHANGED.items():
+            records, unmapped = withheld(conn, spec)
+            if records or unmapped or name in found:
+                entry = found.setdefault(name, {"dataset": name})
+                entry["withheld"] = len(records)
+                if unmapped:
+                    entry["held_unmapped"] = unmapped
+        return [found[name] for name in sorted(found)]
+
+
+def held(settings: Settings, datasets: list[str] | None = None) -> list[dict[str, Any]]:
+    """Each withheld record: exchanged dataset, record id, and the rule, dataset, key and values that hold it."""
+    out: list[dict[str, Any]] = []
+    with engine(settings).connect() as conn:
+        for name in datasets or list(EXCHANGED):
+            records, _ = withheld(conn, EXCHANGED[name])
+            for record_id, holds in sorted(records.items()):
+                out += [
+                    {
+                        "dataset": name,
+                        "record_id": record_id,
+                        "rule": h["rule_id"],
+                        "held_in": h["dataset"],
+                        "key": h["record_key"],
+                        "observed": h["observed"],
+                        "held_at": h["held_at"],
+                    }
+                    for h in holds
+                ]
     return out
 
 

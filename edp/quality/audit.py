@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from edp.quality import holds as quality_holds
 from edp.quality import scope as check_scope
 from edp.settings import Settings
 from edp.storage.migrate import require_current
@@ -41,12 +42,12 @@ _INSERT_RESULT = sa.text(
     insert into audit.expectation_results
         (run_id, dataset, suite, expectation_type, expectation_id, kwargs, column_name, dimension,
          dimension_zh, severity, success, observed_value, element_count, unexpected_count,
-         unexpected_percent, unexpected_sample, failed_batches, exception, docs_uri, checked_at)
+         unexpected_percent, unexpected_sample, failed_batches, exception, docs_uri, checked_at, level, held_rows)
     values
         (:run_id, :dataset, :suite, :expectation_type, :expectation_id, cast(:kwargs as jsonb), :column_name,
          :dimension, :dimension_zh, :severity, :success, cast(:observed_value as jsonb), :element_count,
          :unexpected_count, :unexpected_percent, cast(:unexpected_sample as jsonb), :failed_batches, :exception,
-         :docs_uri, :checked_at)
+         :docs_uri, :checked_at, :level, :held_rows)
     """
 )
 
@@ -71,6 +72,7 @@ def record(settings: Settings, run: CheckRun) -> None:
         if rows:
             c.execute(_INSERT_RESULT, rows)
         check_scope.record(c, run.run_id, run.started_at, run.scopes, run.outcomes)
+        quality_holds.record(c, run)
 
 
 def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:
@@ -96,11 +98,15 @@ def _result_row(run: CheckRun, o: Any) -> dict[str, Any]:
         "exception": o.exception,
         "docs_uri": summary.docs_uri if summary else None,
         "checked_at": run.finished_at,
+        "level": getattr(o, "level", None),
+        "held_rows": getattr(o, "held_rows", None),
     }
 
 
 def dataset_status(settings: Settings, datasets: list[str] | None = None) -> dict[str, str]:
-    """Per dataset: ``blocked`` if its latest run failed a blocking rule, else ``ok``.
+    """Per dataset: ``blocked`` if its latest run failed a blocking rule whose records could not all be
+    held back, ``held`` if it failed only row-level blocking rules (published without the held
+    records, ``edp.quality.holds``), else ``ok``.
 
     A registered dataset that was never checked is ``unchecked``.
     """

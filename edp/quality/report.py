@@ -92,10 +92,12 @@ def build_report(settings: Settings, start: date, end: date, now: datetime | Non
     with engine(settings).connect() as conn:
         rows = report_data.evaluations(conn, lo, hi)
         runs = report_data.runs(conn, lo, hi)
+        holds = report_data.holds(conn, lo, hi)
         content = {
             "groups": report_data.groups(rows, status, {n: c.title for n, c in settings.sources().items()}),
             "trend": report_data.trend(rows, start, end),
             "blocking_failures": report_data.blocking_failures(conn, lo, hi),
+            "holds": holds,
             "quarantine": report_data.quarantine(conn, lo, hi),
             "reconciliation": report_data.reconciliation(conn, lo, hi),
             "report_timeliness": report_data.report_timeliness(conn, start, end),
@@ -121,6 +123,8 @@ def build_report(settings: Settings, start: date, end: date, now: datetime | Non
             "warnings": sum(r["failed_warning"] for r in rows),
             "datasets_checked": len({r["dataset"] for r in rows}),
             "datasets_blocked_now": sorted(d for d, s in status.items() if s == "blocked"),
+            "datasets_held_now": sorted(d for d, s in status.items() if s == "held"),
+            "records_held_now": sum(h["released_at"] is None for h in holds),
         },
         "dimensions": [{"code": d["code"], "zh": d["zh"]} for d in _dimensions()],
         **content,

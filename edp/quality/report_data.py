@@ -230,6 +230,33 @@ def blocking_failures(conn: Connection, start: datetime, end: datetime) -> list[
     return out
 
 
+def holds(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Records held back by row-level rules during the period (edp.quality.holds): rule, dataset, key, values."""
+    if conn.execute(sa.text("select to_regclass('audit.row_holds')")).scalar() is None:
+        return []
+    rows = conn.execute(
+        sa.text(
+            "select rule_id, dataset, record_key, batch_id, observed, held_at, released_at from audit.row_holds "
+            "where held_at < :end and (released_at is null or released_at >= :start) "
+            "order by dataset, rule_id, held_at, key_text"
+        ),
+        {"start": start, "end": end},
+    )
+    return [
+        {
+            "rule": r.rule_id,
+            "dataset": r.dataset,
+            "group": group_of(r.dataset)[1],
+            "key": r.record_key,
+            "batch": r.batch_id,
+            "observed": r.observed,
+            "held_at": r.held_at,
+            "released_at": r.released_at,
+        }
+        for r in rows
+    ]
+
+
 def _masked_sample(dataset: str, column: str | None, sample: Any) -> Any:
     """Samples are masked when stored; masked again here, in case a column was declared pii later."""
     if not isinstance(sample, list):

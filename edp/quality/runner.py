@@ -6,8 +6,10 @@ Checkpoint per dataset (raw: the current rows, a query asset, see
 result to schema ``audit`` and publishes Data Docs to the lake. A failed
 *blocking* rule marks the dataset ``blocked`` (:func:`dataset_status`); the
 sync refuses to publish it, and a ``quality_blocked`` alert is raised (resolved
-by the first run that lets it through again, ``edp.alerts.hooks``). Warnings
-are recorded and shown, nothing more.
+by the first run that lets it through again, ``edp.alerts.hooks``). A failed
+*row-level* blocking rule (``expectations.levels``) holds back only its failing
+records (``edp.quality.holds``): the dataset is ``held`` and published without
+them. Warnings are recorded and shown, nothing more.
 
 Before GX runs, credit codes are validated in Python (``edp.quality.uscc``).
 Failing samples name rows by key and load batch, with personal information
@@ -33,6 +35,7 @@ import sqlalchemy as sa
 from edp.errors import NotFound
 from edp.quality import audit as quality_audit
 from edp.quality import data_docs as quality_docs
+from edp.quality import holds as quality_holds
 from edp.quality import samples as quality_samples
 from edp.quality import scope as check_scope
 from edp.quality import uscc as quality_uscc
@@ -42,6 +45,7 @@ from edp.storage.migrate import require_current
 from edp.storage.warehouse import connection_info, engine
 from expectations import SUITES, Dimension, Severity, Suite
 from expectations.dimensions import DIMENSION_LABELS
+from expectations.levels import Level, level_of
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -79,6 +83,13 @@ class Outcome:
     unexpected_sample: Any = None
     exception: str | None = None
     failed_batches: tuple[str, ...] = ()
+    # Row or dataset (expectations.levels).
+    level: str = Level.DATASET
+    # Row-level blocking rules: the failing records, all named by key (None: they cannot all be
+    # named, so the failure blocks the dataset); the open holds this run releases; holds carried.
+    held: tuple[quality_holds.HeldRow, ...] | None = None
+    released: tuple[str, ...] = ()
+    held_earlier: int = 0
 
     @property
     def dimension_zh(self) -> str:
@@ -87,6 +98,20 @@ class Outcome:
     @property
     def blocking(self) -> bool:
         return self.severity == Severity.BLOCKING
+
+    @property
+    def is_held(self) -> bool:
+        """A failed row-level blocking rule whose records are held back instead of the dataset."""
+        return not self.success and self.blocking and self.level == Level.ROW and self.held is not None
+
+    @property
+    def held_rows(self) -> int | None:
+        return len(self.held or ()) + self.held_earlier if self.is_held else None
+
+    @property
+    def blocks(self) -> bool:
+        """Fails a blocking rule and holds back the whole dataset."""
+        return not self.success and self.blocking and not self.is_held
 
 
 @dataclass(frozen=True)
@@ -99,10 +124,16 @@ class DatasetSummary:
     failed_warning: int
     docs_uri: str | None = None
     scope: str = "whole table"
+    # Failed row-level blocking rules (counted in failed_blocking) whose records are held back.
+    held_rules: int = 0
+    held_rows: int = 0
 
     @property
     def status(self) -> str:
-        return "blocked" if self.failed_blocking else "ok"
+        """``blocked``: not published; ``held``: published without the held records; ``ok``."""
+        if self.failed_blocking > self.held_rules:
+            return "blocked"
+        return "held" if self.held_rules else "ok"
 
 
 @dataclass(frozen=True)
@@ -117,7 +148,7 @@ class CheckRun:
 
     @property
     def success(self) -> bool:
-        """No blocking rule failed (warnings do not fail a run)."""
+        """No blocking rule failed (warnings do not fail a run; held records do: they wait for a fix)."""
         return all(s.failed_blocking == 0 for s in self.datasets.values())
 
     @property
@@ -127,12 +158,13 @@ class CheckRun:
         return totals["passed"] / totals["evaluated"] if totals["evaluated"] else 1.0
 
     def totals(self) -> dict[str, int]:
-        keys = ("evaluated", "passed", "failed_blocking", "failed_warning")
+        keys = ("evaluated", "passed", "failed_blocking", "failed_warning")  # audit.check_runs' columns
         return {k: sum(getattr(s, k) for s in self.datasets.values()) for k in keys}
 
     def summary_lines(self) -> list[str]:
         t = self.totals()
-        verdict = "ok" if self.success else "BLOCKED"
+        statuses = {s.status for s in self.datasets.values()}
+        verdict = "BLOCKED" if "blocked" in statuses else "HELD" if "held" in statuses else "ok"
         lines = [
             f"check run {self.run_id}: {verdict}, {t['passed']}/{t['evaluated']} passed ({self.pass_rate:.1%})",
         ]
@@ -141,6 +173,7 @@ class CheckRun:
             lines.append(
                 f"  {name:<{width}}  {s.status:<7}  {s.passed}/{s.evaluated} passed, "
                 f"{s.failed_blocking} blocking, {s.failed_warning} warning ({s.scope})"
+                + (f"; {s.held_rows} record(s) held back by {s.held_rules} row-level rule(s)" if s.held_rules else "")
             )
             lines += [f"    ✗ {_describe(o)}" for o in self.outcomes if o.dataset == name and not o.success]
         lines.append(f"data docs: {self.data_docs_uri or 'not published (see log)'}")
@@ -151,7 +184,8 @@ def _describe(o: Outcome) -> str:
     detail = o.exception or (
         f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {o.observed_value}"
     )
-    return f"[{o.severity}] {o.rule_id} ({o.dimension_zh} {o.dimension}): {detail}"
+    held = f"; row level: {o.held_rows} record(s) held back, not the dataset" if o.is_held else ""
+    return f"[{o.severity}] {o.rule_id} ({o.dimension_zh} {o.dimension}): {detail}{held}"
 
 
 def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: bool = False) -> CheckRun:
@@ -181,6 +215,7 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
     try:
         outcomes, results = _validate(settings, context, source, entries, suites, scopes, run_id, started)
         outcomes = check_scope.add_carried(settings, outcomes, scopes)
+        outcomes = quality_holds.carry(settings, outcomes, scopes)
     finally:
         source.get_engine().dispose()  # the next run builds a new context and engine
 
@@ -209,7 +244,7 @@ def _alert(settings: Settings, run: CheckRun) -> None:
 
         status = dataset_status(settings, list(run.datasets))
         failing = {
-            name: [o.rule_id for o in run.outcomes if o.dataset == name and o.blocking and not o.success]
+            name: [o.rule_id for o in run.outcomes if o.dataset == name and o.blocks]
             for name, verdict in status.items()
             if verdict == "blocked"
         }
@@ -297,7 +332,8 @@ def _validate(
                 continue
             for identifier, suite_result in result.run_results.items():
                 results[name] = (identifier, suite_result)
-                outcomes += _outcomes(settings, entry, suite, suite_result)  # samples read the work table
+                # Samples and holds read the work table.
+                outcomes += _outcomes(settings, entry, suite, suite_result, whole=scopes[name].mode != "incremental")
         log.info("%s: validated (%s) in %.1f s", name, scopes[name].describe(), time.perf_counter() - began)
     return outcomes, results
 
@@ -333,15 +369,22 @@ def _checkpoint(
 
 
 def _outcomes(
-    settings: Settings, entry: Suite, suite: ExpectationSuite, suite_result: ExpectationSuiteValidationResult
+    settings: Settings,
+    entry: Suite,
+    suite: ExpectationSuite,
+    suite_result: ExpectationSuiteValidationResult,
+    *,
+    whole: bool = True,
 ) -> list[Outcome]:
     # GX returns results in its own order; keep the suite's, which reads top-down.
     order = {(e.meta or {}).get("rule_id"): i for i, e in enumerate(suite.expectations)}
-    found = [_outcome(settings, entry, suite_result.suite_name, r) for r in suite_result.results]
+    found = [_outcome(settings, entry, suite_result.suite_name, r, whole=whole) for r in suite_result.results]
     return sorted(found, key=lambda o: order.get(o.rule_id, len(order)))
 
 
-def _outcome(settings: Settings, entry: Suite, suite: str, r: ExpectationValidationResult) -> Outcome:
+def _outcome(
+    settings: Settings, entry: Suite, suite: str, r: ExpectationValidationResult, *, whole: bool = True
+) -> Outcome:
     config = r.expectation_config
     if config is None:  # GX sets it on every result of a suite it validated
         raise ValueError(f"{entry.dataset}: GX returned a result without its expectation")
@@ -349,6 +392,16 @@ def _outcome(settings: Settings, entry: Suite, suite: str, r: ExpectationValidat
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
     result = r.result or {}
     sample, batches = (None, []) if r.success else _sample(settings, entry, kwargs, result)
+    level = level_of(config.type, meta)
+    severity = meta.get("severity", Severity.BLOCKING)  # an untagged rule is treated as strictly as possible
+    exception = _exception_message(r.exception_info)
+    held: tuple[quality_holds.HeldRow, ...] | None = None
+    released: tuple[str, ...] = ()
+    if level == Level.ROW and severity == Severity.BLOCKING and exception is None:
+        held = () if r.success else quality_holds.collect(settings, entry, kwargs, result)
+        if held is not None:
+            rule_id = meta.get("rule_id", config.type)
+            released = quality_holds.to_release(settings, entry, rule_id, held, whole=whole)
     return Outcome(
         dataset=entry.dataset,
         suite=suite,
@@ -357,15 +410,18 @@ def _outcome(settings: Settings, entry: Suite, suite: str, r: ExpectationValidat
         kwargs=kwargs,
         column=_column(kwargs),
         dimension=meta.get("dimension", Dimension.ACCURACY),
-        severity=meta.get("severity", Severity.BLOCKING),  # an untagged rule is treated as strictly as possible
+        severity=severity,
         success=bool(r.success),
         observed_value=result.get("observed_value"),
         element_count=result.get("element_count"),
         unexpected_count=_unexpected_count(config.type, result),
         unexpected_percent=result.get("unexpected_percent"),
         unexpected_sample=sample,
-        exception=_exception_message(r.exception_info),
+        exception=exception,
         failed_batches=tuple(batches),
+        level=level,
+        held=held,
+        released=released,
     )
 
 
@@ -452,4 +508,6 @@ def _summarise(
         failed_warning=sum(not o.success and not o.blocking for o in mine),
         docs_uri=docs_uri,
         scope=scope.describe(),
+        held_rules=sum(o.is_held for o in mine),
+        held_rows=sum(o.held_rows or 0 for o in mine),
     )

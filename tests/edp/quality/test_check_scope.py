@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from edp.quality.holds import held_records
 from edp.quality.runner import CheckRun, dataset_status, run_checks
 from edp.settings import Settings
 from tests.support.weather_tables import EXTRACTED_MINUTES_AGO, RAW, STATIONS, insert, observation
@@ -83,7 +84,11 @@ def test_a_later_run_validates_only_new_batches_and_keeps_failures_until_correct
     assert element_count(sql, bad, "qc_known_code") == 2
     assert verdicts(sql, bad)["qc_known_code"] == (False, 1)
     assert scope(sql, bad).carry == ["batch-3"]
-    assert dataset_status(weather_tables, [RAW]) == {RAW: "blocked"}
+    # A row-level rule: the record is held back (edp.quality.holds), not the dataset.
+    assert dataset_status(weather_tables, [RAW]) == {RAW: "held"}
+    assert [(h["rule_id"], h["record_key"]["station_id"]) for h in held_records(weather_tables, [RAW])] == [
+        ("qc_known_code", "A3817")
+    ]
 
     # Nothing new again: no row of the failing batch changed, so its failure is carried unread; the block stands.
     still = run_checks(weather_tables, [RAW])
@@ -91,7 +96,8 @@ def test_a_later_run_validates_only_new_batches_and_keeps_failures_until_correct
     assert verdicts(sql, still)["qc_known_code"] == (False, 1)
     assert scope(sql, still).carry == ["batch-3"]
     assert f"carried from run {bad.run_id}" in "\n".join(still.summary_lines())
-    assert dataset_status(weather_tables, [RAW]) == {RAW: "blocked"}
+    assert dataset_status(weather_tables, [RAW]) == {RAW: "held"}
+    assert len(held_records(weather_tables, [RAW])) == 1
 
     # The department corrects the record in a later batch: the old version is no longer current,
     # so the failing batch is read again.
@@ -102,6 +108,7 @@ def test_a_later_run_validates_only_new_batches_and_keeps_failures_until_correct
     assert element_count(sql, fixed, "qc_known_code") == 2  # A3818 of batch-3, A3817 of batch-4
     assert scope(sql, fixed).carry == []
     assert dataset_status(weather_tables, [RAW]) == {RAW: "ok"}
+    assert held_records(weather_tables, [RAW]) == []  # validated again and passing: released
 
     after = run_checks(weather_tables, [RAW])
     assert scope(sql, after).batches == 0 and after.success

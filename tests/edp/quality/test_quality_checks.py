@@ -97,7 +97,9 @@ def test_bad_batch_blocks_and_a_correcting_batch_lifts_the_block(weather_tables:
     assert not bad.success
     raw = bad.datasets[RAW]
     assert (raw.evaluated, raw.failed_blocking, raw.failed_warning) == (rule_count(RAW), 1, 0)
-    assert dataset_status(settings, [RAW]) == {RAW: "blocked"}
+    # A row-level rule: the failing record is held back, the rest of the dataset may be published.
+    assert (raw.status, raw.held_rows) == ("held", 1)
+    assert dataset_status(settings, [RAW]) == {RAW: "held"}
     assert any("precip_1h_mm_in_range" in line for line in bad.summary_lines())
     precip = _failed(sql, bad.run_id)["precip_1h_mm_in_range"]
     assert (precip.severity, precip.dimension, precip.column_name) == ("blocking", "accuracy", "precip_1h_mm")
