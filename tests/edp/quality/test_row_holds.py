@@ -30,7 +30,7 @@ from edp.quality.report import build_report
 from edp.quality.report_html import render
 from edp.quality.runner import dataset_status, run_checks
 from edp.settings import Settings
-from edp.storage.warehouse import engine, ensure_schemas
+from edp.storage.warehouse import engine
 from tests.support.sources import point_at
 from tests.support.standin_servers import city_records
 
@@ -42,7 +42,6 @@ MAJOR = "('一级', '二级', '三级', '四级')"
 
 def _marts(s: Settings) -> None:
     """dim_enterprise and dim_hazard_site from raw's latest register version, keyed as dbt keys them."""
-    ensure_schemas(s)
     latest = (
         f"select distinct on (credit_code) * from {RAW} order by credit_code, uploaded_at desc, workbook_version desc"
     )
