@@ -13,7 +13,6 @@ from standins.police import PoliceFaults, drop_day, populate, resend_day, write_
 from connectors.base import Page
 from connectors.context import SourceContext
 from connectors.files import REFUSED
-from connectors.police.parse import Problem
 from connectors.police.source import DropState, PoliceSource, create
 from edp.ingest.extract import _Typed, type_page
 
