@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from standins.bureau import populate as populate_inbox
 from standins.bureau import hostile
+from standins.bureau import populate as populate_inbox
 from standins.police import drop_day
 from standins.police.drop import encode_csv, marker_bytes
 
@@ -106,7 +106,8 @@ def test_bureau_a_corrupt_workbook_among_good_ones(settings: Settings, tmp_path:
     facts = Path(info["registers"]["division_facts"]["path"])
     good_bytes = facts.read_bytes()
     headers = ["所属辖区代码", "名称", "常住人口", "面积(km²)", "中心经度", "中心纬度"]
-    facts.write_bytes(hostile.corrupt_sheet(headers, [[f"2103811{i:05d}", "镇", 1, 1.0, 122.7, 40.8] for i in range(300)]))
+    rows = [[f"2103811{i:05d}", "镇", 1, 1.0, 122.7, 40.8] for i in range(300)]
+    facts.write_bytes(hostile.corrupt_sheet(headers, rows))
     os.utime(facts, (uploaded.timestamp(), uploaded.timestamp()))  # the upload time
     until = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
