@@ -131,25 +131,27 @@ def read_table(data: bytes, register: Register, file_name: str, limits: Limits |
     limits = limits or Limits()
     check_zip(data, file_name, limits)
     reading: list[str] = []  # the sheet being read, for the message if the reader breaks
+    books: list[Any] = []
     try:
-        values_book = _open(data, data_only=True)
-        formula_book = _open(data, data_only=False)
-        try:
-            best = _find_header(values_book, register, file_name, limits, reading)
-            sheet = best[1]
-            reading.append(sheet)
-            return _read_rows(values_book[sheet], formula_book[sheet], best, register, file_name, limits)
-        finally:
-            values_book.close()
-            formula_book.close()
+        # Two streams over the same sheet: cached values, and the formulas (to tell "no value" from "empty").
+        books.append(_open(data, data_only=True))
+        books.append(_open(data, data_only=False))
+        values_book, formula_book = books
+        best = _find_header(values_book, register, file_name, limits, reading)
+        sheet = best[1]
+        reading.append(sheet)
+        return _read_rows(values_book[sheet], formula_book[sheet], best, register, file_name, limits)
     except WorkbookRejected:
         raise
     except Exception as exc:  # the boundary: a hostile file may break the reader in any way
-        sheet = reading[-1] if reading else None
-        where = f" (sheet {sheet!r})" if sheet else ""
+        broken = reading[-1] if reading else None
+        where = f" (sheet {broken!r})" if broken else ""
         raise WorkbookRejected(
-            f"{file_name}{where}: not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]})", sheet=sheet
+            f"{file_name}{where}: not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]})", sheet=broken
         ) from None
+    finally:
+        for book in books:
+            book.close()
 
 
 def _find_header(

@@ -80,11 +80,15 @@ def _replaced_by(settings: Settings, table: str, row: Any) -> str | None:
     with engine(settings).connect() as c:
         if c.execute(sa.text("select to_regclass(:t)"), {"t": f"raw.{table}"}).scalar() is None:
             return None
-        columns = c.execute(
-            sa.text("select column_name from information_schema.columns where table_schema='raw' and table_name=:t"),
-            {"t": table},
-        ).scalars()
-        if "source_file" not in set(columns):
+        columns: set[str] = set(
+            c.execute(
+                sa.text(
+                    "select column_name from information_schema.columns where table_schema='raw' and table_name=:t"
+                ),
+                {"t": table},
+            ).scalars()
+        )
+        if "source_file" not in columns:
             return None
         found = c.execute(
             sa.text(
