@@ -6,11 +6,16 @@ a ``<file>.ok`` marker into an exchange location (``ctx.url``: a directory,
 
 Per file, in day order, one Page:
 - no marker yet → not read (kept in ``pending``; read on a later run once it appears);
-- marker rows/md5 disagree, or the bytes are not GB18030 CSV → the file is
-  rejected whole: nothing of it is landed or typed; it is logged, kept in
-  ``rejections`` and reported as ONE quarantine entry per dataset
-  (field ``source_file``, reason ``file rejected whole: md5 mismatch: …``) via a
-  content-free record, so ``edp quarantine`` lists it with the other problems;
+- the entry is not a regular file (a symlink, FIFO, device, directory: never
+  followed or opened, ``connectors.files``), it or its marker is over its size
+  limit, the marker's rows/md5 disagree, the bytes are not GB18030 CSV, a
+  required column is missing or one is repeated, or it holds more than
+  ``limits.max_file_records`` rows → the file is rejected whole: nothing of it
+  is landed or typed; it is logged, kept in ``rejections`` and reported as ONE
+  quarantine entry per dataset (locator: the file's path; field: the missing
+  column, else ``source_file``; reason ``file rejected whole: …``; record:
+  name, size and sha256 only, ``connectors.files.refused_record``). The other
+  files of the dataset load; the file is read again once it (or its marker) changes;
 - otherwise every row becomes a record, personal values pseudonymised while
   parsing (``connectors.police.parse``).
 
