@@ -69,10 +69,10 @@ def test_a_cell_far_to_the_right_is_refused_by_the_column_limit() -> None:
 
 
 def test_a_zip_bomb_is_refused_from_the_zip_directory() -> None:
-    data = hostile.zip_bomb(HEADERS, inflated_bytes=200 * 1024 * 1024)
-    assert len(data) < 2 * 1024 * 1024
+    data = hostile.zip_bomb(HEADERS, inflated_bytes=24 * 1024 * 1024)
+    assert len(data) < 100 * 1024  # 24 MB of sheet XML in well under 100 KB
     with pytest.raises(WorkbookRejected, match=r"unzips to \d+ bytes \(xl/worksheets/sheet1.xml alone"):
-        read_table(data, REG, FILE)
+        read_table(data, REG, FILE, Limits(max_unzipped_bytes=16 * 1024 * 1024))
 
 
 @pytest.mark.parametrize("make", [hostile.corrupt_sheet, hostile.truncated])
