@@ -64,7 +64,8 @@ def stray_cell(headers: Sequence[str], rows: Sequence[Sequence[Any]], column: st
     """A sheet whose dimension tells the truth about the table but one row has a cell far to the right."""
     data = workbook(headers, rows)
     cell = f'<c r="{column}4" t="inlineStr"><is><t>x</t></is></c>'.encode()
-    return _rewrite(data, SHEET, lambda b: re.sub(rb'(<row r="4"[^>]*>.*?)(</row>)', rb"\1" + cell + rb"\2", b, 1))
+    row_four = re.compile(rb'(<row r="4"[^>]*>.*?)(</row>)')
+    return _rewrite(data, SHEET, lambda b: row_four.sub(rb"\1" + cell + rb"\2", b, count=1))
 
 
 def formula_without_value(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
