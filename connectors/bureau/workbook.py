@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openpyxl
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.xml.functions import iterparse
 
 from connectors.bureau.registers import Register
 from connectors.bureau.values import is_blank, unrepresentable
@@ -38,6 +39,8 @@ from edp.errors import DataRejected
 HEADER_SCAN_ROWS = 12
 # An .xlsx has a dozen parts; thousands means something else was zipped up.
 MAX_ZIP_PARTS = 1000
+# Merged ranges one sheet may hold (each is checked against every row it spans).
+MAX_MERGED_RANGES = 10_000
 NOTE = re.compile(r"^(填报单位|填报人|填报日期|填表人|填表日期|制表人|制表日期|审核人|单位负责人|备注|说明|注)\s*[:：]")
 # A total line staff add under the table is arithmetic, not a register entry.
 TOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计)\s*[:：]?$")
@@ -199,6 +202,34 @@ def _cell_value(cell: Any, formula: Any, coordinate: str) -> Any:
     return cell.value
 
 
+def _column_merges(ws: Any, file_name: str, width: int) -> list[tuple[int, int, int]]:
+    """(0-based column, first row, last row) of the sheet's merged ranges one column wide, spanning rows.
+
+    Read-only worksheets do not expose merged cells, so the sheet's XML is
+    streamed once more for its ``<mergeCell>`` elements (after the rows),
+    clearing each row as it passes. Ranges several columns wide (titles,
+    notes) are left alone: their value stays in the top-left cell.
+    """
+    found: list[tuple[int, int, int]] = []
+    count = 0
+    with ws._get_source() as source:  # openpyxl's own part reader: no public API for this in read-only mode
+        for _, element in iterparse(source):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "mergeCell":
+                count += 1
+                if count > MAX_MERGED_RANGES:
+                    raise WorkbookRejected(
+                        f"{file_name} (sheet {ws.title!r}): refused: more than {MAX_MERGED_RANGES} merged ranges",
+                        sheet=ws.title,
+                    )
+                min_col, min_row, max_col, max_row = range_boundaries(element.get("ref", ""))
+                if min_col == max_col and max_row > min_row and min_col <= width:
+                    found.append((min_col - 1, min_row, max_row))
+            if tag in ("row", "mergeCell"):
+                element.clear()
+    return found
+
+
 def _read_rows(
     ws: Any, formulas: Any, best: tuple[int, str, int, tuple], register: Register, file_name: str, limits: Limits
 ) -> Table:
@@ -209,6 +240,10 @@ def _read_rows(
     _check_declared(ws, file_name, limits)
     _check_declared(formulas, file_name, limits)
     table = Table(sheet=title, header_row=index + 1)
+    merges = sorted((m for m in _column_merges(ws, file_name, len(header)) if m[1] > index + 1), key=lambda m: m[1])
+    tops: dict[tuple[int, int], Any] = {}
+    active: list[tuple[int, int, int]] = []
+    starting = 0  # merges[:starting] have begun
     pairs = itertools.zip_longest(ws.iter_rows(), formulas.iter_rows(), fillvalue=())
     for number, (row, formula_row) in enumerate(pairs, start=1):
         if number > limits.max_sheet_rows:
@@ -227,6 +262,16 @@ def _read_rows(
             else None
             for i in range(len(header))
         ]
+        active = [m for m in active if m[2] >= number]
+        while starting < len(merges) and merges[starting][1] <= number:
+            active.append(merges[starting])
+            starting += 1
+        for column, top, _ in active:
+            # A cell merged down a column shows its top cell's value on every row it spans (常见: 储备库名称).
+            if number == top:
+                tops[(column, top)] = cells[column]
+            elif cells[column] is None:
+                cells[column] = tops.get((column, top))
         if all(is_blank(c) for c in cells):
             table.empty_rows += 1
             continue

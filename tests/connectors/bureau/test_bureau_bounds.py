@@ -2,7 +2,7 @@
 
 Given a workbook built to hurt (a dimension claiming A1:XFD4001, a sheet lying
 about its size, a zip bomb, a cut-off sheet or zip, formulas saved without a
-value, Excel errors, rounded codes) or an inbox entry that is not a file, when
+value, Excel errors, rounded codes, cells merged down a column) or an inbox entry that is not a file, when
 the connector reads it, then it is refused with a reason naming the file (and
 sheet) or its rows are quarantined naming file, row and column, memory stays
 small, and the other registers still load.
@@ -10,6 +10,7 @@ small, and the other registers still load.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from standins.bureau import hostile
 
 from connectors.base import Page
@@ -161,3 +163,26 @@ def test_links_pipes_and_oversize_workbooks_in_the_inbox_are_refused(tmp_path: P
     # remembered by what lstat saw: not reported again while unchanged
     pages = list(src.read("division_facts", None, UNTIL))
     assert list(src.read("division_facts", pages[-1].cursor, UNTIL)) == []
+
+
+def test_a_cell_merged_down_a_column_gives_its_value_to_every_row_it_spans(tmp_path: Path) -> None:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["辖区基础信息"])
+    ws.merge_cells("A1:F1")  # the title: several columns wide, left alone
+    ws.append([])
+    ws.append(HEADERS)
+    for row in facts(4):
+        ws.append(row)
+    ws["B4"] = "海州街道"
+    ws.merge_cells("B4:B6")  # 名称 merged down three rows, as staff do
+    (tmp_path / FILE).write_bytes(_saved(book))
+    table = read_table((tmp_path / FILE).read_bytes(), REG, FILE)
+    assert [cells["名称"] for _, cells in table.rows] == ["海州街道", "海州街道", "海州街道", "镇3"]
+
+
+def _saved(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
