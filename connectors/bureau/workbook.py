@@ -223,6 +223,9 @@ def _column_merges(ws: Any, file_name: str, width: int) -> list[tuple[int, int, 
                         sheet=ws.title,
                     )
                 min_col, min_row, max_col, max_row = range_boundaries(element.get("ref", ""))
+                if None in (min_col, min_row, max_col, max_row):
+                    continue  # a whole row or column merged: nothing a register row means
+                assert min_col is not None and min_row is not None and max_row is not None
                 if min_col == max_col and max_row > min_row and min_col <= width:
                     found.append((min_col - 1, min_row, max_row))
             if tag in ("row", "mergeCell"):
