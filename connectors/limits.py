@@ -26,6 +26,10 @@ class Limits:
     max_sheet_columns: int = 200
     # Records one file (CSV drop, workbook sheet) may hold.
     max_file_records: int = 500_000
+    # Bytes a workbook (.xlsx, a zip) may unzip to, summed over its parts, checked before it is opened
+    # (a zip bomb: a few hundred KB inflating to gigabytes). Its shared strings, held in memory whole,
+    # may take a quarter of it.
+    max_unzipped_bytes: int = 128 * MB
 
     @classmethod
     def from_config(cls, raw: dict[str, Any] | None) -> Limits:

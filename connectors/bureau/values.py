@@ -62,6 +62,34 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
+# The key of the marker standing for a cell no value can represent faithfully.
+UNREPRESENTABLE = "_unrepresentable"
+# Integers beyond 2**53 are not held exactly by a float; Excel itself keeps 15 significant digits.
+EXACT_FLOAT_DIGITS = 15
+
+
+def unrepresentable(cell: str, reason: str) -> dict[str, str]:
+    """A JSON-safe marker for a cell that cannot be read faithfully (quarantined, replayed as such)."""
+    return {UNREPRESENTABLE: reason, "cell": cell}
+
+
+def problem(value: Any) -> str | None:
+    """Why ``value`` cannot be loaded as it is (a marker from the workbook), else None."""
+    if isinstance(value, dict) and UNREPRESENTABLE in value:
+        return f"cell {value.get('cell')}: {value[UNREPRESENTABLE]}"
+    return None
+
+
+def code_problem(value: Any) -> str | None:
+    """A code typed as a number with more digits than Excel keeps has been rounded: refuse it, never guess."""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 10**EXACT_FLOAT_DIGITS:
+        return (
+            f"a number cell with more than {EXACT_FLOAT_DIGITS} digits: Excel has rounded the code "
+            "(enter it as text, e.g. with a leading ')"
+        )
+    return None
+
+
 def nfkc(value: str) -> str:
     """Full-width digits and letters to ASCII, runs of white space (incl. U+3000) to one space, stripped."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()

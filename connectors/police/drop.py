@@ -4,6 +4,12 @@ The connector only lists and reads: it never deletes, renames or edits what the
 bureau dropped (police.md). A directory may be given as a plain path or as a
 ``file://`` URL (an SFTP mount is a directory); ``s3://bucket/prefix`` is read
 through the ``minio`` client like the lake (both are ``edp.storage.s3`` locations).
+
+Nothing in the folder is trusted (``connectors.files``): entries are listed as
+``lstat`` sees them, a symlink, FIFO, socket, device or directory is reported as
+such and never opened or followed, and a file is read only if it is no larger
+than the caller's bound (checked before opening, and again while reading). An
+``s3://`` prefix has no links; its objects' sizes are checked the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from connectors.files import Entry, FileRefused, list_entries, read_file, too_large
 from connectors.http import SourceUnavailable
 from edp.storage.s3 import S3Location, split_endpoint
 
@@ -19,11 +26,18 @@ from edp.storage.s3 import S3Location, split_endpoint
 class Drop(Protocol):
     uri: str
 
-    def names(self) -> list[str]:
-        """File names directly in the drop location, sorted."""
+    def entries(self) -> list[Entry]:
+        """Everything directly in the drop location, sorted by name, as it is (links not followed)."""
         ...
 
-    def read(self, name: str) -> bytes: ...
+    def read(self, name: str, max_bytes: int) -> bytes:
+        """The bytes of a regular file of at most ``max_bytes``; FileRefused otherwise."""
+        ...
+
+
+def file_names(drop: Drop) -> list[str]:
+    """The names of the regular files in the drop, sorted."""
+    return [e.name for e in drop.entries() if e.kind == "file"]
 
 
 class DirectoryDrop:
@@ -36,16 +50,16 @@ class DirectoryDrop:
             raise SourceUnavailable(f"police: drop directory {self.root} does not exist or is not a directory")
         return self.root
 
-    def names(self) -> list[str]:
+    def entries(self) -> list[Entry]:
         try:
-            return sorted(p.name for p in self._folder().iterdir() if p.is_file())
+            return list_entries(self._folder())
         except OSError as exc:
             raise SourceUnavailable(f"police: cannot list drop directory {self.root}: {exc}") from None
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, max_bytes: int) -> bytes:
         try:
-            return (self._folder() / name).read_bytes()
-        except FileNotFoundError:
+            return read_file(self._folder(), name, max_bytes)
+        except (FileNotFoundError, FileRefused):
             raise
         except OSError as exc:
             raise SourceUnavailable(f"police: cannot read {self.root / name}: {exc}") from None
@@ -54,7 +68,7 @@ class DirectoryDrop:
 class S3Drop(S3Location):
     """Objects directly under ``s3://bucket/prefix/`` (not in sub-prefixes)."""
 
-    def names(self) -> list[str]:
+    def entries(self) -> list[Entry]:
         from minio.error import MinioException
 
         start = f"{self.prefix}/" if self.prefix else ""
@@ -62,20 +76,32 @@ class S3Drop(S3Location):
             objects = list(self.client.list_objects(self.bucket, prefix=start, recursive=False))
         except (MinioException, OSError) as exc:
             raise SourceUnavailable(f"police: cannot list {self.uri}: {exc}") from None
-        return sorted(o.object_name[len(start) :] for o in objects if not o.is_dir)
+        found = [
+            Entry(o.object_name[len(start) :], "file", int(o.size or 0), 0)
+            for o in objects
+            if not o.is_dir and o.object_name
+        ]
+        return sorted(found, key=lambda e: e.name)
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, max_bytes: int) -> bytes:
         from minio.error import MinioException, S3Error
 
         try:
-            resp = self.client.get_object(self.bucket, self._name(name))
+            size = self.client.stat_object(self.bucket, self._name(name)).size or 0
+            if size > max_bytes:
+                raise FileRefused(name, too_large(size, max_bytes))
+            # A range: an object replaced by a larger one after the stat still yields at most max_bytes + 1.
+            resp = self.client.get_object(self.bucket, self._name(name), offset=0, length=max_bytes + 1)
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise FileNotFoundError(f"{self.uri}/{name}") from None
             raise SourceUnavailable(f"police: cannot read {self.uri}/{name}: {exc.code}") from None
         except (MinioException, OSError) as exc:
             raise SourceUnavailable(f"police: cannot read {self.uri}/{name}: {exc}") from None
-        return self._body(resp)
+        data = self._body(resp)
+        if len(data) > max_bytes:
+            raise FileRefused(name, too_large(len(data), max_bytes))
+        return data
 
 
 def open_drop(

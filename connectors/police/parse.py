@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from connectors.files import refused_record
 from connectors.pii import (
     CITIZEN_ID_VALID,
     Pseudonymizer,
@@ -133,12 +134,13 @@ UNKNOWN_COLUMN_KIND = "unknown_column"
 
 
 class FileRejected(DataRejected, ValueError):
-    """The file is refused whole; ``reason`` never quotes the file's content."""
+    """The file is refused whole; ``reason`` never quotes the file's content; ``field``: the column at fault."""
 
-    def __init__(self, name: str, reason: str) -> None:
+    def __init__(self, name: str, reason: str, field: str | None = None) -> None:
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+        self.field = field
 
 
 class Problem(dict[str, Any]):
@@ -204,8 +206,11 @@ def parse_marker(name: str, data: bytes) -> Marker:
     return Marker(int(rows), md5)
 
 
-def read_file(name: str, data: bytes, marker_bytes: bytes) -> CsvFile:
-    """Check ``data`` against its marker and parse it, or raise FileRejected."""
+def read_file(name: str, data: bytes, marker_bytes: bytes, max_records: int | None = None) -> CsvFile:
+    """Check ``data`` against its marker and parse it, or raise FileRejected.
+
+    ``max_records``: more data rows than that (``limits.max_file_records``) refuse the file.
+    """
     kind_day = file_day(name)
     if kind_day is None:
         raise FileRejected(name, "not a JJXX_/JTSG_/ZDDW_YYYYMMDD.csv file name")
@@ -217,13 +222,25 @@ def read_file(name: str, data: bytes, marker_bytes: bytes) -> CsvFile:
         text = data.decode(ENCODING)
     except UnicodeDecodeError as exc:
         raise FileRejected(name, f"not GB18030: undecodable bytes at offset {exc.start}") from None
+    if max_records is not None and marker.rows > max_records:
+        limit = f"the limit max_file_records={max_records}"
+        raise FileRejected(name, f"refused: marker says {marker.rows} rows, more than {limit}")
+    table: list[list[str]] = []
     try:
-        table = [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if row]
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            if row:
+                table.append(row)
+            if max_records is not None and len(table) > max_records + 1:
+                raise FileRejected(name, f"refused: more than the limit max_file_records={max_records} data rows")
     except csv.Error as exc:
+        # csv's message names the line; the field size limit (128 KiB) bounds one huge field.
         raise FileRejected(name, f"CSV unreadable: {exc}") from None
     if not table:
         raise FileRejected(name, "empty file: no header row")
     header = [h.strip().lstrip("\ufeff").strip() for h in table[0]]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise FileRejected(name, f"repeated column(s) {', '.join(repeated)} in the header", repeated[0])
     rows = list(enumerate(table[1:], start=1))
     if len(rows) != marker.rows:
         raise FileRejected(name, f"row count mismatch: marker says {marker.rows} rows, file has {len(rows)}")
@@ -345,6 +362,17 @@ def id_flags(kind: str, record: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
-def rejection_record(name: str, day: date, reason: str, required: tuple[str, ...]) -> Problem:
+def missing_columns(kind: str, header: list[str], required: tuple[str, ...]) -> list[str]:
+    """The headers of ``kind`` that feed a required field and are not in ``header``."""
+    present = set(header)
+    return [h for h, key in COLUMNS[kind].items() if key in required and h not in present]
+
+
+def rejection_record(
+    name: str, day: date, reason: str, required: tuple[str, ...], meta: dict[str, Any], locator: str, field: str | None
+) -> dict[str, Any]:
+    """One content-free record for a file refused whole (``connectors.files.refused_record``)."""
     content = {**{k: None for k in required}, "report_date": day.isoformat(), "source_file": name}
-    return Problem(content, "source_file", f"file rejected whole: {reason}")
+    why = f"file rejected whole: {reason}; nothing of {name} is loaded until the bureau re-sends it"
+    # field: the column at fault, else the record's file name field (the whole file is at fault).
+    return refused_record(content, meta, why, field=field or "source_file", locator=locator)

@@ -6,11 +6,16 @@ a ``<file>.ok`` marker into an exchange location (``ctx.url``: a directory,
 
 Per file, in day order, one Page:
 - no marker yet → not read (kept in ``pending``; read on a later run once it appears);
-- marker rows/md5 disagree, or the bytes are not GB18030 CSV → the file is
-  rejected whole: nothing of it is landed or typed; it is logged, kept in
-  ``rejections`` and reported as ONE quarantine entry per dataset
-  (field ``source_file``, reason ``file rejected whole: md5 mismatch: …``) via a
-  content-free record, so ``edp quarantine`` lists it with the other problems;
+- the entry is not a regular file (a symlink, FIFO, device, directory: never
+  followed or opened, ``connectors.files``), it or its marker is over its size
+  limit, the marker's rows/md5 disagree, the bytes are not GB18030 CSV, a
+  required column is missing or one is repeated, or it holds more than
+  ``limits.max_file_records`` rows → the file is rejected whole: nothing of it
+  is landed or typed; it is logged, kept in ``rejections`` and reported as ONE
+  quarantine entry per dataset (locator: the file's path; field: the missing
+  column, else ``source_file``; reason ``file rejected whole: …``; record:
+  name, size and sha256 only, ``connectors.files.refused_record``). The other
+  files of the dataset load; the file is read again once it (or its marker) changes;
 - otherwise every row becomes a record, personal values pseudonymised while
   parsing (``connectors.police.parse``).
 
@@ -67,10 +72,12 @@ from typing import Any
 
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
+from connectors.files import Entry, FileRefused, check_entry, file_meta
 from connectors.http import SourceUnavailable
+from connectors.limits import Limits
 from connectors.pii import Pseudonymizer
 from connectors.police.codes import HAICHENG_DIVISIONS, is_emergency
-from connectors.police.drop import Drop, open_drop
+from connectors.police.drop import Drop, file_names, open_drop
 from connectors.police.parse import (
     MARKER_SUFFIX,
     CsvFile,
@@ -78,6 +85,7 @@ from connectors.police.parse import (
     Problem,
     file_day,
     id_flags,
+    missing_columns,
     parse_marker,
     read_file,
     rejection_record,
@@ -213,6 +221,8 @@ KEY_UNITS = Dataset(
     extra=REPLACE_DAY,
 )
 
+# A marker is two short lines: anything bigger is not a marker.
+MAX_MARKER_BYTES = 4096
 # The only keys with a value in a rejected file's or broken row's record.
 _PROBLEM_KEYS = frozenset({"report_date", "source_file", "source_row"})
 DATASETS = {ds.name: ds for ds in (ALARMS, ALARM_DAILY_COUNTS, ACCIDENTS, KEY_UNITS)}
@@ -256,8 +266,11 @@ class PoliceSource(Source):
     name = SOURCE
     title = "公安局 public-security bureau"
 
-    def __init__(self, drop: Drop, pseudonymizer: Pseudonymizer, *, window_days: int = 31) -> None:
+    def __init__(
+        self, drop: Drop, pseudonymizer: Pseudonymizer, *, window_days: int = 31, limits: Limits | None = None
+    ) -> None:
         self.drop = drop
+        self.limits = limits or Limits()
         self.pseudo = pseudonymizer
         self.window = timedelta(days=window_days)
         # What the last read found: files refused whole, and files still waiting for their marker.
@@ -271,7 +284,7 @@ class PoliceSource(Source):
 
     def check(self) -> CheckResult:
         try:
-            names = self.drop.names()
+            names = file_names(self.drop)
         except (SourceUnavailable, ValueError) as exc:
             return CheckResult(SOURCE, False, str(exc))
         data = [n for n in names if file_day(n)]
@@ -287,60 +300,82 @@ class PoliceSource(Source):
         # Day D is complete once ``until`` has reached D+1 00:00 local time.
         last_day = until.astimezone(LOCAL_TZ).date() - timedelta(days=1)
         oldest = last_day - self.window
-        names = self.drop.names()
-        present = set(names)
-        files = sorted((fd[1], n) for n in names if (fd := file_day(n)) and fd[0] == kind)
+        entries = {e.name: e for e in self.drop.entries()}
+        files = sorted((fd[1], n) for n in entries if (fd := file_day(n)) and fd[0] == kind)
         for day, name in files:
             if day > last_day or day < oldest:
                 continue
-            if name + MARKER_SUFFIX not in present:
+            marker = entries.get(name + MARKER_SUFFIX)
+            if marker is None:
                 log.info("police: %s has no marker yet; not read", name)
                 self.pending.append(name)
                 continue
-            page = self._file_page(ds, name, day, state, oldest)
+            page = self._file_page(ds, entries[name], marker, day, state, oldest)
             if page is not None:
                 yield page
 
-    def _file_page(self, ds: Dataset, name: str, day: date, state: DropState, oldest: date) -> Page | None:
+    def _file_page(
+        self, ds: Dataset, entry: Entry, marker: Entry, day: date, state: DropState, oldest: date
+    ) -> Page | None:
         try:
-            return self._read_file_page(ds, name, day, state, oldest)
+            # What lstat shows is refused before anything is opened: links, pipes, devices, oversize.
+            check_entry(entry, self.limits.max_file_bytes)
+            check_entry(marker, MAX_MARKER_BYTES)
+            return self._read_file_page(ds, entry.name, day, state, oldest)
         except FileNotFoundError:
             # Moved or replaced by the bureau between listing and reading: next run sees it as it is then.
-            log.warning("police: %s disappeared while being read; left for the next run", name)
+            log.warning("police: %s disappeared while being read; left for the next run", entry.name)
             return None
+        except FileRefused as exc:
+            fingerprint = f"entry:{entry.fingerprint}:{marker.fingerprint}"
+            if state.rejected.get(entry.name) == fingerprint:
+                return None  # refused already, unchanged since
+            state.seq += 1
+            state.rejected[entry.name] = fingerprint
+            state.files.pop(entry.name, None)
+            reason = exc.reason if exc.name == entry.name else f"its marker {exc.name} is {exc.reason}"
+            meta = file_meta(entry.name, entry=entry)
+            return self._rejected_page(ds, entry.name, day, meta, reason, None, state.dump(oldest))
 
     def _read_file_page(self, ds: Dataset, name: str, day: date, state: DropState, oldest: date) -> Page | None:
-        marker_bytes = self.drop.read(name + MARKER_SUFFIX)
+        marker_bytes = self.drop.read(name + MARKER_SUFFIX, MAX_MARKER_BYTES)
         try:
             claimed = parse_marker(name, marker_bytes).md5
         except FileRejected:
             claimed = None
         if claimed is not None and state.files.get(name) == claimed:
             return None  # loaded already and not re-sent: the file itself need not be read again
-        data = self.drop.read(name)
+        data = self.drop.read(name, self.limits.max_file_bytes)
         md5 = hashlib.md5(data).hexdigest()
         fingerprint = f"{md5}:{hashlib.md5(marker_bytes).hexdigest()}"
         if state.files.get(name) == md5 or state.rejected.get(name) == fingerprint:
             return None
         state.seq += 1
         try:
-            parsed = read_file(name, data, marker_bytes)
+            parsed = read_file(name, data, marker_bytes, max_records=self.limits.max_file_records)
+            missing = missing_columns(parsed.kind, parsed.header, _required(ds))
+            if missing:
+                raise FileRejected(name, f"missing required column(s) {', '.join(missing)}", missing[0])
         except FileRejected as exc:
             state.rejected[name] = fingerprint
             state.files.pop(name, None)
-            return self._rejected_page(ds, name, day, md5, exc.reason, state.dump(oldest))
+            meta = {**file_meta(name, data), "md5": md5}
+            return self._rejected_page(ds, name, day, meta, exc.reason, exc.field, state.dump(oldest))
         state.files[name] = md5
         state.rejected.pop(name, None)
         records = self._records(ds, parsed)
         body = {"file": name, "md5": md5, "source_rows": len(parsed.rows), "dataset": ds.name, "records": records}
         return Page(_json(body), "application/json", records, f"{self.drop.uri}/{name} md5 {md5}", state.dump(oldest))
 
-    def _rejected_page(self, ds: Dataset, name: str, day: date, md5: str, reason: str, cursor: str) -> Page:
+    def _rejected_page(
+        self, ds: Dataset, name: str, day: date, meta: dict[str, Any], reason: str, column: str | None, cursor: str
+    ) -> Page:
         log.error("police: %s rejected whole (nothing of it loaded into %s): %s", name, ds.name, reason)
         self.rejections.append({"dataset": ds.name, "file": name, "reason": reason})
-        record = rejection_record(name, day, reason, _required(ds))
-        body = {"file": name, "md5": md5, "dataset": ds.name, "rejected": reason, "records": [record]}
-        return Page(_json(body), "application/json", [record], f"{self.drop.uri}/{name} md5 {md5}", cursor)
+        locator = f"{self.drop.uri}/{name}"
+        record = rejection_record(name, day, reason, _required(ds), meta, locator, column)
+        body = {**meta, "dataset": ds.name, "rejected": reason, "records": [record]}
+        return Page(_json(body), "application/json", [record], locator, cursor)
 
     def _records(self, ds: Dataset, f: CsvFile) -> list[dict[str, Any]]:
         required = _required(ds)
@@ -427,4 +462,6 @@ def create(ctx: SourceContext) -> PoliceSource:
         secret_key=ctx.credential("secret_key") if s3 else "",
         secure=bool(opts.get("secure", False)),
     )
-    return PoliceSource(drop, Pseudonymizer(ctx.pii_key()), window_days=int(opts.get("window_days", 31)))
+    return PoliceSource(
+        drop, Pseudonymizer(ctx.pii_key()), window_days=int(opts.get("window_days", 31)), limits=ctx.limits
+    )

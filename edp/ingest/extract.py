@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from connectors.base import Page, Source
+from connectors.files import REFUSED
 from connectors.http import SourceRejected, SourceUnavailable
 from connectors.schema import Dataset, FieldError, type_record
 from edp.errors import DataRejected, EdpError
@@ -159,8 +160,11 @@ def _check_drift(ds: Dataset, page: Page, typed: _Typed) -> None:
         return
     seen: set[str] = set()
     for record in page.records:
-        if isinstance(record, dict):
+        # A refused file's record holds no columns of the source: it says nothing about drift.
+        if isinstance(record, dict) and REFUSED not in record:
             seen.update(record.keys())
+    if not seen:
+        return
     missing = [f.name for f in ds.fields if f.required and f.name not in seen]
     if missing:
         raise SchemaDriftError(
@@ -185,12 +189,19 @@ def type_page(src: Source, ds: Dataset, page: Page, landing_key: str, typed: _Ty
         typed.source_rows += 1
         locator = f"{landing_key} record {index}"
         if not isinstance(record, dict):
-            typed.quarantined.append(_quarantine_entry(locator, None, "record is not an object", record))
+            typed.quarantined.append(_quarantine_entry(locator, None, "record is not an object", record, index))
+            continue
+        refused = record.get(REFUSED)
+        if isinstance(refused, dict):
+            # A file refused whole (connectors.files): one entry named after the file, never typed.
+            where = str(refused.get("locator") or locator)
+            entry = _quarantine_entry(where, refused.get("field"), str(refused.get("reason")), record, index)
+            typed.quarantined.append(entry)
             continue
         try:
             row = type_record(ds, src.normalise(ds.name, record))
         except FieldError as exc:
-            typed.quarantined.append(_quarantine_entry(locator, exc.field_name, exc.reason, record))
+            typed.quarantined.append(_quarantine_entry(locator, exc.field_name, exc.reason, record, index))
             continue
         key = tuple(row[k] for k in ds.primary_key)
         if key in typed.rows:
@@ -200,8 +211,11 @@ def type_page(src: Source, ds: Dataset, page: Page, landing_key: str, typed: _Ty
         typed.rows[key] = row
 
 
-def _quarantine_entry(locator: str, field_name: str | None, reason: str, record: Any) -> dict[str, Any]:
-    return {"locator": locator, "field": field_name, "reason": reason, "record": record}
+def _quarantine_entry(
+    locator: str, field_name: str | None, reason: str, record: Any, index: int | None = None
+) -> dict[str, Any]:
+    # index: the record's place in its page (replay maps entries back to quarantine ids by it).
+    return {"locator": locator, "field": field_name, "reason": reason, "record": record, "index": index}
 
 
 def write_batch(

@@ -12,7 +12,7 @@ from standins.police import PoliceFaults, drop_day, populate, resend_day, write_
 
 from connectors.base import Page
 from connectors.context import SourceContext
-from connectors.police.parse import Problem
+from connectors.files import REFUSED
 from connectors.police.source import DropState, PoliceSource, create
 from edp.ingest.extract import _Typed, type_page
 
@@ -88,11 +88,13 @@ def test_a_bad_marker_rejects_the_file_whole_once_until_it_changes(tmp_path: Pat
     src = _source(tmp_path)
     with caplog.at_level(logging.ERROR, logger="connectors.police.source"):
         pages = _pages(src, "alarms")
-    # one content-free record that normalise turns into the rejection reason
+    # one content-free record that extract quarantines as it is, named after the file
     assert len(pages) == 1 and len(pages[0].records) == 1
     record = pages[0].records[0]
-    assert isinstance(record, Problem) and record.reason.startswith("file rejected whole: md5 mismatch")
-    assert {k for k, v in record.items() if v is not None} == {"report_date", "source_file"}
+    refused = record[REFUSED]
+    assert refused["reason"].startswith("file rejected whole: md5 mismatch") and refused["field"] == "source_file"
+    assert refused["locator"].endswith("/JJXX_20261128.csv") and len(refused["sha256"]) == 64
+    assert {k for k, v in record.items() if v is not None} == {"report_date", "source_file", REFUSED}
     body = json.loads(pages[0].body)
     assert body["rejected"].startswith("md5 mismatch") and body["records"] == [dict(record)]
     assert src.rejections == [{"dataset": "alarms", "file": "JJXX_20261128.csv", "reason": body["rejected"]}]
@@ -100,6 +102,7 @@ def test_a_bad_marker_rejects_the_file_whole_once_until_it_changes(tmp_path: Pat
     typed = _Typed()
     type_page(src, src.datasets()["alarms"], pages[0], "landing/x", typed)
     assert typed.rows == {} and typed.quarantined[0]["field"] == "source_file"
+    assert typed.quarantined[0]["locator"] == refused["locator"]
     assert not any(v in caplog.text + pages[0].body.decode() for v in info["pii_values"])
     # not reported again while nothing changed; read when the bureau fixes the marker
     assert _pages(src, "alarms", pages[0].cursor) == []
@@ -114,7 +117,7 @@ def test_a_wrong_row_count_rejects_the_file(tmp_path: Path) -> None:
     src = _source(tmp_path)
     pages = _pages(src, "key_units")
     assert "row count mismatch" in src.rejections[0]["reason"]
-    assert all(isinstance(r, Problem) for p in pages for r in p.records)
+    assert all(REFUSED in r for p in pages for r in p.records)
 
 
 def test_only_emergency_alarms_become_records_and_the_landed_body_has_no_other(tmp_path: Path) -> None:
