@@ -29,6 +29,7 @@ from typing import Any
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import HttpClient, SourceRejected, SourceUnavailable
+from connectors.limits import Limits, check_page
 from connectors.schema import LOCAL_TZ, Dataset, FieldError, parse_time
 from connectors.transport.auth import ClientCredentials
 from connectors.transport.cursor import Cursor, CursorRule
@@ -68,11 +69,18 @@ class TransportSource(Source):
         token_margin_seconds: float = 30.0,
         since_exclusive: bool = False,
         initial_updated_since: datetime | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"transport: page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
+        self.limits = limits or Limits()
         self.http = HttpClient(
-            base_url, source=SOURCE, timeout=timeout_seconds, max_seconds=max_seconds, rate_per_second=rate_per_second
+            base_url,
+            source=SOURCE,
+            timeout=timeout_seconds,
+            max_seconds=max_seconds,
+            rate_per_second=rate_per_second,
+            max_body_bytes=self.limits.max_body_bytes,
         )
         self.auth = ClientCredentials(self.http, client_id, client_secret, margin_seconds=token_margin_seconds)
         self.page_size = page_size
@@ -153,6 +161,8 @@ class TransportSource(Source):
                 f'transport: {locator} answered a body that is not {{"data": [...], "next_cursor": ...}}',
                 response.status_code,
             ) from None
+        # A page with more records than asked for is refused whole: skipping it would move the cursor past them.
+        check_page(len(data), params.get("limit"), self.limits, f"transport: {locator}")
         return _Answer(response.content, data, next_cursor or None, locator)
 
     def normalise(self, dataset: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -208,4 +218,5 @@ def create(ctx: SourceContext) -> TransportSource:
         token_margin_seconds=float(ctx.options.get("token_margin_seconds", 30)),
         since_exclusive=bool(ctx.options.get("since_exclusive", False)),
         initial_updated_since=parse_time(since) if since else None,
+        limits=ctx.limits,
     )

@@ -27,6 +27,7 @@ import httpx
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import MAX_BODY, BodyTooLarge, HttpClient, SourceRejected, SourceUnavailable
+from connectors.limits import Limits, check_page
 from connectors.schema import DIVISION_CODE, LOCAL_TZ, Dataset, Field, parse_time
 from connectors.weather import cap as weather_cap
 from connectors.weather.cap import WARNINGS, CapRefused, FeedEntry
@@ -109,13 +110,16 @@ class WeatherSource(Source):
         cap_feed_max_bytes: int = weather_cap.MAX_FEED_BYTES,
         cap_lookback_minutes: int = 10,
         cap_initial_days: int | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.http = HttpClient(
             base_url,
             source=SOURCE,
             headers={"X-Api-Key": api_key},
             rate_per_second=8,  # the bureau answers 429 above 10 a second
             max_seconds=max_seconds,
+            max_body_bytes=self.limits.max_body_bytes,
         )
         self.page_size = page_size
         self.lookback = timedelta(hours=lookback_hours)
@@ -175,14 +179,17 @@ class WeatherSource(Source):
 
     def _page(self, path: str, params: dict[str, Any], key: str, cursor: str | None) -> Page:
         response = self.http.get(path, params=params)
+        locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
         try:
             payload = response.json()
             records = payload[key]
-        except (ValueError, KeyError) as exc:
+            if not isinstance(records, list):
+                raise TypeError(f"{key!r} is not a list")
+        except (ValueError, KeyError, TypeError) as exc:
             raise SourceRejected(
-                f"weather: {path} answered a body without {key!r}: {exc}", response.status_code
+                f"weather: {locator} answered a body without a {key!r} list: {exc}", response.status_code
             ) from None
-        locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
+        check_page(len(records), params.get("page_size"), self.limits, f"weather: {locator}")
         return Page(response.content, "application/json", records, locator, cursor)
 
     def feed(self, since: datetime) -> tuple[httpx.Response, list[FeedEntry]]:
@@ -293,4 +300,5 @@ def create(ctx: SourceContext) -> WeatherSource:
         cap_feed_max_bytes=int(ctx.options.get("cap_feed_max_bytes", weather_cap.MAX_FEED_BYTES)),
         cap_lookback_minutes=int(ctx.options.get("cap_lookback_minutes", 10)),
         cap_initial_days=int(ctx.options["cap_initial_days"]) if "cap_initial_days" in ctx.options else None,
+        limits=ctx.limits,
     )
