@@ -18,6 +18,7 @@ reading everything the bureau has).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Generator, Iterator
@@ -151,19 +152,7 @@ class TransportSource(Source):
     def _get(self, path: str, params: dict[str, Any]) -> _Answer:
         response = self.auth.get(path, params)
         locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
-        try:
-            payload = response.json()
-            data, next_cursor = payload["data"], payload.get("next_cursor")
-            if not isinstance(data, list) or not (next_cursor is None or isinstance(next_cursor, str)):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise SourceRejected(
-                f'transport: {locator} answered a body that is not {{"data": [...], "next_cursor": ...}}',
-                response.status_code,
-            ) from None
-        # A page with more records than asked for is refused whole: skipping it would move the cursor past them.
-        check_page(len(data), params.get("limit"), self.limits, f"transport: {locator}")
-        return _Answer(response.content, data, next_cursor or None, locator)
+        return parse_page(response.content, locator, params.get("limit"), self.limits)
 
     def normalise(self, dataset: str, record: dict[str, Any]) -> dict[str, Any]:
         cleaned = dict(record)
@@ -178,6 +167,26 @@ class TransportSource(Source):
 
     def close(self) -> None:
         self.http.close()
+
+
+def parse_page(body: bytes, locator: str, asked: int | None, limits: Limits) -> _Answer:
+    """A page's ``{"data": [...], "next_cursor": ...}``, parsed only after its capped read.
+
+    Raises ``SourceRejected`` for a body of another shape and ``PageTooLarge`` for more records than
+    asked for: either stops the dataset's run (the cursor stays where it was), since skipping a page
+    would move the cursor past records that were never loaded.
+    """
+    try:
+        payload = json.loads(body)
+        data, next_cursor = payload["data"], payload.get("next_cursor")
+        if not isinstance(data, list) or not (next_cursor is None or isinstance(next_cursor, str)):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise SourceRejected(
+            f'transport: {locator} answered a body that is not {{"data": [...], "next_cursor": ...}}', 200
+        ) from None
+    check_page(len(data), asked, limits, f"transport: {locator}")
+    return _Answer(body, data, next_cursor or None, locator)
 
 
 def _check_coordinate(record: dict[str, Any], name: str, limit: float) -> None:
