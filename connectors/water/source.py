@@ -194,8 +194,8 @@ class WaterSource(Source):
                 try:
                     result = conn.execution_options(stream_results=True).execute(stmt)
                     bound = self.limits.max_page_records if most is None else most
-                    columns = list(result.keys())
-                    rows = [tuple(r) for r in result.fetchmany(bound + 1)]
+                    columns: list[str] = list(result.keys())
+                    rows: list[Sequence[Any]] = [tuple(r) for r in result.fetchmany(bound + 1)]
                     result.close()
                     if len(rows) > bound:
                         raise PageTooLarge(
@@ -264,7 +264,7 @@ class WaterSource(Source):
         """
         tbl = self._table(spec.table, spec.order)
         keys = [tbl.c[name] for name in spec.order]
-        stmt = sa.select(sa.literal_column("*")).select_from(tbl).where(tbl.c.TM.is_(None))
+        stmt: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(tbl).where(tbl.c.TM.is_(None))
         stmt = stmt.order_by(*keys[1:]).limit(self.page_size)
         what = f"reading {spec.table} rows without TM"
         columns, rows = self._run(stmt, what, self.page_size)
