@@ -22,6 +22,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connectors.limits import Limits
 from edp.errors import DataRejected, EdpError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -157,10 +158,11 @@ class HttpClient:
         backoff_initial: float = 0.5,
         backoff_max: float = 20.0,
         rate_per_second: float = 0.0,
-        max_body_bytes: int | None = None,
+        max_body_bytes: int | None = Limits.max_body_bytes,
     ) -> None:
         self.source = source
-        # Every response body is capped (sources.yml ``limits.max_body_bytes``); a request may set its own.
+        # Every response body is capped (sources.yml ``limits.max_body_bytes``, else its default; None: no cap);
+        # a request may set its own with the MAX_BODY extension.
         self.max_body_bytes = max_body_bytes
         # Identity only: the size of a compressed body after decompression could not be bounded (limit_body).
         sent = {"Accept-Encoding": "identity", **dict(headers or {})}
