@@ -20,7 +20,7 @@ from edp.ingest.extract import _Typed, type_page
 
 # Small, fast, reproducible: the suite's budget is minutes, and a failure must replay the same way.
 FUZZ = settings(
-    max_examples=60,
+    max_examples=200,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
