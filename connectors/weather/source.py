@@ -139,9 +139,14 @@ class WeatherSource(Source):
         except SourceRejected as exc:
             hint = " (API key rejected)" if exc.status == 401 else ""
             return CheckResult(SOURCE, False, f"{exc}{hint}")
-        except SourceUnavailable as exc:
+        except (SourceUnavailable, BodyTooLarge) as exc:
             return CheckResult(SOURCE, False, str(exc))
-        count = len(body.get("stations", []))
+        except ValueError:
+            return CheckResult(SOURCE, False, "/api/v1/stations answered a body that is not JSON")
+        stations = body.get("stations") if isinstance(body, dict) else None
+        if not isinstance(stations, list):
+            return CheckResult(SOURCE, False, "/api/v1/stations answered a body without a stations list")
+        count = len(stations)
         return CheckResult(SOURCE, True, f"reachable, {count} stations", {"stations": count})
 
     def read(self, dataset: str, cursor: str | None, until: datetime) -> Iterator[Page]:
@@ -169,6 +174,8 @@ class WeatherSource(Source):
             while True:
                 page = self._page("/api/v1/observations", params, "observations", cursor=None)
                 token = json.loads(page.body).get("next_page_token")
+                if token is not None and not isinstance(token, str):
+                    raise SourceRejected(f"weather: {page.locator} answered a next_page_token that is not text", 200)
                 if not token:
                     page.cursor = window_end.isoformat()
                     yield page
