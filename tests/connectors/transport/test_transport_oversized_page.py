@@ -19,6 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from edp.ingest.extract import DatasetErrors, extract
+from edp.settings import Settings
+from edp.storage import ops
+from tests.support.warehouse import count
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -157,3 +162,40 @@ def test_a_page_with_more_records_than_asked_is_refused_naming_it(bureau: str) -
         "PageTooLarge: transport: GET /v2/road-events?limit=500: answered 501 records where 500 were asked for; "
         "the page was refused, not loaded"
     )
+
+
+def _sources(folder: Path, url: str, limits: dict[str, int]) -> Path:
+    entry = {
+        "url": url,
+        "credentials": {"client_id": "EDP_TRANSPORT_CLIENT_ID", "client_secret": "EDP_TRANSPORT_CLIENT_SECRET"},
+        "options": {"rate_per_second": 0},
+        "limits": limits,
+    }
+    path = folder / "sources.yml"
+    path.write_text(json.dumps({"sources": {"transport": entry}}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mode", "limits", "error"),
+    [
+        ("length", {}, "BodyTooLarge: http://127.0.0.1:{port}/v2/road-events?limit=500: Content-Length"),
+        ("records", {"max_page_records": 100}, "PageTooLarge: transport: GET /v2/road-events?limit=500: answered 501"),
+    ],
+)
+def test_ingest_fails_the_dataset_with_one_error_and_keeps_its_cursor(
+    bureau: str, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, limits: dict, error: str
+) -> None:
+    # given the platform pointed at the bureau, with the limits from sources.yml
+    _Bureau.mode = mode
+    for var in ("EDP_TRANSPORT_CLIENT_ID", "EDP_TRANSPORT_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    s = Settings(sources_file=_sources(tmp_path, bureau, limits))
+    # when road_events is ingested
+    with pytest.raises(DatasetErrors) as err:
+        extract(s, "transport", ["road_events"])
+    # then that dataset fails with one error naming the page; nothing is registered and the cursor stays
+    assert list(err.value.errors) == ["road_events"]
+    assert error.format(port=bureau.rsplit(":", 1)[1]) in str(err.value)
+    assert ops.get_cursor(s, "transport", "road_events") is None
+    assert count(s, "select count(*) from ops.batches") == 0
