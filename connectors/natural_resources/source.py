@@ -221,7 +221,8 @@ class NaturalResourcesSource(Source):
             install_body_limit(self.http.client)
         # An ExceptionReport is a rejection whatever its status (even 200), and its text is the message.
         self.http.client.event_hooks["response"].append(self._raise_exception_report)
-        self.page_size = max(1, min(int(page_size), MAX_COUNT))
+        # Never ask for more than a page may hold (limits.max_page_records).
+        self.page_size = max(1, min(int(page_size), MAX_COUNT, self.limits.max_page_records))
         self.snapshot_attempts = max(1, int(snapshot_attempts))
         self.pseudonyms = Pseudonymizer(pii_key)
 

@@ -84,7 +84,8 @@ class TransportSource(Source):
             max_body_bytes=self.limits.max_body_bytes,
         )
         self.auth = ClientCredentials(self.http, client_id, client_secret, margin_seconds=token_margin_seconds)
-        self.page_size = page_size
+        # Never ask for more than a page may hold (limits.max_page_records).
+        self.page_size = min(page_size, self.limits.max_page_records)
         self.since_exclusive = since_exclusive
         self.initial_since = initial_updated_since
 

@@ -121,7 +121,8 @@ class WeatherSource(Source):
             max_seconds=max_seconds,
             max_body_bytes=self.limits.max_body_bytes,
         )
-        self.page_size = page_size
+        # Never ask for more than a page may hold (limits.max_page_records).
+        self.page_size = min(page_size, self.limits.max_page_records)
         self.lookback = timedelta(hours=lookback_hours)
         self.initial = timedelta(days=initial_days)
         self.cap_max_bytes = cap_max_bytes

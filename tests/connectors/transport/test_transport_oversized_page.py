@@ -180,7 +180,8 @@ def _sources(folder: Path, url: str, limits: dict[str, int]) -> Path:
     ("mode", "limits", "error"),
     [
         ("length", {}, "BodyTooLarge: http://127.0.0.1:{port}/v2/road-events?limit=500: Content-Length"),
-        ("records", {"max_page_records": 100}, "PageTooLarge: transport: GET /v2/road-events?limit=500: answered 501"),
+        ("records", {}, "PageTooLarge: transport: GET /v2/road-events?limit=500: answered 501 records where 500"),
+        ("records", {"max_page_records": 100}, "PageTooLarge: transport: GET /v2/road-events?limit=100: answered 501"),
     ],
 )
 def test_ingest_fails_the_dataset_with_one_error_and_keeps_its_cursor(
