@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -130,6 +131,9 @@ def parse_time(value: Any) -> datetime:
 
 # What PostgreSQL's bigint holds; a larger integer would fail the whole load, not one record.
 _INT_RANGE = (-(2**63), 2**63 - 1)
+# Numbers as text in ASCII digits only: Python's int()/float() would also take "1_000", "١٢" or "infinity".
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
 
 def _coerce_text(value: Any) -> str:
@@ -153,11 +157,22 @@ def _coerce_text(value: Any) -> str:
         raise ValueError(f"a {type(value).__name__} is not text")
     if "\x00" in text:
         raise ValueError("contains a NUL character, which text cannot hold")
+    _check_utf8(text)
     return text
+
+
+def _check_utf8(text: str) -> None:
+    # A JSON "\ud800" escape arrives as a lone surrogate, which no UTF-8 column (Parquet, PostgreSQL) can hold.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (an invalid \\u escape), which is not text") from None
 
 
 def _coerce_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"not a number: {_brief(value)}")
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
         raise ValueError(f"not a number: {_brief(value)}")
     try:
         number = float(value)
@@ -176,6 +191,8 @@ def _coerce_int(value: Any) -> int:
             raise ValueError(f"not an integer: {_brief(value)}")
         number = int(value)
     elif isinstance(value, str):
+        if not _INTEGER.fullmatch(value):
+            raise ValueError(f"not an integer: {_brief(value)}")
         number = int(value.strip())
     else:
         number = value
@@ -232,6 +249,7 @@ def _coerce_json(value: Any) -> str:
         raise ValueError(f"not representable as JSON: {exc}") from None
     if "\\u0000" in text:
         raise ValueError("contains a NUL character, which jsonb cannot hold")
+    _check_utf8(text)
     return text
 
 

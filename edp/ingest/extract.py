@@ -236,7 +236,8 @@ def write_batch(
     if typed.quarantined:
         quarantine_key = f"quarantine/{ds.source}/{ds.name}/{day}/{batch_id}.jsonl"
         lines = (json.dumps(q, ensure_ascii=False, default=str) for q in typed.quarantined)
-        lake.put_bytes(quarantine_key, ("\n".join(lines) + "\n").encode("utf-8"))
+        # A lone surrogate (from a hostile \ud800 escape) is written back as that escape: the line stays JSON of it.
+        lake.put_bytes(quarantine_key, ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
     manifest = Manifest(
         batch_id=batch_id,
         source=ds.source,

@@ -313,7 +313,8 @@ def _write_quarantine(conn: Connection, m: Manifest, lake: Lake) -> int:
 
 
 def jsonb_safe(value: Any) -> Any:
-    """A quarantined record as jsonb can hold it: NaN/Infinity as their names, a NUL as the text ``\\u0000``.
+    """A quarantined record as jsonb can hold it: NaN/Infinity as their names, a NUL or a lone surrogate as
+    the text of its escape (``\\u0000``).
 
     The record is kept for the operator to read and replay; a value PostgreSQL refuses would fail the
     whole load instead of quarantining the one record (replaying it refuses it again, with the same reason).
@@ -321,7 +322,8 @@ def jsonb_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, str):
-        return value.replace("\x00", "\\u0000")
+        # A lone surrogate becomes its escape's text too (UTF-8 cannot carry it).
+        return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
         return {jsonb_safe(str(k)): jsonb_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

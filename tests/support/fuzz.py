@@ -29,7 +29,9 @@ FUZZ = settings(
 # Text a hostile source sends: NUL and control characters, formula-like and very long strings.
 hostile_text = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["\x00", "a\x00b", "=cmd|' /C calc'!A0", "NaN", "Infinity", "1e999", "", "   ", "null"]),
+    st.sampled_from(
+        ["\x00", "a\x00b", "\ud800", "=cmd|' /C calc'!A0", "NaN", "Infinity", "1e999", "1_000", "١٢", "", "   ", "null"]
+    ),
     st.text(alphabet="0123456789.-+eE:TZ/ ", max_size=30),
     st.builds(lambda n: "长" * n, st.integers(1000, 20_000)),
 )

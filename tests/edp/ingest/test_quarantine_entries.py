@@ -43,6 +43,7 @@ RECORDS: list[Any] = [
     {"station": "S3", "obs_time": "2026-07-01T08:00:00+08:00", "note": {"level": "red"}, "value": 3.0},
     {"station": "S4", "obs_time": "2026-07-01T08:00:00+08:00", "note": "a\x00b", "value": float("nan")},
     {"station": "S5", "obs_time": "2026-07-01T08:00:00+08:00", "extra": float("inf")},
+    {"station": "S6", "obs_time": "2026-07-01T08:00:00+08:00", "note": "\ud800"},
 ]
 
 
@@ -77,7 +78,7 @@ def test_hostile_records_are_kept_once_and_the_good_one_loads(settings: Settings
     ops.ensure_ops(settings)
     first = _run(settings, 1)
     second = _run(settings, 2)  # the same window re-read (a lookback)
-    assert (first["rows"], first["quarantined"]) == (1, 4)
+    assert (first["rows"], first["quarantined"]) == (1, 5)
     assert second["rows"] == 0
     entries = rows(
         settings, "select batch_id, locator, field, reason, record from ops.quarantine order by quarantine_id"
@@ -87,10 +88,12 @@ def test_hostile_records_are_kept_once_and_the_good_one_loads(settings: Settings
         ("probe.obs.b1", "note"),
         ("probe.obs.b1", "note"),
         ("probe.obs.b1", "_extra"),
+        ("probe.obs.b1", "note"),
     ]
-    assert [e["locator"].rsplit(" ", 2)[-2:] for e in entries] == [["record", str(i)] for i in (1, 2, 3, 4)]
+    assert [e["locator"].rsplit(" ", 2)[-2:] for e in entries] == [["record", str(i)] for i in (1, 2, 3, 4, 5)]
     assert entries[0]["reason"] == "required value is missing"
     assert entries[1]["reason"] == "expected text: a JSON object is not text"
     assert entries[1]["record"]["note"] == {"level": "red"}
     assert "NUL" in entries[2]["reason"] and entries[2]["record"]["value"] == "nan"
     assert entries[2]["record"]["note"] == "a\\u0000b"
+    assert "lone surrogate" in entries[4]["reason"] and entries[4]["record"]["note"] == "\\ud800"
