@@ -184,7 +184,11 @@ def snapshot_digest(features: dict[str, dict[str, Any]]) -> str:
     """sha256 of the features in identity order: the same layer content gives the same digest however paged."""
     digest = hashlib.sha256()
     for ident in sorted(features):
-        digest.update(json.dumps(features[ident], ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+        digest.update(
+            json.dumps(features[ident], ensure_ascii=False, sort_keys=True, default=str).encode(
+                "utf-8", "backslashreplace"
+            )
+        )
         digest.update(b"\n")
     return digest.hexdigest()
 
@@ -361,8 +365,11 @@ class NaturalResourcesSource(Source):
         a person (jczrr), the same FeatureCollection with the person pseudonymised."""
         clean = [self._pseudonymise(f) if isinstance(f, dict) else f for f in features]
         named = any(c is not f for c, f in zip(clean, features, strict=True))
+        # backslashreplace: a lone surrogate stays as its JSON escape (the feature is refused by typing, not the page).
         body = (
-            json.dumps({**payload, "features": clean}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            json.dumps({**payload, "features": clean}, ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8", "backslashreplace"
+            )
             if named
             else original
         )

@@ -383,11 +383,12 @@ def _position(columns: list[str], name: str, table: str) -> int:
 
 def _page(table: str, query: dict[str, Any], columns: list[str], rows: list[Sequence[Any]], cursor: str | None) -> Page:
     original = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+    # backslashreplace: a lone surrogate stays as its JSON escape (the row is refused by typing, not the page).
     body = json.dumps(
         {"table": table, "query": query, "columns": columns, "rows": original},
         ensure_ascii=False,
         separators=(",", ":"),
-    ).encode("utf-8")
+    ).encode("utf-8", "backslashreplace")
     records = [{c.lower(): v for c, v in row.items()} for row in original]
     locator = (
         f"{table} TM {query['from']}..{query['to']} page {query['page']}"

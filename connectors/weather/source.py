@@ -291,7 +291,9 @@ class WeatherSource(Source):
 
 def _refused_page(entry: FeedEntry, field_name: str, reason: str, locator: str, url: str) -> Page:
     """A message that was not read: a JSON note is landed (there are no original bytes to keep)."""
-    note = json.dumps({"identifier": entry.identifier, "refused": reason}, ensure_ascii=False).encode("utf-8")
+    note = json.dumps({"identifier": entry.identifier, "refused": reason}, ensure_ascii=False).encode(
+        "utf-8", "backslashreplace"
+    )
     record = weather_cap.refused_record(entry.identifier, field_name, reason, url=url)
     return Page(note, "application/json", [record], locator)
 

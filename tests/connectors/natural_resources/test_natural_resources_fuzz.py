@@ -90,7 +90,7 @@ def test_hostile_features_are_quarantined_and_good_ones_load(dataset: str, mutat
         feature["properties"][key] = f"FUZZ{i:04d}"
         features.append(_mutate(feature, steps, fields, data))
     payload = {**page, "features": features}
-    original = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    original = json.dumps(payload, ensure_ascii=False).encode("utf-8", "backslashreplace")
     # when the page is taken apart and typed
     built, _ = SOURCE._page(payload, original, features, "GET /geoserver/wfs?startIndex=0 (read 1)")
     typed = type_records(SOURCE, DATASETS[dataset], built.records)
