@@ -4,7 +4,8 @@ A small server speaks the transport contract (token endpoint, cursor pages) and 
 ways: with its Content-Length, chunked without one, and as a small body holding more records than asked.
 The connector reads it in a child process, whose peak RSS is measured: each answer is refused with one
 error naming the page's URL, and the child's memory stays near what it needs to start (the body cap
-stops the read; nothing is parsed or typed).
+stops the read; nothing is parsed or typed). Through ``extract`` with a warehouse, the dataset then fails
+with one error naming the page, nothing is registered and its cursor stays where it was.
 """
 
 from __future__ import annotations
