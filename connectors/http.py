@@ -22,6 +22,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connectors.limits import Limits
 from edp.errors import DataRejected, EdpError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,15 @@ class HttpClient:
         backoff_initial: float = 0.5,
         backoff_max: float = 20.0,
         rate_per_second: float = 0.0,
+        max_body_bytes: int | None = Limits.max_body_bytes,
     ) -> None:
         self.source = source
-        self.client = httpx.Client(base_url=base_url, headers=dict(headers or {}), timeout=timeout)
+        # Every response body is capped (sources.yml ``limits.max_body_bytes``, else its default; None: no cap);
+        # a request may set its own with the MAX_BODY extension.
+        self.max_body_bytes = max_body_bytes
+        # Identity only: the size of a compressed body after decompression could not be bounded (limit_body).
+        sent = {"Accept-Encoding": "identity", **dict(headers or {})}
+        self.client = httpx.Client(base_url=base_url, headers=sent, timeout=timeout)
         install_body_limit(self.client)
         self.max_attempts = max_attempts
         self.max_seconds = max_seconds
@@ -177,6 +184,8 @@ class HttpClient:
         self.close()
 
     def _once(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
+        if self.max_body_bytes is not None:
+            kwargs["extensions"] = {MAX_BODY: self.max_body_bytes, **(kwargs.get("extensions") or {})}
         self.limiter.wait()
         try:
             response = self.client.request(method, url, **kwargs)

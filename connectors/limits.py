@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from edp.errors import DataRejected
+
 MB = 1024 * 1024
 
 
@@ -45,3 +47,23 @@ class Limits:
                 raise ValueError(f"limit {key} must be a positive integer, got {value!r}")
             values[key] = value
         return cls(**values)
+
+
+class PageTooLarge(DataRejected):
+    """A page answered more records than were asked for (or than ``max_page_records``): not loaded."""
+
+
+def check_page(records: int, asked: int | None, limits: Limits, where: str) -> None:
+    """Refuse a page holding more records than asked for or than the source's ``max_page_records``.
+
+    A cursor page cannot be skipped safely (the next page's cursor would pass
+    the records it held), so the caller lets this stop the dataset's run.
+    """
+    bound = limits.max_page_records if asked is None else min(asked, limits.max_page_records)
+    if records > bound:
+        why = (
+            f"{asked} were asked for"
+            if asked is not None and asked <= limits.max_page_records
+            else (f"the limit is max_page_records={limits.max_page_records}")
+        )
+        raise PageTooLarge(f"{where}: answered {records} records where {why}; the page was refused, not loaded")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -127,32 +129,89 @@ def parse_time(value: Any) -> datetime:
     return dt.astimezone(UTC)
 
 
-def _coerce_float(value: Any) -> float:
+# What PostgreSQL's bigint holds; a larger integer would fail the whole load, not one record.
+_INT_RANGE = (-(2**63), 2**63 - 1)
+# Numbers as text in ASCII digits only: Python's int()/float() would also take "1_000", "١٢" or "infinity".
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+
+
+def _coerce_text(value: Any) -> str:
+    """Text as sent: a string, or a number's exact digits; a structure is never ``str()``'d into text."""
     if isinstance(value, bool):
-        raise ValueError(f"not a number: {value!r}")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+        raise ValueError(f"a boolean ({value!r}) is not text")
+    if isinstance(value, dict | list | tuple | set):
+        raise ValueError(f"a JSON {'object' if isinstance(value, dict) else 'array'} is not text")
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("bytes that are not UTF-8 are not text") from None
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
+    if isinstance(value, datetime | date | time):
+        text = value.isoformat()
+    elif isinstance(value, str | int | float | Decimal):
+        text = str(value)
+    else:
+        raise ValueError(f"a {type(value).__name__} is not text")
+    if "\x00" in text:
+        raise ValueError("contains a NUL character, which text cannot hold")
+    _check_utf8(text)
+    return text
+
+
+def _check_utf8(text: str) -> None:
+    # A JSON "\ud800" escape arrives as a lone surrogate, which no UTF-8 column (Parquet, PostgreSQL) can hold.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (an invalid \\u escape), which is not text") from None
+
+
+def _coerce_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"not a number: {_brief(value)}")
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise ValueError(f"not a number: {_brief(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"not a finite number: {_brief(value)}") from None
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError(f"not a finite number: {_brief(value)}")
     return number
 
 
 def _coerce_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"not an integer: {value!r}")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"not an integer: {value!r}")
-    return int(str(value).strip()) if isinstance(value, str) else int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"not an integer: {_brief(value)}")
+    if isinstance(value, float | Decimal):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"not an integer: {_brief(value)}")
+        number = int(value)
+    elif isinstance(value, str):
+        if not _INTEGER.fullmatch(value):
+            raise ValueError(f"not an integer: {_brief(value)}")
+        number = int(value.strip())
+    else:
+        number = value
+    if not _INT_RANGE[0] <= number <= _INT_RANGE[1]:
+        raise ValueError(f"integer {_brief(value)} is outside the 64-bit range")
+    return number
 
 
 def _coerce_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if not isinstance(value, int | str):
+        raise ValueError(f"not a boolean: {_brief(value)}")
     text = str(value).strip().lower()
     if text in ("true", "1", "yes", "是", "y", "t"):
         return True
     if text in ("false", "0", "no", "否", "n", "f"):
         return False
-    raise ValueError(f"not a boolean: {value!r}")
+    raise ValueError(f"not a boolean: {_brief(value)}")
 
 
 def _coerce_date(value: Any) -> date:
@@ -160,17 +219,53 @@ def _coerce_date(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value).strip().replace("/", "-"))
+    if not isinstance(value, str):
+        raise ValueError(f"not a date: {_brief(value)}")
+    return date.fromisoformat(value.strip().replace("/", "-"))
+
+
+def _coerce_time(value: Any) -> datetime:
+    if not isinstance(value, str | datetime):
+        raise ValueError(f"not a time: {_brief(value)}")
+    try:
+        return parse_time(value)
+    except OverflowError:
+        raise ValueError(f"time {_brief(value)} is out of range") from None
+
+
+def _json_default(value: Any) -> Any:
+    """Values a driver or workbook hands over that JSON spells exactly; anything else is refused."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)
+    raise TypeError(f"a {type(value).__name__} has no JSON form")
+
+
+def _coerce_json(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not representable as JSON: {exc}") from None
+    if "\\u0000" in text:
+        raise ValueError("contains a NUL character, which jsonb cannot hold")
+    _check_utf8(text)
+    return text
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 _COERCERS = {
-    "text": lambda v: str(v),
+    "text": _coerce_text,
     "int": _coerce_int,
     "float": _coerce_float,
     "bool": _coerce_bool,
-    "timestamptz": parse_time,
+    "timestamptz": _coerce_time,
     "date": _coerce_date,
-    "json": lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
+    "json": _coerce_json,
 }
 
 
@@ -182,7 +277,7 @@ def coerce(f: Field, value: Any) -> Any:
         return None
     try:
         return _COERCERS[f.type](value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
         raise FieldError(f.name, f"expected {f.type}: {exc}") from None
 
 
@@ -191,5 +286,13 @@ def type_record(ds: Dataset, record: dict[str, Any]) -> dict[str, Any]:
     row = {f.name: coerce(f, record.get(f.name)) for f in ds.fields}
     known = set(ds.field_names)
     extra = {k: v for k, v in record.items() if k not in known}
-    row["_extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) if extra else None
+    row["_extra"] = _coerce_extra(extra) if extra else None
     return row
+
+
+def _coerce_extra(extra: dict[str, Any]) -> str:
+    """Undeclared keys as jsonb: a value jsonb cannot hold (NaN, a NUL) refuses the record, never the load."""
+    try:
+        return _coerce_json(extra)
+    except ValueError as exc:
+        raise FieldError("_extra", f"undeclared field(s) {', '.join(sorted(extra))} {exc}") from None

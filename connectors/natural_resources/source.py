@@ -46,7 +46,8 @@ import httpx
 
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
-from connectors.http import TRANSIENT_STATUS, HttpClient, SourceRejected, SourceUnavailable
+from connectors.http import TRANSIENT_STATUS, HttpClient, SourceRejected, SourceUnavailable, install_body_limit
+from connectors.limits import Limits, check_page
 from connectors.natural_resources.geo import GeometryError, describe
 from connectors.natural_resources.ows import exception_report, feature_type_names, looks_like_xml
 from connectors.pii import Pseudonymizer, mask_name
@@ -183,7 +184,11 @@ def snapshot_digest(features: dict[str, dict[str, Any]]) -> str:
     """sha256 of the features in identity order: the same layer content gives the same digest however paged."""
     digest = hashlib.sha256()
     for ident in sorted(features):
-        digest.update(json.dumps(features[ident], ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+        digest.update(
+            json.dumps(features[ident], ensure_ascii=False, sort_keys=True, default=str).encode(
+                "utf-8", "backslashreplace"
+            )
+        )
         digest.update(b"\n")
     return digest.hexdigest()
 
@@ -208,14 +213,20 @@ class NaturalResourcesSource(Source):
         max_seconds: float = 120.0,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        limits: Limits | None = None,
     ) -> None:
-        self.http = HttpClient(base_url, source=SOURCE, max_seconds=max_seconds, timeout=timeout)
+        self.limits = limits or Limits()
+        self.http = HttpClient(
+            base_url, source=SOURCE, max_seconds=max_seconds, timeout=timeout, max_body_bytes=self.limits.max_body_bytes
+        )
         if transport is not None:  # tests: recorded answers
             self.http.client.close()
             self.http.client = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+            install_body_limit(self.http.client)
         # An ExceptionReport is a rejection whatever its status (even 200), and its text is the message.
         self.http.client.event_hooks["response"].append(self._raise_exception_report)
-        self.page_size = max(1, min(int(page_size), MAX_COUNT))
+        # Never ask for more than a page may hold (limits.max_page_records).
+        self.page_size = max(1, min(int(page_size), MAX_COUNT, self.limits.max_page_records))
         self.snapshot_attempts = max(1, int(snapshot_attempts))
         self.pseudonyms = Pseudonymizer(pii_key)
 
@@ -310,6 +321,8 @@ class NaturalResourcesSource(Source):
             features = payload.get("features")
             if not isinstance(features, list):
                 raise SourceRejected(f"natural_resources: {where} answered JSON without a features list", 200)
+            # More features than count= asked for: refused, since a snapshot must be whole or nothing.
+            check_page(len(features), self.page_size, self.limits, f"natural_resources: {where}")
             page_matched = _as_int(payload.get("numberMatched"))
             if page_matched is not None and matched is not None and page_matched != matched:
                 log.warning(
@@ -352,8 +365,11 @@ class NaturalResourcesSource(Source):
         a person (jczrr), the same FeatureCollection with the person pseudonymised."""
         clean = [self._pseudonymise(f) if isinstance(f, dict) else f for f in features]
         named = any(c is not f for c, f in zip(clean, features, strict=True))
+        # backslashreplace: a lone surrogate stays as its JSON escape (the feature is refused by typing, not the page).
         body = (
-            json.dumps({**payload, "features": clean}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            json.dumps({**payload, "features": clean}, ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8", "backslashreplace"
+            )
             if named
             else original
         )
@@ -436,4 +452,5 @@ def create(ctx: SourceContext) -> NaturalResourcesSource:
         snapshot_attempts=int(ctx.options.get("snapshot_attempts", 4)),
         max_seconds=float(ctx.options.get("max_seconds", 120)),
         timeout=float(ctx.options.get("timeout", 60)),
+        limits=ctx.limits,
     )

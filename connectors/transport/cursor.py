@@ -61,7 +61,7 @@ _SEP = "|"
 
 
 def group_digest(ids: Iterable[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(set(ids))).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256("\n".join(sorted(set(ids))).encode("utf-8", "backslashreplace")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ reading everything the bureau has).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Generator, Iterator
@@ -29,6 +30,7 @@ from typing import Any
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import HttpClient, SourceRejected, SourceUnavailable
+from connectors.limits import Limits, check_page
 from connectors.schema import LOCAL_TZ, Dataset, FieldError, parse_time
 from connectors.transport.auth import ClientCredentials
 from connectors.transport.cursor import Cursor, CursorRule
@@ -68,14 +70,22 @@ class TransportSource(Source):
         token_margin_seconds: float = 30.0,
         since_exclusive: bool = False,
         initial_updated_since: datetime | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"transport: page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
+        self.limits = limits or Limits()
         self.http = HttpClient(
-            base_url, source=SOURCE, timeout=timeout_seconds, max_seconds=max_seconds, rate_per_second=rate_per_second
+            base_url,
+            source=SOURCE,
+            timeout=timeout_seconds,
+            max_seconds=max_seconds,
+            rate_per_second=rate_per_second,
+            max_body_bytes=self.limits.max_body_bytes,
         )
         self.auth = ClientCredentials(self.http, client_id, client_secret, margin_seconds=token_margin_seconds)
-        self.page_size = page_size
+        # Never ask for more than a page may hold (limits.max_page_records).
+        self.page_size = min(page_size, self.limits.max_page_records)
         self.since_exclusive = since_exclusive
         self.initial_since = initial_updated_since
 
@@ -143,17 +153,7 @@ class TransportSource(Source):
     def _get(self, path: str, params: dict[str, Any]) -> _Answer:
         response = self.auth.get(path, params)
         locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
-        try:
-            payload = response.json()
-            data, next_cursor = payload["data"], payload.get("next_cursor")
-            if not isinstance(data, list) or not (next_cursor is None or isinstance(next_cursor, str)):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise SourceRejected(
-                f'transport: {locator} answered a body that is not {{"data": [...], "next_cursor": ...}}',
-                response.status_code,
-            ) from None
-        return _Answer(response.content, data, next_cursor or None, locator)
+        return parse_page(response.content, locator, params.get("limit"), self.limits)
 
     def normalise(self, dataset: str, record: dict[str, Any]) -> dict[str, Any]:
         cleaned = dict(record)
@@ -168,6 +168,26 @@ class TransportSource(Source):
 
     def close(self) -> None:
         self.http.close()
+
+
+def parse_page(body: bytes, locator: str, asked: int | None, limits: Limits) -> _Answer:
+    """A page's ``{"data": [...], "next_cursor": ...}``, parsed only after its capped read.
+
+    Raises ``SourceRejected`` for a body of another shape and ``PageTooLarge`` for more records than
+    asked for: either stops the dataset's run (the cursor stays where it was), since skipping a page
+    would move the cursor past records that were never loaded.
+    """
+    try:
+        payload = json.loads(body)
+        data, next_cursor = payload["data"], payload.get("next_cursor")
+        if not isinstance(data, list) or not (next_cursor is None or isinstance(next_cursor, str)):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise SourceRejected(
+            f'transport: {locator} answered a body that is not {{"data": [...], "next_cursor": ...}}', 200
+        ) from None
+    check_page(len(data), asked, limits, f"transport: {locator}")
+    return _Answer(body, data, next_cursor or None, locator)
 
 
 def _check_coordinate(record: dict[str, Any], name: str, limit: float) -> None:
@@ -208,4 +228,5 @@ def create(ctx: SourceContext) -> TransportSource:
         token_margin_seconds=float(ctx.options.get("token_margin_seconds", 30)),
         since_exclusive=bool(ctx.options.get("since_exclusive", False)),
         initial_updated_since=parse_time(since) if since else None,
+        limits=ctx.limits,
     )

@@ -55,6 +55,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import SourceRejected, SourceUnavailable
+from connectors.limits import Limits, PageTooLarge
 from connectors.schema import LOCAL_TZ, Dataset, FieldError, parse_time
 from connectors.water.datasets import (
     DATASETS,
@@ -146,7 +147,9 @@ class WaterSource(Source):
         schema: str | None = None,
         max_attempts: int = 4,
         max_seconds: float = 60.0,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.url = sa.make_url(url) if isinstance(url, str) else url
         self.safe_url = self.url.render_as_string(hide_password=True)
         # No echo: statements and the URL are never logged; only safe_url appears in messages.
@@ -168,8 +171,12 @@ class WaterSource(Source):
     def _table(self, spec_table: str, columns: Sequence[str]) -> sa.TableClause:
         return sa.table(spec_table, *(sa.column(c) for c in columns), schema=self.schema)
 
-    def _run(self, stmt: sa.Executable, what: str) -> tuple[list[str], list[Sequence[Any]]]:
+    def _run(self, stmt: sa.Executable, what: str, most: int | None = None) -> tuple[list[str], list[Sequence[Any]]]:
         """Execute with retries while the database cannot be reached; column names and rows.
+
+        At most ``most`` rows are fetched (the page's LIMIT, else ``max_page_records``), streamed with a
+        server-side cursor where the driver has one: a database answering more than the LIMIT asked
+        for (a view or driver that ignores it) is refused with :class:`PageTooLarge`, never held whole.
 
         Only failing to connect, or losing the connection (as the dialect
         recognises it), is retried: an error the database answers (a missing
@@ -185,8 +192,17 @@ class WaterSource(Source):
                 raise _Unreachable(exc) from exc
             with conn:
                 try:
-                    result = conn.execute(stmt)
-                    return list(result.keys()), [tuple(r) for r in result.all()]
+                    result = conn.execution_options(stream_results=True).execute(stmt)
+                    bound = self.limits.max_page_records if most is None else most
+                    columns: list[str] = list(result.keys())
+                    rows: list[Sequence[Any]] = [tuple(r) for r in result.fetchmany(bound + 1)]
+                    result.close()
+                    if len(rows) > bound:
+                        raise PageTooLarge(
+                            f"water: {what} at {self.safe_url} answered more than the {bound} rows asked for "
+                            "(LIMIT ignored?); the page was refused, not loaded"
+                        )
+                    return columns, rows
                 except sa.exc.DBAPIError as exc:
                     if exc.connection_invalidated:
                         raise _Unreachable(exc) from exc
@@ -237,6 +253,28 @@ class WaterSource(Source):
             return
         start, end = self.window(cursor, until)
         yield from self._pages(spec, start, end, cursor)
+        yield from self._null_times(spec)
+
+    def _null_times(self, spec: TableSpec) -> Iterator[Page]:
+        """Rows with no TM: no window selects them, so they are read on their own, to be quarantined.
+
+        SL 323 makes TM part of the key, but a deployment's copy may not enforce it; such a row cannot be
+        placed in time, and skipping it silently would lose it. Typing refuses it (``tm`` is required)
+        with this page as its locator; the loader keeps one open quarantine entry per distinct row.
+        """
+        tbl = self._table(spec.table, spec.order)
+        keys = [tbl.c[name] for name in spec.order]
+        stmt: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(tbl).where(tbl.c.TM.is_(None))
+        stmt = stmt.order_by(*keys[1:]).limit(self.page_size)
+        what = f"reading {spec.table} rows without TM"
+        columns, rows = self._run(stmt, what, self.page_size)
+        if not rows:
+            return
+        log.warning("water: %s has %d row(s) without TM; they are quarantined", spec.table, len(rows))
+        query = {"from": None, "to": None, "after": None, "order": list(spec.order), "limit": self.page_size}
+        page = _page(spec.table, {**query, "page": "TM is null"}, columns, rows, None)
+        page.locator = f"{spec.table} rows with TM null (first {self.page_size})"
+        yield page
 
     def window(self, cursor: str | None, until: datetime) -> tuple[datetime, datetime]:
         """The TM window (naive local, inclusive) a read of an observation table covers."""
@@ -274,7 +312,7 @@ class WaterSource(Source):
         while True:
             number += 1
             stmt = self._statement(spec, start, end, after)
-            columns, rows = self._run(stmt, f"reading {spec.table}")
+            columns, rows = self._run(stmt, f"reading {spec.table} page {number}", self.page_size)
             positions = [_position(columns, name, spec.table) for name in spec.order] if rows else []
             query = {
                 "from": start.isoformat() if start else None,
@@ -345,11 +383,12 @@ def _position(columns: list[str], name: str, table: str) -> int:
 
 def _page(table: str, query: dict[str, Any], columns: list[str], rows: list[Sequence[Any]], cursor: str | None) -> Page:
     original = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+    # backslashreplace: a lone surrogate stays as its JSON escape (the row is refused by typing, not the page).
     body = json.dumps(
         {"table": table, "query": query, "columns": columns, "rows": original},
         ensure_ascii=False,
         separators=(",", ":"),
-    ).encode("utf-8")
+    ).encode("utf-8", "backslashreplace")
     records = [{c.lower(): v for c, v in row.items()} for row in original]
     locator = (
         f"{table} TM {query['from']}..{query['to']} page {query['page']}"
@@ -390,6 +429,7 @@ def create(ctx: SourceContext) -> WaterSource:
         schema=options.get("schema"),
         max_attempts=int(options.get("max_attempts", 4)),
         max_seconds=float(options.get("max_seconds", 60)),
+        limits=ctx.limits,
     )
 
 

@@ -27,6 +27,7 @@ import httpx
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
 from connectors.http import MAX_BODY, BodyTooLarge, HttpClient, SourceRejected, SourceUnavailable
+from connectors.limits import Limits, check_page
 from connectors.schema import DIVISION_CODE, LOCAL_TZ, Dataset, Field, parse_time
 from connectors.weather import cap as weather_cap
 from connectors.weather.cap import WARNINGS, CapRefused, FeedEntry
@@ -109,15 +110,19 @@ class WeatherSource(Source):
         cap_feed_max_bytes: int = weather_cap.MAX_FEED_BYTES,
         cap_lookback_minutes: int = 10,
         cap_initial_days: int | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.http = HttpClient(
             base_url,
             source=SOURCE,
             headers={"X-Api-Key": api_key},
             rate_per_second=8,  # the bureau answers 429 above 10 a second
             max_seconds=max_seconds,
+            max_body_bytes=self.limits.max_body_bytes,
         )
-        self.page_size = page_size
+        # Never ask for more than a page may hold (limits.max_page_records).
+        self.page_size = min(page_size, self.limits.max_page_records)
         self.lookback = timedelta(hours=lookback_hours)
         self.initial = timedelta(days=initial_days)
         self.cap_max_bytes = cap_max_bytes
@@ -135,9 +140,14 @@ class WeatherSource(Source):
         except SourceRejected as exc:
             hint = " (API key rejected)" if exc.status == 401 else ""
             return CheckResult(SOURCE, False, f"{exc}{hint}")
-        except SourceUnavailable as exc:
+        except (SourceUnavailable, BodyTooLarge) as exc:
             return CheckResult(SOURCE, False, str(exc))
-        count = len(body.get("stations", []))
+        except ValueError:
+            return CheckResult(SOURCE, False, "/api/v1/stations answered a body that is not JSON")
+        stations = body.get("stations") if isinstance(body, dict) else None
+        if not isinstance(stations, list):
+            return CheckResult(SOURCE, False, "/api/v1/stations answered a body without a stations list")
+        count = len(stations)
         return CheckResult(SOURCE, True, f"reachable, {count} stations", {"stations": count})
 
     def read(self, dataset: str, cursor: str | None, until: datetime) -> Iterator[Page]:
@@ -165,6 +175,8 @@ class WeatherSource(Source):
             while True:
                 page = self._page("/api/v1/observations", params, "observations", cursor=None)
                 token = json.loads(page.body).get("next_page_token")
+                if token is not None and not isinstance(token, str):
+                    raise SourceRejected(f"weather: {page.locator} answered a next_page_token that is not text", 200)
                 if not token:
                     page.cursor = window_end.isoformat()
                     yield page
@@ -175,14 +187,17 @@ class WeatherSource(Source):
 
     def _page(self, path: str, params: dict[str, Any], key: str, cursor: str | None) -> Page:
         response = self.http.get(path, params=params)
+        locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
         try:
             payload = response.json()
             records = payload[key]
-        except (ValueError, KeyError) as exc:
+            if not isinstance(records, list):
+                raise TypeError(f"{key!r} is not a list")
+        except (ValueError, KeyError, TypeError) as exc:
             raise SourceRejected(
-                f"weather: {path} answered a body without {key!r}: {exc}", response.status_code
+                f"weather: {locator} answered a body without a {key!r} list: {exc}", response.status_code
             ) from None
-        locator = f"GET {path}?" + "&".join(f"{k}={v}" for k, v in params.items())
+        check_page(len(records), params.get("page_size"), self.limits, f"weather: {locator}")
         return Page(response.content, "application/json", records, locator, cursor)
 
     def feed(self, since: datetime) -> tuple[httpx.Response, list[FeedEntry]]:
@@ -276,7 +291,9 @@ class WeatherSource(Source):
 
 def _refused_page(entry: FeedEntry, field_name: str, reason: str, locator: str, url: str) -> Page:
     """A message that was not read: a JSON note is landed (there are no original bytes to keep)."""
-    note = json.dumps({"identifier": entry.identifier, "refused": reason}, ensure_ascii=False).encode("utf-8")
+    note = json.dumps({"identifier": entry.identifier, "refused": reason}, ensure_ascii=False).encode(
+        "utf-8", "backslashreplace"
+    )
     record = weather_cap.refused_record(entry.identifier, field_name, reason, url=url)
     return Page(note, "application/json", [record], locator)
 
@@ -293,4 +310,5 @@ def create(ctx: SourceContext) -> WeatherSource:
         cap_feed_max_bytes=int(ctx.options.get("cap_feed_max_bytes", weather_cap.MAX_FEED_BYTES)),
         cap_lookback_minutes=int(ctx.options.get("cap_lookback_minutes", 10)),
         cap_initial_days=int(ctx.options["cap_initial_days"]) if "cap_initial_days" in ctx.options else None,
+        limits=ctx.limits,
     )

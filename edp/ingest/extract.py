@@ -159,12 +159,14 @@ def _check_drift(ds: Dataset, page: Page, typed: _Typed) -> None:
     if not page.records:
         return
     seen: set[str] = set()
+    objects = 0
     for record in page.records:
         # A refused file's record holds no columns of the source: it says nothing about drift.
         if isinstance(record, dict) and REFUSED not in record:
             seen.update(record.keys())
-    if not seen:
-        return
+            objects += 1
+    if not objects:
+        return  # no object to judge the columns by: each non-object is quarantined on its own
     missing = [f.name for f in ds.fields if f.required and f.name not in seen]
     if missing:
         raise SchemaDriftError(
@@ -247,7 +249,8 @@ def write_batch(
     if typed.quarantined:
         quarantine_key = f"quarantine/{ds.source}/{ds.name}/{day}/{batch_id}.jsonl"
         lines = (json.dumps(q, ensure_ascii=False, default=str) for q in typed.quarantined)
-        lake.put_bytes(quarantine_key, ("\n".join(lines) + "\n").encode("utf-8"))
+        # A lone surrogate (from a hostile \ud800 escape) is written back as that escape: the line stays JSON of it.
+        lake.put_bytes(quarantine_key, ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
     manifest = Manifest(
         batch_id=batch_id,
         source=ds.source,

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -288,11 +289,19 @@ def _write_quarantine(conn: Connection, m: Manifest, lake: Lake) -> int:
     if not m.quarantine_key:
         return 0
     entries = [json.loads(line) for line in lake.get_bytes(m.quarantine_key).decode("utf-8").splitlines() if line]
+    # A record re-read on a later run (a lookback, rows without TM) that is still open in quarantine with the
+    # same field and reason is not entered again: one open entry per bad record.
     conn.execute(
         sa.text(
             """
             insert into ops.quarantine (source, dataset, batch_id, locator, field, reason, record)
-            values (:source, :dataset, :batch_id, :locator, :field, :reason, cast(:record as jsonb))
+            select :source, :dataset, :batch_id, :locator, :field, :reason, cast(:record as jsonb)
+            where not exists (
+                select 1 from ops.quarantine q
+                where q.source = :source and q.dataset = :dataset and q.replayed_at is null
+                  and q.batch_id <> :batch_id and q.field is not distinct from cast(:field as text)
+                  and q.reason = :reason and q.record = cast(:record as jsonb)
+            )
             """
         ),
         [
@@ -303,12 +312,31 @@ def _write_quarantine(conn: Connection, m: Manifest, lake: Lake) -> int:
                 "locator": e["locator"],
                 "field": e.get("field"),
                 "reason": e["reason"],
-                "record": json.dumps(e["record"], ensure_ascii=False, default=str),
+                "record": json.dumps(jsonb_safe(e["record"]), ensure_ascii=False, default=str),
             }
             for e in entries
         ],
     )
     return len(entries)
+
+
+def jsonb_safe(value: Any) -> Any:
+    """A quarantined record as jsonb can hold it: NaN/Infinity as their names, a NUL or a lone surrogate as
+    the text of its escape (``\\u0000``).
+
+    The record is kept for the operator to read and replay; a value PostgreSQL refuses would fail the
+    whole load instead of quarantining the one record (replaying it refuses it again, with the same reason).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        # A lone surrogate becomes its escape's text too (UTF-8 cannot carry it).
+        return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {jsonb_safe(str(k)): jsonb_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonb_safe(v) for v in value]
+    return value
 
 
 def _verify(path: Path, m: Manifest) -> None:
