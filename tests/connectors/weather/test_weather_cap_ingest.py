@@ -149,7 +149,7 @@ def test_bad_messages_are_quarantined_with_reasons_and_good_ones_load(weather, s
     assert ops.get_cursor(s, "weather", "warnings") == (ANCHOR + timedelta(hours=16)).isoformat()
     # a refused message stays refused on replay (the bureau has to send it again)
     replayed = replay(s, "weather")["datasets"]["warnings"]
-    assert replayed == {"replayed": 0, "still_quarantined": len(expected), "rows": 0}
+    assert replayed == {"replayed": 0, "still_quarantined": len(expected), "rows": 0, "files_replaced": 0}
 
 
 def test_retries_through_503_and_429_on_the_feed_and_messages(weather) -> None:

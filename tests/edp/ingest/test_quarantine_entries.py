@@ -19,7 +19,6 @@ from connectors.schema import Dataset, Field
 from edp.ingest.extract import _Typed, register, type_page, write_batch
 from edp.ingest.loader import load_batch
 from edp.settings import Settings
-from edp.storage import ops
 from edp.storage.lake import open_lake
 from tests.support.warehouse import rows
 
@@ -75,7 +74,6 @@ def _run(settings: Settings, n: int) -> dict[str, Any]:
 
 
 def test_hostile_records_are_kept_once_and_the_good_one_loads(settings: Settings) -> None:
-    ops.ensure_ops(settings)
     first = _run(settings, 1)
     second = _run(settings, 2)  # the same window re-read (a lookback)
     assert (first["rows"], first["quarantined"]) == (1, 5)
