@@ -39,7 +39,11 @@ def _echo(data: Any) -> None:
 
 
 @app.callback()
-def _main() -> None:
+def _main(ctx: typer.Context) -> None:
+    from edp.storage.sessions import set_command
+
+    # Warehouse sessions are named edp:<subcommand>:<pid> (docs/operations.md, "A command was killed").
+    set_command(ctx.invoked_subcommand or "edp")
     setup_logging(get_settings())
 
 
