@@ -178,8 +178,8 @@ def dbt_session_env(settings: Settings) -> dict[str, str]:
                 None,
                 (
                     os.environ.get("PGOPTIONS", ""),
-                    settings.dbt_session_options,
                     dead_client_options(settings, server_version(conn)),
+                    settings.dbt_session_options,  # last: the operator's word wins
                 ),
             )
         ),
