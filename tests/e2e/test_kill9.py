@@ -369,6 +369,7 @@ def test_twenty_kills_lose_nothing_and_duplicate_nothing(
             "durations_s": {k: round(v, 1) for k, v in durations.items()},
             "baseline_s": round(baseline_seconds, 1),
             "kills": kills,
+            "finished_before_their_kill": reruns,
             "total_s": round(time.monotonic() - started, 1),
         }
         print(json.dumps(report, indent=1))
