@@ -202,3 +202,16 @@ def test_a_platform_session_is_named_and_protected_without_superuser(
         if pg_admin is not None:
             with pg_admin.connect() as c:
                 c.execute(sa.text(f"drop role if exists {role}"))
+
+
+@pytest.mark.parametrize(
+    ("until", "message"), [("2026-07-15T12:00", "has no offset"), ("yesterday", "not an ISO 8601 moment")]
+)
+def test_ingest_until_wants_a_moment_with_its_offset(home_settings: Settings, until: str, message: str) -> None:
+    from typer.testing import CliRunner
+
+    from edp.cli import app
+
+    result = CliRunner().invoke(app, ["ingest", "weather", "--until", until])
+    assert result.exit_code == 2
+    assert message in result.output
