@@ -53,7 +53,11 @@ def _echo(data: Any) -> None:
 
 
 @app.callback()
-def _main() -> None:
+def _main(ctx: typer.Context) -> None:
+    from edp.storage.sessions import set_command
+
+    # Warehouse sessions are named edp:<subcommand>:<pid> (docs/operations.md, "A command was killed").
+    set_command(ctx.invoked_subcommand or "edp")
     setup_logging(get_settings())
 
 
@@ -120,11 +124,28 @@ def sources_check() -> None:
 def ingest(
     source: Annotated[str | None, typer.Argument(help=f"Source name: {', '.join(SOURCES)}.")] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Every configured source.")] = False,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Read up to this moment, ISO 8601 with its offset (default: now), as an Airflow run reads its "
+            "data interval: reruns then read the same window."
+        ),
+    ] = None,
 ) -> None:
     """Pull new data from a source into the lake and load it into raw."""
+    from datetime import datetime
+
     from edp.ingest.sources import configured_sources
     from edp.orchestration.pipeline import ingest as run
 
+    moment = None
+    if until is not None:
+        try:
+            moment = datetime.fromisoformat(until)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--until {until!r} is not an ISO 8601 moment") from exc
+        if moment.tzinfo is None:
+            raise typer.BadParameter(f"--until {until!r} has no offset (e.g. +08:00)")
     settings = get_settings()
     if all_sources:
         names = configured_sources(settings)
@@ -132,7 +153,7 @@ def ingest(
         names = [source]
     else:
         raise typer.BadParameter("name a source or use --all")
-    _echo([run(name, settings) for name in names])
+    _echo([run(name, settings, until=moment) for name in names])
 
 
 @app.command("load")

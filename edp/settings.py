@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     # run reads all of raw where its few thousand touched keys are index lookups (a year of rainfall:
     # 2.8 s against 1.1 s). JIT compiles for most of a second per large query, more than it saves.
     dbt_session_options: str = "-c random_page_cost=1.1 -c jit=off"
+    # A dead or hung client's session is ended by the server (edp.storage.sessions): a running query is
+    # cancelled this many seconds after its client vanished (PostgreSQL 14+), an idle open transaction after
+    # this long; over TCP, keepalives probe a silent peer after this long.
+    warehouse_client_check_seconds: float = Field(default=5.0, gt=0)
+    warehouse_idle_in_transaction_seconds: float = Field(default=900.0, ge=0)
+    warehouse_keepalive_idle_seconds: int = Field(default=60, gt=0)
     superset_port: int = 8088
     # A Superset run by its own image or chart (production): `edp superset provision` then sets up only the
     # read-only role and the assets there. Unset: the platform runs Superset itself from infra/superset/.venv.

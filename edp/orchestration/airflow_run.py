@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from connectors.registry import SOURCES
 from edp.errors import ConfigError, ToolFailed
 from edp.orchestration.pools import platform_pools
+from edp.runtime.lifeline import die_with_parent
 from edp.secrets import generated_secret
 from edp.settings import REPO_ROOT, Settings
 from edp.storage.warehouse import connection_info
@@ -226,7 +227,9 @@ def _airflow_bin() -> str:
 
 
 def _run(args: list[str], env: dict[str, str], log_path: Path) -> str:
-    proc = subprocess.run([_airflow_bin(), *args], env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [_airflow_bin(), *args], env=env, capture_output=True, text=True, check=False, preexec_fn=die_with_parent()
+    )
     with log_path.open("a", encoding="utf-8") as fh:
         fh.write(f"$ airflow {' '.join(args)}\n{proc.stdout}\n{proc.stderr}\n")
     if proc.returncode != 0:
@@ -298,4 +301,6 @@ def run_pipeline(settings: Settings, dag_ids: tuple[str, ...] = DAG_ORDER) -> No
 
 def airflow_cli(settings: Settings, args: list[str]) -> int:
     """``airflow <args>`` with the platform's configuration, attached to this terminal; its exit code."""
-    return subprocess.run([_airflow_bin(), *args], env=airflow_env(settings), check=False).returncode
+    return subprocess.run(
+        [_airflow_bin(), *args], env=airflow_env(settings), check=False, preexec_fn=die_with_parent()
+    ).returncode

@@ -42,7 +42,7 @@ from edp.quality import uscc as quality_uscc
 from edp.quality.audit import dataset_status
 from edp.settings import Settings
 from edp.storage.migrate import require_current
-from edp.storage.warehouse import connection_info, engine
+from edp.storage.warehouse import engine, session_url
 from expectations import SUITES, Dimension, Severity, Suite
 from expectations.dimensions import DIMENSION_LABELS
 from expectations.levels import Level, level_of
@@ -264,7 +264,8 @@ def _selected(datasets: list[str] | None) -> list[str]:
 
 def _connection_string(settings: Settings) -> str:
     # Holds the password on a configured warehouse: passed to GX, never logged or written.
-    return connection_info(settings).sqlalchemy_url().render_as_string(hide_password=False)
+    # Named and protected like every platform session (edp.storage.sessions).
+    return session_url(settings).render_as_string(hide_password=False)
 
 
 def _context(settings: Settings) -> AbstractDataContext:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from edp.settings import Settings
+from edp.storage.sessions import application_name, session_parameters
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ def _embedded_conn(settings: Settings) -> Conn:
     port = int(str(base.query.get("port", 5432))) if base.query.get("port") else 5432
     conn = Conn(host=host, port=port, user="postgres", password="", dbname=EMBEDDED_DB)
     admin = sa.create_engine(
-        Conn(host, port, "postgres", "", "postgres").sqlalchemy_url(), isolation_level="AUTOCOMMIT"
+        Conn(host, port, "postgres", "", "postgres").sqlalchemy_url(),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"application_name": application_name()},
     )
     with admin.connect() as c:
         exists = c.execute(sa.text("select 1 from pg_database where datname=:d"), {"d": EMBEDDED_DB}).scalar()
@@ -117,12 +120,21 @@ def is_embedded(settings: Settings) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _engine_for(url: URL) -> Engine:
-    return sa.create_engine(url, pool_pre_ping=True, future=True)
+def _engine_for(url: URL, params: tuple[tuple[str, str], ...] = ()) -> Engine:
+    return sa.create_engine(url, pool_pre_ping=True, future=True, connect_args=dict(params))
 
 
 def engine(settings: Settings) -> Engine:
-    return _engine_for(connection_info(settings).sqlalchemy_url())
+    """The warehouse's engine; its sessions are named ``edp:<command>:<pid>`` and end with a dead client
+    (:mod:`edp.storage.sessions`)."""
+    conn = connection_info(settings)
+    return _engine_for(conn.sqlalchemy_url(), tuple(sorted(session_parameters(settings, conn).items())))
+
+
+def session_url(settings: Settings, command: str | None = None) -> URL:
+    """The warehouse URL with the platform's session parameters, for tools that make their own engine (GX)."""
+    conn = connection_info(settings)
+    return conn.sqlalchemy_url().update_query_dict(session_parameters(settings, conn, command))
 
 
 @contextmanager

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from edp.errors import ToolFailed
+from edp.runtime.lifeline import die_with_parent
 from edp.settings import REPO_ROOT, Settings
+from edp.storage.sessions import application_name, command_name, dead_client_options, server_version
 from edp.storage.warehouse import connection_info
 
 log = logging.getLogger(__name__)
@@ -168,7 +170,19 @@ def dbt_session_env(settings: Settings) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
         "DBT_USE_COLORS": "false",
-        "PGOPTIONS": " ".join(filter(None, (os.environ.get("PGOPTIONS", ""), settings.dbt_session_options))),
+        # Named after the command that runs dbt, and ended by the server if dbt dies (edp.storage.sessions).
+        "EDP_DBT_APPLICATION_NAME": application_name(f"{command_name()}/dbt"),
+        "EDP_DBT_KEEPALIVES_IDLE": "0" if conn.is_socket else str(settings.warehouse_keepalive_idle_seconds),
+        "PGOPTIONS": " ".join(
+            filter(
+                None,
+                (
+                    os.environ.get("PGOPTIONS", ""),
+                    dead_client_options(settings, server_version(conn)),
+                    settings.dbt_session_options,  # last: the operator's word wins
+                ),
+            )
+        ),
     }
 
 
@@ -269,6 +283,8 @@ def run_dbt(settings: Settings, args: list[str], *, check: bool = True, workspac
                 text=True,
                 encoding="utf-8",
                 errors="replace",
+                # Killed with the command: a rerun must never overlap a dbt still building (edp.runtime.lifeline).
+                preexec_fn=die_with_parent(),
             )
             assert proc.stdout is not None
             for line in proc.stdout:

@@ -7,6 +7,7 @@ Rows and timeline: see ``conftest.py``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,5 +280,10 @@ def test_dbt_env_comes_from_the_settings(tmp_path: Path) -> None:
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
     # dbt's sessions get the platform's PostgreSQL options after any the operator set.
     assert env["PGOPTIONS"].endswith("-c random_page_cost=1.1 -c jit=off")
+    # Named after the command, and ended by the server when dbt dies (edp.storage.sessions).
+    assert env["EDP_DBT_APPLICATION_NAME"].startswith("edp:") and env["EDP_DBT_APPLICATION_NAME"].endswith(
+        "/dbt:" + str(os.getpid())
+    )
+    assert "-c client_connection_check_interval=5000" in env["PGOPTIONS"]
     tuned = Settings(home=tmp_path / "home", warehouse_url=settings.warehouse_url, dbt_session_options="-c jit=on")
     assert dbt_env(tuned)["PGOPTIONS"].endswith("-c jit=on")

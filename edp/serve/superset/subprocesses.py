@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from edp.runtime.lifeline import die_with_parent
 from edp.serve.superset.errors import SupersetError
 from edp.serve.superset.paths import VENV_DIR, superset_paths
 from edp.settings import Settings
@@ -49,6 +50,8 @@ def run_logged(
                 timeout=timeout,
                 check=False,
                 start_new_session=True,
+                # A command of this CLI, not a server: it dies with it (edp.runtime.lifeline).
+                preexec_fn=die_with_parent(),
             )
         except subprocess.TimeoutExpired as exc:
             raise SupersetError(
