@@ -42,6 +42,7 @@ from standins.server import RunningServer, run_in_thread
 
 from edp.runtime.background import processes_with_env
 from edp.runtime.processes import pid_alive
+from edp.storage.migrate import migrate_url
 from tests.support.databases import PG_ADMIN_URL
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -261,6 +262,8 @@ def databases() -> Iterator[tuple[sa.Engine, list[str]]]:
     with admin.connect() as c:
         for name in names:
             c.execute(sa.text(f'create database "{name}"'))
+    for name in names:
+        migrate_url(sa.make_url(PG_ADMIN_URL).set(database=name))
     yield admin, names
     with admin.connect() as c:
         for name in names:
