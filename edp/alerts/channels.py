@@ -34,6 +34,8 @@ EVENT_LABELS: dict[str, str] = {"raised": "新告警", "reminder": "告警提醒
 KIND_LABELS: dict[str, str] = {
     "task_failed": "任务失败",
     "quality_blocked": "质量阻断",
+    "quality_held": "记录扣留",
+    "receipt_invalid": "回执无效",
     "source_unavailable": "数据源不可用",
 }
 

@@ -5,7 +5,9 @@ Keys (one open alert per key):
 - ``task:<dag_id>/<task_id>``: a task failed after its retries (kind ``task_failed``, or
   ``source_unavailable`` when the source did not answer); the task's next success resolves it;
 - ``quality_blocked:<dataset>``: the gate holds a dataset back (its latest check failed a blocking
-  rule); the next check that passes it resolves it.
+  rule); the next check that passes it resolves it;
+- ``quality_held:<dataset>``: a row-level blocking rule holds some of a dataset's records back from
+  the city (the rest is published); the next check that finds none held resolves it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ def task_key(dag_id: str, task_id: str) -> str:
 
 def quality_key(dataset: str) -> str:
     return f"quality_blocked:{dataset}"
+
+
+def held_key(dataset: str) -> str:
+    return f"quality_held:{dataset}"
 
 
 def _task_of(context: Mapping[str, Any]) -> tuple[str, str, Any]:
@@ -85,16 +91,32 @@ def quality_checked(
     checked: Iterable[str],
     blocked: Mapping[str, Sequence[str]],
     *,
+    held: Mapping[str, Sequence[str]] | None = None,
     run_id: str | None = None,
 ) -> tuple[list[Alert], list[Alert]]:
-    """After a check run: raise ``quality_blocked`` per blocked dataset, resolve the checked ones that are not.
+    """After a check run: raise ``quality_blocked`` per blocked dataset and ``quality_held`` per dataset
+    with records held back; resolve those of the checked datasets that are no longer so.
 
-    ``blocked`` maps each dataset the gate holds back to its failing blocking rules.
-    Returns (raised, resolved).
+    ``blocked`` / ``held`` map each such dataset to its failing blocking rules. Returns (raised, resolved).
     """
     raised: list[Alert] = []
     resolved: list[Alert] = []
+    held = held or {}
     for dataset in checked:
+        if dataset in held:
+            rules = list(dict.fromkeys(held[dataset]))
+            raised.append(
+                raise_alert(
+                    settings,
+                    kind="quality_held",
+                    key=held_key(dataset),
+                    reason=f"records held back by row-level rule(s) {', '.join(rules[:5])}: edp sync status --held",
+                    dataset=dataset,
+                    details={"run_id": run_id, "rules": rules},
+                )
+            )
+        else:
+            resolved += resolve_alerts(settings, key=held_key(dataset))
         if dataset not in blocked:
             resolved += resolve_alerts(settings, key=quality_key(dataset))
             continue

@@ -23,7 +23,7 @@ from edp.settings import Settings
 from edp.storage.warehouse import engine
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-KINDS = ("task_failed", "quality_blocked", "source_unavailable")
+KINDS = ("task_failed", "quality_blocked", "quality_held", "source_unavailable", "receipt_invalid")
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,8 @@ def run_checks(settings: Settings, datasets: list[str] | None = None, *, full: b
 
 
 def _alert(settings: Settings, run: CheckRun) -> None:
-    """A ``quality_blocked`` alert per dataset the gate now holds back; resolve those it lets through again.
+    """A ``quality_blocked`` alert per dataset the gate now blocks, a ``quality_held`` one per dataset with
+    records held back; resolve those it lets through again.
 
     The gate is :func:`dataset_status` (the latest run of each dataset). Alerts never fail the check.
     """
@@ -243,12 +244,17 @@ def _alert(settings: Settings, run: CheckRun) -> None:
         from edp.alerts.hooks import quality_checked
 
         status = dataset_status(settings, list(run.datasets))
-        failing = {
+        blocked = {
             name: [o.rule_id for o in run.outcomes if o.dataset == name and o.blocks]
             for name, verdict in status.items()
             if verdict == "blocked"
         }
-        quality_checked(settings, list(run.datasets), failing, run_id=run.run_id)
+        held = {
+            name: [o.rule_id for o in run.outcomes if o.dataset == name and o.is_held]
+            for name, verdict in status.items()
+            if verdict == "held"
+        }
+        quality_checked(settings, list(run.datasets), blocked, held=held, run_id=run.run_id)
     except Exception:
         log.warning("check run %s: quality alerts not recorded", run.run_id, exc_info=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from edp.alerts import open_alerts, recent_alerts
-from edp.alerts.hooks import quality_checked, quality_key, task_key
+from edp.alerts.hooks import held_key, quality_checked, quality_key, task_key
 from edp.errors import SourceUnavailable
 from edp.orchestration.dag_factory import DEFAULT_ARGS, alert_on_failure, resolve_on_success
 from edp.quality.runner import dataset_status, run_checks
@@ -109,18 +109,18 @@ def test_quality_hook_raises_per_blocked_dataset_and_resolves_the_rest(alerted: 
 
 
 @pytest.mark.integration
-def test_a_blocked_dataset_raises_one_alert_and_a_passing_run_resolves_it(alerted: Settings, webhook: Webhook) -> None:
-    # A batch re-sends an hour with an impossible value: the gate blocks the dataset.
+def test_a_held_row_raises_one_alert_and_a_passing_run_resolves_it(alerted: Settings, webhook: Webhook) -> None:
+    # A batch re-sends an hour with an impossible value: a row-level rule holds that record back.
     create_weather_tables(alerted)
     later = this_hour() - timedelta(minutes=20)
     insert(alerted, RAW, [observation("54471", 2, "batch-3", precip_1h_mm=-5.0, updated_at=later)])
     bad = run_checks(alerted, [RAW])
     assert not bad.success
-    assert dataset_status(alerted, [RAW]) == {RAW: "blocked"}
+    assert dataset_status(alerted, [RAW]) == {RAW: "held"}
 
     (alert,) = open_alerts(alerted)
-    assert (alert.kind, alert.key, alert.dataset, alert.occurrences) == ("quality_blocked", quality_key(RAW), RAW, 1)
-    assert alert.reason == "1 blocking rule(s) failed: precip_1h_mm_in_range"
+    assert (alert.kind, alert.key, alert.dataset, alert.occurrences) == ("quality_held", held_key(RAW), RAW, 1)
+    assert "precip_1h_mm_in_range" in alert.reason and "--held" in alert.reason
     assert alert.details == {"run_id": bad.run_id, "rules": ["precip_1h_mm_in_range"]}
     assert webhook.events() == ["raised"]
 
@@ -133,4 +133,4 @@ def test_a_blocked_dataset_raises_one_alert_and_a_passing_run_resolves_it(alerte
     assert open_alerts(alerted) == []
     assert webhook.events() == ["raised", "resolved"]
     (row,) = rows(alerted, "select key, resolved_at from ops.alerts")
-    assert row["key"] == quality_key(RAW) and row["resolved_at"] is not None
+    assert row["key"] == held_key(RAW) and row["resolved_at"] is not None
