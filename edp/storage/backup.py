@@ -350,13 +350,15 @@ def _database_holds_data(conn: Conn) -> bool:
     eng = _admin_engine(conn, conn.dbname)
     try:
         with eng.connect() as c:
-            tables = c.execute(
-                sa.text(
-                    "select format('%I.%I', schemaname, tablename) from pg_tables where schemaname not in"
-                    " ('pg_catalog', 'information_schema') and not (schemaname = 'ops'"
-                    " and tablename = 'schema_migrations')"
-                )
-            ).scalars()
+            tables: list[str] = list(
+                c.execute(
+                    sa.text(
+                        "select format('%I.%I', schemaname, tablename) from pg_tables where schemaname not in"
+                        " ('pg_catalog', 'information_schema') and not (schemaname = 'ops'"
+                        " and tablename = 'schema_migrations')"
+                    )
+                ).scalars()
+            )
             return any(c.execute(sa.text(f"select exists (select 1 from {t})")).scalar() for t in tables)
     finally:
         eng.dispose()

@@ -54,12 +54,14 @@ def _mart(s: Settings, n: int) -> None:
 def _snapshot(s: Settings) -> dict[str, tuple[int, str]]:
     """Each table of marts and sync: its row count and the MD5 of its rows in order."""
     with engine(s).connect() as c:
-        tables = c.execute(
-            sa.text(
-                "select format('%I.%I', schemaname, tablename) from pg_tables"
-                " where schemaname in ('marts', 'sync', 'ops', 'audit') order by 1"
-            )
-        ).scalars()
+        tables: list[str] = list(
+            c.execute(
+                sa.text(
+                    "select format('%I.%I', schemaname, tablename) from pg_tables"
+                    " where schemaname in ('marts', 'sync', 'ops', 'audit') order by 1"
+                )
+            ).scalars()
+        )
         result = {}
         for t in tables:
             row = c.execute(
