@@ -200,7 +200,9 @@ def pg_tool(settings: Settings, name: str, server_major: int) -> str:
 
 def _libpq_env(conn: Conn, dbname: str) -> dict[str, str]:
     """The connection as libpq variables: the password never appears on a command line."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    # Other libpq variables of the environment (PGSSLMODE, PGPASSFILE …) are kept.
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
     env.update(PGHOST=conn.host, PGPORT=str(conn.port), PGUSER=conn.user, PGDATABASE=dbname)
     if conn.password:
         env["PGPASSWORD"] = conn.password
@@ -239,7 +241,7 @@ def create_backup(settings: Settings, folder: Path) -> BackupResult:
     files: dict[str, dict[str, Any]] = {DUMP: {"size": dump.stat().st_size, "sha256": _sha256_file(dump)}}
 
     lake = open_lake(settings)
-    objects = _backup_lake(lake, folder / "lake")
+    objects = backup_lake(lake, folder / "lake")
     secrets = _backup_secrets(settings, folder / "secrets", files)
     configured = [name for name in CONFIGURED_SECRETS if getattr(settings, name) is not None]
     notes = []
@@ -289,7 +291,8 @@ def lake_manifest(lake: Lake) -> list[dict[str, Any]]:
     return result
 
 
-def _backup_lake(lake: Lake, into: Path) -> list[dict[str, Any]]:
+def backup_lake(lake: Lake, into: Path) -> list[dict[str, Any]]:
+    """Copy every object of ``lake`` to ``into/<key>``; their keys, sizes and SHA-256."""
     objects = []
     for key in sorted(lake.list()):
         dest = into / _safe_key(key)
@@ -419,7 +422,7 @@ def restore_backup(settings: Settings, folder: Path, force: bool = False) -> Res
         replaced = _restore_database(settings, conn, admin, folder / DUMP, major, exists)
     finally:
         admin.dispose()
-    restored, deleted = _restore_lake(lake, folder / "lake", manifest["lake"]["objects"])
+    restored, deleted = restore_lake(lake, folder / "lake", manifest["lake"]["objects"])
     secrets = _restore_secrets(settings, folder / "secrets", manifest["secrets"]["generated"])
     warnings = _key_warnings(settings, manifest)
     from edp.storage import warehouse
@@ -472,7 +475,8 @@ def _restore_database(
     return replaced
 
 
-def _restore_lake(lake: Lake, source: Path, objects: list[dict[str, Any]]) -> tuple[int, int]:
+def restore_lake(lake: Lake, source: Path, objects: list[dict[str, Any]]) -> tuple[int, int]:
+    """Make ``lake`` hold exactly ``objects`` from ``source``: (objects written, objects deleted)."""
     wanted = {o["key"] for o in objects}
     for obj in objects:
         lake.put_file(obj["key"], source / _safe_key(obj["key"]))
