@@ -623,3 +623,40 @@ def migrate() -> None:
     history = applied(engine(settings))
     current = history[-1].version if history else 0
     typer.echo(f"warehouse schema at version {current}" + ("" if done else " (nothing to apply)"))
+
+
+# -- backup and restore (appended as one block; logic in edp/storage/backup.py) --------------------------------
+backup_app = typer.Typer(
+    help="Backup and restore of warehouse, lake and secrets (备份与恢复; docs/runbooks.md).", no_args_is_help=True
+)
+app.add_typer(backup_app, name="backup")
+
+
+@backup_app.command("create")
+def backup_create(
+    folder: Annotated[Path, typer.Argument(help="A new or empty folder; it gets mode 0700.")],
+) -> None:
+    """Back up the warehouse (pg_dump, every schema), every lake object and the generated secrets, with a
+    SHA-256 manifest. The backup holds the platform's keys: keep it as safe as they are."""
+    from edp.storage.backup import create_backup
+
+    result = create_backup(get_settings(), folder)
+    _echo(result.as_dict())
+
+
+@backup_app.command("restore")
+def backup_restore(
+    folder: Annotated[Path, typer.Argument(help="A folder made by `edp backup create`.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a warehouse, lake or secrets that hold data (stop the platform first)."),
+    ] = False,
+) -> None:
+    """Check the backup's checksums, then restore the warehouse into a fresh database swapped in by rename,
+    the lake (objects not in the backup are deleted) and the secrets. Refuses a target holding data without --force."""
+    from edp.storage.backup import restore_backup
+
+    result = restore_backup(get_settings(), folder, force=force)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    _echo(result.as_dict())
