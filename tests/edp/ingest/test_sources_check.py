@@ -20,14 +20,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from standins.natural_resources.app import create_app as create_wfs_app
+from standins.transport.app import create_app as create_transport_app
+from standins.weather.app import create_app as create_weather_app
 
 from connectors.base import CheckResult, CheckStatus, check_status
 from connectors.http import CredentialsRefused, SourceRejected
 from edp.errors import DataRejected, SourceUnavailable
-from edp.ingest.source_check import DEADLINE_FACTOR, SourceCheck, check_source, exit_code
-from edp.secrets import generated_secret
+from edp.ingest.source_check import DEADLINE_FACTOR, SourceCheck, check_source, check_sources, exit_code
+from edp.secrets import generated_secret, source_credential
 from edp.settings import Settings
 from tests.support.platform import NO_WAREHOUSE_URL
+from tests.support.standin_servers import StandinServers
 
 pytestmark = pytest.mark.integration
 
@@ -275,3 +279,37 @@ def test_threads_generating_one_secret_at_once_all_get_its_one_value(home_settin
         thread.join()
     assert len(values) == 8 and len(set(values)) == 1 and values[0]
     assert sorted(p.name for p in (home_settings.home / "secrets").iterdir()) == ["raced"]
+
+
+def test_the_stand_ins_are_reachable_and_a_wrong_key_is_refused(
+    home_settings: Settings, standin_servers: StandinServers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the HTTP stand-ins of weather, transport and natural resources, with this home's credentials
+    s = home_settings
+    standin_servers.start(
+        create_weather_app(api_key=source_credential(s, "weather", "api_key"), seed=7, scale=0.1), source="weather"
+    )
+    transport = create_transport_app(
+        client_id=source_credential(s, "transport", "client_id"),
+        client_secret=source_credential(s, "transport", "client_secret"),
+        seed=7,
+        scale=0.1,
+    )
+    standin_servers.start(transport, source="transport")
+    standin_servers.start(create_wfs_app(seed=7, scale=0.1), source="natural_resources")
+    names = ["weather", "transport", "natural_resources"]
+    # when they are checked, then each is reachable
+    checks = check_sources(Settings(), names, timeout=5.0)
+    assert [(c.source, c.status) for c in checks] == [(n, CheckStatus.REACHABLE) for n in names], checks
+    assert exit_code(checks) == 0
+    # and with a wrong API key and client secret configured, both are refused credentials (exit 2), the secret unsaid
+    monkeypatch.setenv("EDP_WEATHER_API_KEY", "wrong-api-key-123")
+    monkeypatch.setenv("EDP_TRANSPORT_CLIENT_SECRET", "wrong-secret-456")
+    refused = check_sources(Settings(), names, timeout=5.0)
+    assert [c.status for c in refused] == [
+        CheckStatus.REFUSED_CREDENTIALS,
+        CheckStatus.REFUSED_CREDENTIALS,
+        CheckStatus.REACHABLE,
+    ], refused
+    assert "invalid_client" in refused[1].detail and exit_code(refused) == 2
+    assert not any("wrong-api-key-123" in c.detail or "wrong-secret-456" in c.detail for c in refused)
