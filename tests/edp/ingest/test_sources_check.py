@@ -313,3 +313,12 @@ def test_the_stand_ins_are_reachable_and_a_wrong_key_is_refused(
     ], refused
     assert "invalid_client" in refused[1].detail and exit_code(refused) == 2
     assert not any("wrong-api-key-123" in c.detail or "wrong-secret-456" in c.detail for c in refused)
+
+
+def test_an_s3_drop_nobody_answers_for_is_unreachable_after_one_try(home_settings: Settings) -> None:
+    entry = {"url": "s3://police-drop/daily", "options": {"endpoint": f"127.0.0.1:{_closed_port()}"}}
+    path = home_settings.home_dir / "sources.yml"
+    path.write_text(json.dumps({"sources": {"police": entry}}), encoding="utf-8")
+    checked = check_source(Settings(sources_file=path), "police", timeout=1.0)
+    assert checked.status is CheckStatus.UNREACHABLE and "police: cannot list s3://police-drop/daily" in checked.detail
+    assert checked.elapsed_s <= DEADLINE_FACTOR * 1.0  # minio's own client would retry for seconds
