@@ -145,8 +145,7 @@ def sources_check(
 ) -> None:
     """Check every source at once, one short try each (reachable / refused_credentials / unreachable / wrong_contract).
 
-    Exit 0 when all are reachable; else 3 if any is unreachable, 2 for refused credentials or a source that cannot
-    be set up (misconfigured), 4 when a source answers outside its contract.
+    Exit 0 when all are reachable, else 3 (any unreachable), 2 (credentials refused, misconfigured), 4 (wrong contract).
     """
     from edp.ingest.source_check import check_sources, exit_code
 

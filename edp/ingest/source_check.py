@@ -141,10 +141,7 @@ def check_sources(
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     waited = _since(start)
-    silent = (
-        f"no answer within {DEADLINE_FACTOR * timeout:g} s "
-        f"(EDP_SOURCES_CHECK_TIMEOUT_SECONDS={timeout:g}, twice that for the whole check)"
-    )
+    silent = f"no answer within {DEADLINE_FACTOR * timeout:g} s (twice the {timeout:g}-second timeout); not waited for"
     return [found.get(n) or SourceCheck(n, CheckStatus.UNREACHABLE, silent, waited) for n in names]
 
 

@@ -322,3 +322,21 @@ def test_an_s3_drop_nobody_answers_for_is_unreachable_after_one_try(home_setting
     checked = check_source(Settings(sources_file=path), "police", timeout=1.0)
     assert checked.status is CheckStatus.UNREACHABLE and "police: cannot list s3://police-drop/daily" in checked.detail
     assert checked.elapsed_s <= DEADLINE_FACTOR * 1.0  # minio's own client would retry for seconds
+
+
+def test_a_check_that_does_not_bound_its_own_calls_is_left_behind_at_twice_the_timeout(
+    home_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Stuck:
+        def check(self) -> CheckResult:
+            time.sleep(30)  # a connector ignoring ctx.check_timeout, a hung mount
+            return CheckResult("weather", True, "late")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr("edp.ingest.source_check.build_source", lambda *a, **k: Stuck())
+    start = time.monotonic()
+    (checked,) = check_sources(Settings(), ["weather"], timeout=0.2)
+    assert checked.status is CheckStatus.UNREACHABLE and "no answer within 0.4 s" in checked.detail
+    assert 0.4 <= checked.elapsed_s <= time.monotonic() - start <= 0.4 + 1.0
