@@ -36,10 +36,10 @@ from tests.support.standin_servers import StandinServers
 pytestmark = pytest.mark.integration
 
 # What starting the interpreter and importing the CLI and the connectors may take on a loaded two-core machine
-# (about 26 s seen with seven test runs beside it; a few seconds on a quiet one): not a speed claim. The bounds that
-# matter are on the check's own time (each row's elapsed_s), which the timeout decides; the old sequential check
-# with its retries took about 65 s per source that was down and fails the wall bound too.
-STARTUP_ALLOWANCE_S = 45.0
+# (up to 38 s seen at load 13, seven test runs beside it; a few seconds on a quiet one): not a speed claim.
+# The bounds that matter are on the check's own time (each row's elapsed_s), which the timeout decides; the old
+# sequential check with its retries took about 65 s per source that was down and fails the wall bound too.
+STARTUP_ALLOWANCE_S = 60.0
 DEFAULT_TIMEOUT_S = Settings.model_fields["sources_check_timeout_seconds"].default
 
 
