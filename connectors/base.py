@@ -11,9 +11,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
+from connectors.http import CredentialsRefused, SourceRejected
 from connectors.schema import Dataset
+from edp.errors import DataRejected, SourceUnavailable
 
 
 @dataclass
@@ -29,12 +32,55 @@ class Page:
     cursor: str | None = None
 
 
+class CheckStatus(StrEnum):
+    """What checking a source found (数据源检查结果); ``edp sources check`` reports one per source."""
+
+    REACHABLE = "reachable"  # 可达: it answered as its contract says, our credentials accepted
+    REFUSED_CREDENTIALS = "refused_credentials"  # 凭据被拒: it answered, and refused our key, secret or account
+    UNREACHABLE = "unreachable"  # 不可达: no answer in time, connection refused, a server error, a folder missing
+    WRONG_CONTRACT = "wrong_contract"  # 不符合约定: it answered something else (content type, schema, version)
+    MISCONFIGURED = "misconfigured"  # 配置错误: nothing was tried, the source cannot be set up from sources.yml
+
+
+# HTTP statuses that mean "not with these credentials".
+_CREDENTIAL_STATUS = frozenset({401, 403, 407})
+
+
+def check_status(exc: BaseException) -> CheckStatus:
+    """The status a check reports for the exception that ended it."""
+    if isinstance(exc, CredentialsRefused):
+        return CheckStatus.REFUSED_CREDENTIALS
+    if isinstance(exc, SourceRejected):
+        if exc.status in _CREDENTIAL_STATUS:
+            return CheckStatus.REFUSED_CREDENTIALS
+        # A server error is the source failing, not answering something else.
+        return CheckStatus.UNREACHABLE if exc.status >= 500 else CheckStatus.WRONG_CONTRACT
+    if isinstance(exc, SourceUnavailable | OSError | TimeoutError):
+        return CheckStatus.UNREACHABLE
+    if isinstance(exc, DataRejected | ValueError):
+        return CheckStatus.WRONG_CONTRACT
+    return CheckStatus.UNREACHABLE
+
+
 @dataclass
 class CheckResult:
     source: str
     ok: bool
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    # Unset: reachable when ok, else unreachable; a connector that knows better says so (see failed()).
+    status: CheckStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = CheckStatus.REACHABLE if self.ok else CheckStatus.UNREACHABLE
+        elif (self.status is CheckStatus.REACHABLE) != self.ok:
+            raise ValueError(f"{self.source}: a check result is ok exactly when its status is reachable")
+
+    @classmethod
+    def failed(cls, source: str, exc: BaseException, details: dict[str, Any] | None = None) -> CheckResult:
+        """A failed check, its status from the exception (``check_status``), its message the exception's."""
+        return cls(source, False, str(exc), dict(details or {}), check_status(exc))
 
 
 class Source(ABC):

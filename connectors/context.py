@@ -30,3 +30,6 @@ class SourceContext:
     params: dict[str, Any] = field(default_factory=dict)
     # Bounds on what the source may send (sources.yml `limits:`, defaults in connectors.limits).
     limits: Limits = field(default_factory=Limits)
+    # Set when the source is only being checked (`edp sources check`): one attempt, at most this many seconds
+    # to connect and as many to answer, no retries. None: the connector's own budget, the ingest's retries.
+    check_timeout: float | None = None

@@ -38,6 +38,10 @@ class SourceRejected(EdpError):
         self.status = status
 
 
+class CredentialsRefused(SourceRejected):
+    """The source refused our credentials (an API key, client secret, database account): retrying will not help."""
+
+
 class _Transient(Exception):
     def __init__(self, response: httpx.Response | None, reason: str) -> None:
         super().__init__(reason)
@@ -211,6 +215,8 @@ class HttpClient:
         try:
             response = retrying(self._once, method, url, **kwargs)
         except _Transient as exc:
+            if self.max_attempts == 1:  # a check's single try (edp sources check): nothing was retried
+                raise SourceUnavailable(f"{self.source}: {method} {url}: {exc.reason} (one attempt)") from None
             raise SourceUnavailable(
                 f"{self.source}: {method} {url} still failing after retries "
                 f"(limit {self.max_attempts} attempts / {self.max_seconds:.0f} s): {exc.reason}"

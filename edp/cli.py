@@ -100,24 +100,65 @@ def sandbox_status() -> None:
     _echo(st(get_settings()) or {"running": False})
 
 
-@sources_app.command("check")
-def sources_check() -> None:
-    """Report each source's reachability and credentials."""
-    from edp.ingest.sources import build_source, configured_sources
+def _output_format(fmt: str | None) -> str:
+    """``--format``: as given, else a table on a terminal and JSON otherwise (a pipe, a file, a script)."""
+    import sys
 
-    settings = get_settings()
-    failed = False
-    for name in configured_sources(settings):
-        try:
-            src = build_source(settings, name)
-            result = src.check()
-            src.close()
-            ok, message = result.ok, result.message
-        except Exception as exc:
-            ok, message = False, str(exc)
-        failed |= not ok
-        typer.echo(f"{'OK  ' if ok else 'FAIL'} {name}: {message}")
-    raise typer.Exit(1 if failed else 0)
+    if fmt is None:
+        return "table" if sys.stdout.isatty() else "json"
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be 'table' or 'json', not {fmt!r}")
+    return fmt
+
+
+def _render_rows(rows: list[dict[str, Any]], columns: list[tuple[str, str]], fmt: str) -> None:
+    """The rows as JSON (a list of objects) or as a table with the same fields; ``columns``: (field, header)."""
+    if fmt == "json":
+        _echo(rows)
+        return
+    cells = [[h for _, h in columns]] + [[str(r[f]) for f, _ in columns] for r in rows]
+    widths = [max(_width(line[i]) for line in cells) for i in range(len(columns))]
+    for line in cells:
+        padded = [c + " " * (w - _width(c)) for c, w in zip(line[:-1], widths[:-1], strict=True)]
+        typer.echo("  ".join([*padded, line[-1]]).rstrip())
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@sources_app.command("check")
+def sources_check(
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="table | json (default: table on a terminal, JSON otherwise).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds each source has to connect and to answer (default EDP_SOURCES_CHECK_TIMEOUT_SECONDS).",
+        ),
+    ] = None,
+) -> None:
+    """Check every source at once, one short try each (reachable / refused_credentials / unreachable / wrong_contract).
+
+    Exit 0 when all are reachable, else 3 (any unreachable), 2 (credentials refused, misconfigured), 4 (wrong contract).
+    """
+    from edp.ingest.source_check import check_sources, exit_code
+
+    output = _output_format(fmt)
+    checks = check_sources(get_settings(), timeout=timeout)
+    columns = [
+        ("source", "source 数据源"),
+        ("status", "status 状态"),
+        ("elapsed_s", "elapsed_s 耗时"),
+        ("detail", "detail 说明"),
+    ]
+    _render_rows([c.row() for c in checks], columns, output)
+    raise typer.Exit(exit_code(checks))
 
 
 @app.command("ingest")

@@ -25,13 +25,18 @@ def generated_secret(settings: Settings, name: str, nbytes: int = 24) -> str:
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     value = _secrets.token_urlsafe(nbytes)
-    # O_EXCL: two processes racing on first use must end with one value.
+    # Written whole under a private name, then linked into place: two processes or threads racing on first use
+    # end with one value, and none reads the file before its value is in it (link fails when it exists).
+    draft = path.with_name(f".{name}.{os.getpid()}.{_secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value)
+        os.link(draft, path)
     except FileExistsError:
         return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value)
+    finally:
+        draft.unlink(missing_ok=True)
     return value
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # The weather and water stand-ins' shared storm: the month's weather ("season": snow in winter) or the
     # summer rainstorm whatever the date ("summer"; docs/design/rainstorm-rule.md).
     sandbox_storm: Literal["season", "summer"] = "season"
+    # `edp sources check`: seconds each source has to connect and as many to answer, one attempt, all sources at
+    # once; a source still silent after twice this is reported unreachable. The ingest keeps its retries.
+    sources_check_timeout_seconds: float = Field(default=5.0, gt=0)
     # How far back each weather pull re-reads, for the bureau's late corrections.
     weather_lookback_hours: int = 6
     # First pull of an empty cursor starts this far back.

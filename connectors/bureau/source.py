@@ -112,13 +112,16 @@ class BureauSource(Source):
     def check(self) -> CheckResult:
         if not self.inbox.is_dir():
             return CheckResult(SOURCE, False, f"bureau: inbox {self.inbox} is not a readable directory")
-        found = {reg.dataset: [e.name for e in self.versions(reg)] for reg in REGISTERS}
-        known = {name for names in found.values() for name in names}
-        stray = sorted(
-            p.name
-            for p in self.inbox.iterdir()
-            if p.suffix.lower() == ".xlsx" and p.name not in known and not p.name.startswith(("~$", "."))
-        )
+        try:
+            found = {reg.dataset: [e.name for e in self.versions(reg)] for reg in REGISTERS}
+            known = {name for names in found.values() for name in names}
+            stray = sorted(
+                p.name
+                for p in self.inbox.iterdir()
+                if p.suffix.lower() == ".xlsx" and p.name not in known and not p.name.startswith(("~$", "."))
+            )
+        except (SourceUnavailable, OSError) as exc:  # a folder we may not list (permissions), or gone meanwhile
+            return CheckResult(SOURCE, False, f"bureau: cannot list inbox {self.inbox}: {exc}")
         count = sum(len(v) for v in found.values())
         message = f"inbox readable, {count} register workbook(s)"
         if stray:

@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import CheckResult, Page, Source
+from connectors.base import CheckResult, CheckStatus, Page, Source
 from connectors.context import SourceContext
 from connectors.http import TRANSIENT_STATUS, HttpClient, SourceRejected, SourceUnavailable, install_body_limit
 from connectors.limits import Limits, check_page
@@ -212,12 +212,18 @@ class NaturalResourcesSource(Source):
         snapshot_attempts: int = 4,
         max_seconds: float = 120.0,
         timeout: float = 60.0,
+        max_attempts: int = 8,
         transport: httpx.BaseTransport | None = None,
         limits: Limits | None = None,
     ) -> None:
         self.limits = limits or Limits()
         self.http = HttpClient(
-            base_url, source=SOURCE, max_seconds=max_seconds, timeout=timeout, max_body_bytes=self.limits.max_body_bytes
+            base_url,
+            source=SOURCE,
+            max_seconds=max_seconds,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_body_bytes=self.limits.max_body_bytes,
         )
         if transport is not None:  # tests: recorded answers
             self.http.client.close()
@@ -238,8 +244,8 @@ class NaturalResourcesSource(Source):
         try:
             response = self.http.get(PATH, params={"service": "WFS", "version": "2.0.0", "request": "GetCapabilities"})
             offered = feature_type_names(response.content)
-        except (SourceRejected, SourceUnavailable, ValueError) as exc:
-            return CheckResult(SOURCE, False, str(exc))
+        except (SourceRejected, SourceUnavailable, DataRejected, ValueError) as exc:
+            return CheckResult.failed(SOURCE, exc)
         wanted = [ds.extra["layer"] for ds in DATASETS.values()]
         missing = [layer for layer in wanted if layer not in offered]
         if missing:
@@ -248,6 +254,7 @@ class NaturalResourcesSource(Source):
                 False,
                 f"GetCapabilities does not list {', '.join(missing)}",
                 {"layers": offered, "missing": missing},
+                CheckStatus.WRONG_CONTRACT,
             )
         return CheckResult(SOURCE, True, f"reachable, {len(wanted)} layers listed", {"layers": offered})
 
@@ -445,12 +452,15 @@ def _brief_query(url: httpx.URL) -> str:
 
 
 def create(ctx: SourceContext) -> NaturalResourcesSource:
+    # A check (ctx.check_timeout) tries once, briefly; an ingest keeps the retries.
+    quick = ctx.check_timeout
     return NaturalResourcesSource(
         ctx.url,
         ctx.pii_key(),
         page_size=int(ctx.options.get("page_size", MAX_COUNT)),
         snapshot_attempts=int(ctx.options.get("snapshot_attempts", 4)),
-        max_seconds=float(ctx.options.get("max_seconds", 120)),
-        timeout=float(ctx.options.get("timeout", 60)),
+        max_seconds=quick or float(ctx.options.get("max_seconds", 120)),
+        timeout=quick or float(ctx.options.get("timeout", 60)),
+        max_attempts=1 if quick else 8,
         limits=ctx.limits,
     )

@@ -70,11 +70,12 @@ class S3Drop(S3Location):
 
     def entries(self) -> list[Entry]:
         from minio.error import MinioException
+        from urllib3.exceptions import HTTPError
 
         start = f"{self.prefix}/" if self.prefix else ""
         try:
             objects = list(self.client.list_objects(self.bucket, prefix=start, recursive=False))
-        except (MinioException, OSError) as exc:
+        except (MinioException, OSError, HTTPError) as exc:
             raise SourceUnavailable(f"police: cannot list {self.uri}: {exc}") from None
         found = [
             Entry(o.object_name[len(start) :], "file", int(o.size or 0), 0)
@@ -105,14 +106,21 @@ class S3Drop(S3Location):
 
 
 def open_drop(
-    url: str, *, endpoint: str = "", access_key: str = "", secret_key: str = "", secure: bool = False
+    url: str,
+    *,
+    endpoint: str = "",
+    access_key: str = "",
+    secret_key: str = "",
+    secure: bool = False,
+    timeout: float | None = None,
 ) -> Drop:
+    """The drop at ``url``; ``timeout`` bounds each S3 request to one short attempt (a check)."""
     parts = urlsplit(url)
     if parts.scheme == "s3":
         if not endpoint:
             raise ValueError("police: an s3:// drop needs the option 'endpoint' (host:port or http(s)://host:port)")
         endpoint, secure = split_endpoint(endpoint, secure)
-        return S3Drop(parts.netloc, parts.path, endpoint, access_key, secret_key, secure)
+        return S3Drop(parts.netloc, parts.path, endpoint, access_key, secret_key, secure, timeout=timeout)
     if parts.scheme == "file":
         return DirectoryDrop(Path(unquote(parts.path)))
     if not parts.scheme:

@@ -286,7 +286,7 @@ class PoliceSource(Source):
         try:
             names = file_names(self.drop)
         except (SourceUnavailable, ValueError) as exc:
-            return CheckResult(SOURCE, False, str(exc))
+            return CheckResult.failed(SOURCE, exc)
         data = [n for n in names if file_day(n)]
         waiting = [n for n in data if n + MARKER_SUFFIX not in set(names)]
         message = f"{self.drop.uri}: {len(data)} data file(s), {len(waiting)} without marker"
@@ -461,6 +461,7 @@ def create(ctx: SourceContext) -> PoliceSource:
         access_key=ctx.credential("access_key") if s3 else "",
         secret_key=ctx.credential("secret_key") if s3 else "",
         secure=bool(opts.get("secure", False)),
+        timeout=ctx.check_timeout,  # a check tries once, briefly
     )
     return PoliceSource(
         drop, Pseudonymizer(ctx.pii_key()), window_days=int(opts.get("window_days", 31)), limits=ctx.limits

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from connectors.http import HttpClient, SourceRejected
+from connectors.http import CredentialsRefused, HttpClient, SourceRejected
 
 TOKEN_PATH = "/oauth/token"
 # The contract's lifetime, assumed when a token answer omits expires_in.
@@ -72,7 +72,9 @@ class ClientCredentials:
         try:
             response = self.http.request("POST", TOKEN_PATH, data=form)
         except SourceRejected as exc:
-            raise SourceRejected(
+            # RFC 6749 §5.2: invalid_client is 401 (or 400); another status is not about the credentials.
+            refused = CredentialsRefused if exc.status in (400, 401, 403) else SourceRejected
+            raise refused(
                 f"{self.http.source}: the token endpoint refused our client credentials "
                 f"(HTTP {exc.status}{self._detail(exc)}); check client_id / client_secret",
                 exc.status,

@@ -35,6 +35,7 @@ from connectors.schema import LOCAL_TZ, Dataset, FieldError, parse_time
 from connectors.transport.auth import ClientCredentials
 from connectors.transport.cursor import Cursor, CursorRule
 from connectors.transport.datasets import ENDPOINTS, SOURCE, Endpoint
+from edp.errors import DataRejected
 
 DATASETS: dict[str, Dataset] = {name: e.dataset for name, e in ENDPOINTS.items()}
 
@@ -66,6 +67,7 @@ class TransportSource(Source):
         page_size: int = MAX_PAGE_SIZE,
         max_seconds: float = 120.0,
         timeout_seconds: float = 30.0,
+        max_attempts: int = 8,
         rate_per_second: float = 10.0,
         token_margin_seconds: float = 30.0,
         since_exclusive: bool = False,
@@ -80,6 +82,7 @@ class TransportSource(Source):
             source=SOURCE,
             timeout=timeout_seconds,
             max_seconds=max_seconds,
+            max_attempts=max_attempts,
             rate_per_second=rate_per_second,
             max_body_bytes=self.limits.max_body_bytes,
         )
@@ -95,8 +98,8 @@ class TransportSource(Source):
     def check(self) -> CheckResult:
         try:
             answer = self._get(ENDPOINTS["road_events"].path, {"limit": 1})
-        except (SourceRejected, SourceUnavailable) as exc:
-            return CheckResult(SOURCE, False, str(exc))
+        except (SourceRejected, SourceUnavailable, DataRejected) as exc:
+            return CheckResult.failed(SOURCE, exc)
         return CheckResult(
             SOURCE, True, "token issued; /v2/road-events answers", {"records_on_first_page": len(answer.data)}
         )
@@ -217,13 +220,16 @@ def _un_number(value: Any) -> Any:
 
 def create(ctx: SourceContext) -> TransportSource:
     since = ctx.options.get("initial_updated_since")
+    # A check (ctx.check_timeout) tries once, briefly; an ingest keeps the retries.
+    quick = ctx.check_timeout
     return TransportSource(
         ctx.url,
         ctx.credential("client_id"),
         ctx.credential("client_secret"),
         page_size=int(ctx.options.get("page_size", MAX_PAGE_SIZE)),
-        max_seconds=float(ctx.options.get("max_seconds", 120)),
-        timeout_seconds=float(ctx.options.get("timeout_seconds", 30)),
+        max_seconds=quick or float(ctx.options.get("max_seconds", 120)),
+        timeout_seconds=quick or float(ctx.options.get("timeout_seconds", 30)),
+        max_attempts=1 if quick else 8,
         rate_per_second=float(ctx.options.get("rate_per_second", 10)),
         token_margin_seconds=float(ctx.options.get("token_margin_seconds", 30)),
         since_exclusive=bool(ctx.options.get("since_exclusive", False)),

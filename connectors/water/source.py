@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -54,7 +55,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop
 
 from connectors.base import CheckResult, Page, Source
 from connectors.context import SourceContext
-from connectors.http import SourceRejected, SourceUnavailable
+from connectors.http import CredentialsRefused, SourceRejected, SourceUnavailable
 from connectors.limits import Limits, PageTooLarge
 from connectors.schema import LOCAL_TZ, Dataset, FieldError, parse_time
 from connectors.water.datasets import (
@@ -92,6 +93,24 @@ def database_url(url: str, password: str | None) -> sa.URL:
     if password and parsed.password is None:
         parsed = parsed.set(password=password)
     return parsed
+
+
+def timeout_arguments(url: sa.URL, seconds: float | None) -> dict[str, Any]:
+    """The driver's own arguments bounding a connection attempt (and PyMySQL's reads) to ``seconds``.
+
+    None: the driver's defaults, or what the URL's query string says (``?connect_timeout=10``).
+    libpq counts whole seconds and at least 2; PyMySQL and sqlite3 take fractions.
+    """
+    if seconds is None:
+        return {}
+    driver = url.get_driver_name()
+    if driver in ("psycopg", "psycopg2"):
+        return {"connect_timeout": max(2, math.ceil(seconds))}
+    if driver == "pymysql":
+        return {"connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds}
+    if driver == "pysqlite":
+        return {"timeout": seconds}
+    return {}
 
 
 def to_local(moment: datetime) -> datetime:
@@ -147,13 +166,16 @@ class WaterSource(Source):
         schema: str | None = None,
         max_attempts: int = 4,
         max_seconds: float = 60.0,
+        connect_timeout: float | None = None,
         limits: Limits | None = None,
     ) -> None:
         self.limits = limits or Limits()
         self.url = sa.make_url(url) if isinstance(url, str) else url
         self.safe_url = self.url.render_as_string(hide_password=True)
         # No echo: statements and the URL are never logged; only safe_url appears in messages.
-        self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        self.engine = sa.create_engine(
+            self.url, pool_pre_ping=True, connect_args=timeout_arguments(self.url, connect_timeout)
+        )
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"water: page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
         self.lookback = timedelta(hours=lookback_hours)
@@ -224,13 +246,15 @@ class WaterSource(Source):
         try:
             return retrying(once)
         except _Unreachable as exc:
+            if self.max_attempts == 1:  # a check's single try (edp sources check): nothing was retried
+                raise SourceUnavailable(f"water: {what} at {self.safe_url}: {exc} (one attempt)") from None
             raise SourceUnavailable(
                 f"water: {what} at {self.safe_url} still failing after retries "
                 f"(limit {self.max_attempts} attempts / {self.max_seconds:.0f} s): {exc}"
             ) from None
         except sa.exc.DBAPIError as exc:
             if _refused(exc):
-                raise SourceRejected(f"water: {self.safe_url} refused the account: {_reason(exc)}", 0) from None
+                raise CredentialsRefused(f"water: {self.safe_url} refused the account: {_reason(exc)}", 0) from None
             raise SourceRejected(f"water: {what} at {self.safe_url} was refused: {_reason(exc)}", 0) from None
 
     def check(self) -> CheckResult:
@@ -238,7 +262,7 @@ class WaterSource(Source):
         try:
             _, rows = self._run(stmt, "counting ST_STBPRP_B")
         except (SourceUnavailable, SourceRejected) as exc:
-            return CheckResult(SOURCE, False, str(exc))
+            return CheckResult.failed(SOURCE, exc)
         count = int(rows[0][0])
         return CheckResult(SOURCE, True, f"reachable, {count} stations in ST_STBPRP_B", {"stations": count})
 
@@ -421,14 +445,17 @@ def _reason(exc: BaseException | None) -> str:
 def create(ctx: SourceContext) -> WaterSource:
     url = database_url(ctx.url, ctx.credential("password"))
     options = ctx.options
+    # A check (ctx.check_timeout) tries once, briefly; an ingest keeps the retries.
+    quick = ctx.check_timeout
     return WaterSource(
         url,
         lookback_hours=float(options.get("lookback_hours", 24)),
         initial_days=float(options.get("initial_days", 3)),
         page_size=int(options.get("page_size", 5000)),
         schema=options.get("schema"),
-        max_attempts=int(options.get("max_attempts", 4)),
-        max_seconds=float(options.get("max_seconds", 60)),
+        max_attempts=1 if quick else int(options.get("max_attempts", 4)),
+        max_seconds=quick or float(options.get("max_seconds", 60)),
+        connect_timeout=quick,
         limits=ctx.limits,
     )
 

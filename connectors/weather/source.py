@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.base import CheckResult, Page, Source
+from connectors.base import CheckResult, CheckStatus, Page, Source, check_status
 from connectors.context import SourceContext
 from connectors.http import MAX_BODY, BodyTooLarge, HttpClient, SourceRejected, SourceUnavailable
 from connectors.limits import Limits, check_page
@@ -106,6 +106,8 @@ class WeatherSource(Source):
         lookback_hours: int = 6,
         initial_days: int = 3,
         max_seconds: float = 120.0,
+        timeout: float = 30.0,
+        max_attempts: int = 8,
         cap_max_bytes: int = weather_cap.MAX_MESSAGE_BYTES,
         cap_feed_max_bytes: int = weather_cap.MAX_FEED_BYTES,
         cap_lookback_minutes: int = 10,
@@ -119,6 +121,8 @@ class WeatherSource(Source):
             headers={"X-Api-Key": api_key},
             rate_per_second=8,  # the bureau answers 429 above 10 a second
             max_seconds=max_seconds,
+            timeout=timeout,
+            max_attempts=max_attempts,
             max_body_bytes=self.limits.max_body_bytes,
         )
         # Never ask for more than a page may hold (limits.max_page_records).
@@ -139,14 +143,21 @@ class WeatherSource(Source):
             body = self.http.get("/api/v1/stations").json()
         except SourceRejected as exc:
             hint = " (API key rejected)" if exc.status == 401 else ""
-            return CheckResult(SOURCE, False, f"{exc}{hint}")
+            return CheckResult(SOURCE, False, f"{exc}{hint}", status=check_status(exc))
         except (SourceUnavailable, BodyTooLarge) as exc:
-            return CheckResult(SOURCE, False, str(exc))
+            return CheckResult.failed(SOURCE, exc)
         except ValueError:
-            return CheckResult(SOURCE, False, "/api/v1/stations answered a body that is not JSON")
+            return CheckResult(
+                SOURCE, False, "/api/v1/stations answered a body that is not JSON", status=CheckStatus.WRONG_CONTRACT
+            )
         stations = body.get("stations") if isinstance(body, dict) else None
         if not isinstance(stations, list):
-            return CheckResult(SOURCE, False, "/api/v1/stations answered a body without a stations list")
+            return CheckResult(
+                SOURCE,
+                False,
+                "/api/v1/stations answered a body without a stations list",
+                status=CheckStatus.WRONG_CONTRACT,
+            )
         count = len(stations)
         return CheckResult(SOURCE, True, f"reachable, {count} stations", {"stations": count})
 
@@ -299,13 +310,17 @@ def _refused_page(entry: FeedEntry, field_name: str, reason: str, locator: str, 
 
 
 def create(ctx: SourceContext) -> WeatherSource:
+    # A check (ctx.check_timeout) tries once, briefly; an ingest keeps the retries.
+    quick = ctx.check_timeout
     return WeatherSource(
         ctx.url,
         ctx.credential("api_key"),
         page_size=int(ctx.options.get("page_size", 1000)),
         lookback_hours=int(ctx.params.get("weather_lookback_hours", 6)),
         initial_days=int(ctx.params.get("weather_initial_days", 3)),
-        max_seconds=float(ctx.options.get("max_seconds", 120)),
+        max_seconds=quick or float(ctx.options.get("max_seconds", 120)),
+        timeout=quick or 30.0,
+        max_attempts=1 if quick else 8,
         cap_max_bytes=int(ctx.options.get("cap_max_bytes", weather_cap.MAX_MESSAGE_BYTES)),
         cap_feed_max_bytes=int(ctx.options.get("cap_feed_max_bytes", weather_cap.MAX_FEED_BYTES)),
         cap_lookback_minutes=int(ctx.options.get("cap_lookback_minutes", 10)),

@@ -27,7 +27,8 @@ def pii_key(settings: Settings) -> bytes:
     return (configured or generated_secret(settings, "pii_hmac_key", nbytes=32)).encode("utf-8")
 
 
-def source_context(settings: Settings, name: str) -> SourceContext:
+def source_context(settings: Settings, name: str, *, check_timeout: float | None = None) -> SourceContext:
+    """``check_timeout``: build the source for a check, one short attempt (``SourceContext.check_timeout``)."""
     cfg = settings.source(name)
     work = settings.home_subdir("work", name)
     return SourceContext(
@@ -42,11 +43,13 @@ def source_context(settings: Settings, name: str) -> SourceContext:
             "weather_lookback_hours": settings.weather_lookback_hours,
             "weather_initial_days": settings.weather_initial_days,
         },
+        check_timeout=check_timeout,
     )
 
 
-def build_source(settings: Settings, name: str) -> Source:
-    source: Source = connector_package(name).create(source_context(settings, name))
+def build_source(settings: Settings, name: str, *, check_timeout: float | None = None) -> Source:
+    """The configured connector; with ``check_timeout``, one built to be checked quickly (no retries)."""
+    source: Source = connector_package(name).create(source_context(settings, name, check_timeout=check_timeout))
     return source
 
 

@@ -24,13 +24,30 @@ def split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
 class S3Location:
     """The objects under ``s3://bucket/prefix/``, with one ``minio`` client."""
 
-    def __init__(self, bucket: str, prefix: str, endpoint: str, access_key: str, secret_key: str, secure: bool) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        secure: bool,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """``timeout``: seconds to connect and to read, one attempt (a check); None: minio's (5 min, retries)."""
+        import urllib3
         from minio import Minio
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
+        http = (
+            None
+            if timeout is None
+            else urllib3.PoolManager(timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=False)
+        )
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
 
     def _name(self, key: str) -> str:
         """The object name of ``key``, a path relative to the prefix."""
