@@ -34,7 +34,12 @@ app = _Cli(
 sandbox_app = typer.Typer(help="Local stand-ins of the department systems (沙箱).", no_args_is_help=True)
 sources_app = typer.Typer(help="Inbound sources (数据源).", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Quarantined records (隔离记录): list and replay.", no_args_is_help=True)
-sync_app = typer.Typer(help="Exchange with the Anshan city platform (鞍山市数据交换).", invoke_without_command=True)
+sync_app = typer.Typer(
+    help="Exchange with the Anshan city platform (鞍山市数据交换). A bare `edp sync` PUSHES new or changed mart "
+    "rows to the city (signed, idempotent; exit 1 if a dataset is blocked or a receipt does not verify); "
+    "`edp sync status` only looks.",
+    invoke_without_command=True,
+)
 superset_app = typer.Typer(help="Apache Superset dashboards (可视化).", no_args_is_help=True)
 superset_users_app = typer.Typer(help="Superset users (用户): analysts and town officers.", no_args_is_help=True)
 docs_app = typer.Typer(help="Data Docs and dbt docs (文档).", no_args_is_help=True)
