@@ -160,7 +160,7 @@ def ingest(
     if all_sources:
         names = configured_sources(settings)
     elif source:
-        names = [source]
+        names = [settings.source(source).name]  # an unknown name is refused before the warehouse is reached
     else:
         raise typer.BadParameter("name a source or use --all")
     _echo([run(name, settings, until=moment) for name in names])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
-from edp.errors import ConfigError, EdpError, ExchangeFailed, SourceUnavailable
+from edp.errors import ConfigError, EdpError, SourceUnavailable
 
 #: Exit codes by class: the table of docs/operations.md, "Exit codes 退出码", and of `edp --help`.
 EXIT_OK = 0
@@ -172,7 +172,11 @@ def _postgres_failure(exc: BaseException) -> Failure | None:
     at = f"{what} at {where}" if where else what
     lowered = text.lower()
     refused = ("password authentication failed", "no password supplied", "authentication failed", "pg_hba.conf")
-    if sqlstate in ("28P01", "28000") or any(r in lowered for r in refused) or re.search(r'role "[^"]+" does not', text):
+    if (
+        sqlstate in ("28P01", "28000")
+        or any(r in lowered for r in refused)
+        or re.search(r'role "[^"]+" does not', text)
+    ):
         user = re.search(r'(?:for user|role) "([^"]+)"', text)
         who = f" of user {user[1]!r}" if user else ""
         return Failure(
@@ -272,6 +276,28 @@ def _os_failure(exc: OSError) -> Failure | None:
     )
 
 
+def _link_failure(exc: BaseException, link: BaseException) -> Failure | None:
+    """The failure for one link of ``exc``'s chain (a wrapped driver or HTTP error), if it is a known one."""
+    if isinstance(link, EdpError):
+        return Failure(str(link), link.exit_code)
+    if _is(link, "psycopg", "OperationalError") or _is(link, "psycopg2", "OperationalError"):
+        return _postgres_failure(link)
+    if _is(link, "sqlalchemy.exc", "ArgumentError") and "URL" in str(link):
+        return Failure(f"a database URL could not be read: {link}", EXIT_CONFIG, "check EDP_WAREHOUSE_URL")
+    http = _http_failure(link)
+    if http is not None and link is not exc and _is(exc, "tenacity", "RetryError"):
+        return Failure(f"still failing after retries: {http.message}", EXIT_SOURCE_UNAVAILABLE, http.hint)
+    if http is not None:
+        return http
+    if _is(link, "redis.exceptions", "ConnectionError") or _is(link, "kombu.exceptions", "OperationalError"):
+        return Failure(
+            f"cannot reach Celery's broker: {link}",
+            EXIT_SERVICE_UNAVAILABLE,
+            "is Redis/RabbitMQ up, and EDP_CELERY_BROKER_URL right?",
+        )
+    return None
+
+
 def classify(exc: BaseException) -> Failure | None:
     """The failure an operator sees for ``exc``, or None for a bug (an unexpected exception)."""
     if isinstance(exc, EdpError):
@@ -285,25 +311,9 @@ def classify(exc: BaseException) -> Failure | None:
     if _is(exc, "pydantic_core", "ValidationError"):
         return _validation_failure(exc)
     for link in _chain(exc):
-        if isinstance(link, EdpError):
-            return Failure(str(link), link.exit_code)
-        if _is(link, "psycopg", "OperationalError") or _is(link, "psycopg2", "OperationalError"):
-            found = _postgres_failure(link)
-            if found:
-                return found
-        if _is(link, "sqlalchemy.exc", "ArgumentError") and "URL" in str(link):
-            return Failure(f"a database URL could not be read: {link}", EXIT_CONFIG, "check EDP_WAREHOUSE_URL")
-        http = _http_failure(link)
-        if http:
-            if link is not exc and _is(exc, "tenacity", "RetryError"):
-                return Failure(f"still failing after retries: {http.message}", EXIT_SOURCE_UNAVAILABLE, http.hint)
-            return http
-        if _is(link, "redis.exceptions", "ConnectionError") or _is(link, "kombu.exceptions", "OperationalError"):
-            return Failure(
-                f"cannot reach Celery's broker: {link}",
-                EXIT_SERVICE_UNAVAILABLE,
-                "is Redis/RabbitMQ up, and EDP_CELERY_BROKER_URL right?",
-            )
+        found = _link_failure(exc, link)
+        if found is not None:
+            return found
     if _is(exc, "tenacity", "RetryError"):
         return Failure(f"still failing after retries: {exc}", EXIT_SOURCE_UNAVAILABLE)
     if isinstance(exc, ConnectionError):
@@ -359,7 +369,7 @@ def run(main: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
         result = main(*args, standalone_mode=False, **kwargs)
     except SystemExit:
         raise
-    except BaseException as exc:  # noqa: BLE001  (the one top-level handler)
+    except BaseException as exc:  # the one top-level handler
         if _click(exc, "NoArgsIsHelpError"):
             # Typer's rich help printed itself already (its message is then empty); Click's plain one did not.
             if text := exc.format_message().strip():  # type: ignore[attr-defined]
