@@ -176,3 +176,18 @@ def test_the_embedded_warehouse_imports_pgserver_without_a_runtime_dir_warning(t
         [sys.executable, "-c", "import pgserver"], capture_output=True, text=True, env=env, timeout=60
     )
     assert "RuntimeDirWarning" in plain.stderr
+
+
+def test_retries_exhausted_and_wrapped_driver_errors_are_classified() -> None:
+    import httpx
+    from tenacity import Retrying, stop_after_attempt
+
+    def refuse() -> None:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=httpx.Request("GET", "http://h:1/api"))
+
+    with pytest.raises(Exception) as caught:
+        Retrying(stop=stop_after_attempt(2), reraise=False)(refuse)
+    failure = cli_errors.classify(caught.value)
+    assert failure is not None and failure.exit_code == SourceUnavailable.exit_code
+    assert "still failing after retries" in failure.message and "http://h:1/api" in failure.message
+    assert cli_errors.classify(KeyError("a bug")) is None
