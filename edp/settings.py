@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
         # Read as a bare word, "notaurl" would be a database name on the local socket: refused instead.
-        example = "postgresql://user:password@host:5432/database"
+        example = "postgresql://user@host:5432/database"
         if value is not None and (problem := _url_problem(value.get_secret_value(), _POSTGRES_SCHEMES, example)):
             raise ValueError(problem)
         return value
