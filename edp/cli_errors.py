@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
-from edp.errors import ConfigError, EdpError, SourceUnavailable
+from edp.errors import ConfigError, EdpError, ServiceUnavailable, SourceUnavailable
 
 #: Exit codes by class: the table of docs/operations.md, "Exit codes 退出码", and of `edp --help`.
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = ConfigError.exit_code  # 2, also Click's code for bad arguments
 EXIT_SOURCE_UNAVAILABLE = SourceUnavailable.exit_code  # 3
-EXIT_SERVICE_UNAVAILABLE = 9
+EXIT_SERVICE_UNAVAILABLE = ServiceUnavailable.exit_code  # 9
 EXIT_BUG = 70  # sysexits' EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 
