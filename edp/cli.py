@@ -9,33 +9,37 @@ from typing import Annotated, Any
 import typer
 
 from connectors.registry import SOURCES
+from edp.cli_errors import exit_codes_epilog, set_debug
 from edp.logs import setup_logging
 from edp.settings import get_settings
 
 
 class _Cli(typer.Typer):
-    """An expected failure (``EdpError``) is one line on stderr and its class's exit code; a bug keeps its traceback."""
+    """An expected failure is one or two lines on stderr and its class's exit code (edp.cli_errors); a bug keeps
+    its traceback, never its locals."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from edp.errors import EdpError
+        from edp.cli_errors import run
 
-        try:
-            return super().__call__(*args, **kwargs)
-        except EdpError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise SystemExit(exc.exit_code) from None
+        run(super().__call__, *args, **kwargs)
 
 
 # No locals in tracebacks: they would print connection strings and keys.
 app = _Cli(
     help="海城市应急管理局数据治理中台 Haicheng Emergency Data Platform",
+    epilog=exit_codes_epilog(),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 sandbox_app = typer.Typer(help="Local stand-ins of the department systems (沙箱).", no_args_is_help=True)
 sources_app = typer.Typer(help="Inbound sources (数据源).", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Quarantined records (隔离记录): list and replay.", no_args_is_help=True)
-sync_app = typer.Typer(help="Exchange with the Anshan city platform (鞍山市数据交换).", invoke_without_command=True)
+sync_app = typer.Typer(
+    help="Exchange with the Anshan city platform (鞍山市数据交换). A bare `edp sync` PUSHES new or changed mart "
+    "rows to the city (signed, idempotent; exit 1 if a dataset is blocked or a receipt does not verify); "
+    "`edp sync status` only looks.",
+    invoke_without_command=True,
+)
 superset_app = typer.Typer(help="Apache Superset dashboards (可视化).", no_args_is_help=True)
 superset_users_app = typer.Typer(help="Superset users (用户): analysts and town officers.", no_args_is_help=True)
 docs_app = typer.Typer(help="Data Docs and dbt docs (文档).", no_args_is_help=True)
@@ -53,9 +57,15 @@ def _echo(data: Any) -> None:
 
 
 @app.callback()
-def _main(ctx: typer.Context) -> None:
+def _main(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure (also EDP_DEBUG=1); 调试.")
+    ] = False,
+) -> None:
     from edp.storage.sessions import set_command
 
+    set_debug(debug)
     # Warehouse sessions are named edp:<subcommand>:<pid> (docs/operations.md, "A command was killed").
     set_command(ctx.invoked_subcommand or "edp")
     setup_logging(get_settings())
@@ -191,7 +201,7 @@ def ingest(
     if all_sources:
         names = configured_sources(settings)
     elif source:
-        names = [source]
+        names = [settings.source(source).name]  # an unknown name is refused before the warehouse is reached
     else:
         raise typer.BadParameter("name a source or use --all")
     _echo([run(name, settings, until=moment) for name in names])
@@ -299,11 +309,10 @@ def sync_reconcile(
     day: Annotated[str, typer.Option("--date", help="The Asia/Shanghai day, YYYY-MM-DD.")],
 ) -> None:
     """Compare the city's reconciliation (对账) with the local ledger; exit 1 on any difference."""
-    from datetime import date as _date
-
+    from edp.cli_errors import parse_day
     from edp.exchange.ledger import reconcile
 
-    result = reconcile(get_settings(), _date.fromisoformat(day))
+    result = reconcile(get_settings(), parse_day(day, "--date"))
     _echo(result)
     raise typer.Exit(0 if all(r["agrees"] for r in result) else 1)
 
@@ -586,15 +595,12 @@ def report_quality(
     out: Annotated[str | None, typer.Option(help="Local folder (default $EDP_HOME/reports/quality).")] = None,
 ) -> None:
     """The data-quality report (HTML and JSON): written locally and to the lake quality/reports/."""
-    from datetime import date as _date
     from pathlib import Path
 
+    from edp.cli_errors import parse_day
     from edp.quality.report import write_report
 
-    try:
-        first, last = _date.fromisoformat(start), _date.fromisoformat(end)
-    except ValueError as exc:
-        raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from None
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
     _echo(write_report(get_settings(), first, last, Path(out) if out else None).as_dict())
 
 

@@ -50,6 +50,15 @@ class ToolFailed(EdpError):
     exit_code = 7
 
 
+class ServiceUnavailable(EdpError):
+    """A service the platform uses (the warehouse, Celery's broker, Superset's or Airflow's API) did not answer.
+
+    ``ServiceFailed`` (8, edp.orchestration.services) is a service of `edp up` that could not start.
+    """
+
+    exit_code = 9
+
+
 class NotFound(ConfigError, KeyError):
     """An unknown name was asked for (a source, dataset or suite); the message lists the known ones."""
 

@@ -8,12 +8,15 @@ Superset provisioning, Airflow tasks) reads configuration through
 from __future__ import annotations
 
 import os
+import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.registry import SOURCES
@@ -21,6 +24,25 @@ from edp.errors import ConfigError, NotFound
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REGION_CODE = "210381"
+ENV_PREFIX = "EDP_"
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+_HTTP_SCHEMES = ("http", "https")
+
+
+class SettingsInvalid(ConfigError):
+    """A setting's value is refused when the settings are read; the message names the variable, never a secret."""
+
+
+def _url_problem(value: str, schemes: tuple[str, ...], example: str) -> str | None:
+    """Why ``value`` is not a URL of one of ``schemes`` (``postgresql+psycopg`` counts as ``postgresql``), or None."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError:
+        return f"not a URL (expected {example})"
+    if parts.scheme.split("+", 1)[0].lower() not in schemes or not (parts.netloc or "host=" in parts.query):
+        return f"not a {' or '.join(schemes)} URL (expected {example})"
+    return None
 
 
 class SourceConfig(BaseModel):
@@ -113,6 +135,51 @@ class Settings(BaseSettings):
     alert_repeat_hours: float = Field(default=24.0, gt=0)
     log_level: str = "INFO"
 
+    @field_validator("warehouse_url", "airflow_metadata_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # Read as a bare word, "notaurl" would be a database name on the local socket: refused instead.
+        example = "postgresql://user@host:5432/database"
+        if value is not None and (problem := _url_problem(value.get_secret_value(), _POSTGRES_SCHEMES, example)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("anshan_url")
+    @classmethod
+    def _anshan_url(cls, value: str) -> str:
+        if value != "sandbox" and (problem := _url_problem(value, _HTTP_SCHEMES, "https://host/path or 'sandbox'")):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("superset_url", "alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and (problem := _url_problem(value, _HTTP_SCHEMES, "https://host/path")):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
+
+    def runtime_dir(self) -> Path:
+        """``XDG_RUNTIME_DIR`` when usable (this user's directory, mode 0700), else ``$EDP_HOME/run``, made so.
+
+        The embedded PostgreSQL (pgserver, through platformdirs) keeps its lock file there; without a usable one
+        platformdirs warns (RuntimeDirWarning) on every command run outside `make`.
+        """
+        configured = _env("XDG_RUNTIME_DIR")
+        if configured and _private_dir(Path(configured)):
+            return Path(configured)
+        path = self.home_dir / "run"
+        path.mkdir(mode=0o700, exist_ok=True)
+        if not path.is_symlink() and stat.S_IMODE(path.stat().st_mode) != 0o700:
+            path.chmod(0o700)
+        return path
+
     @property
     def home_dir(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -139,7 +206,10 @@ class Settings(BaseSettings):
                     "see docs/adding-a-source.md"
                 )
             override = _env(f"EDP_SOURCE_{name.upper()}_URL")
-            cfg = SourceConfig(name=name, **entry)
+            try:
+                cfg = SourceConfig(name=name, **(entry or {}))
+            except (ValidationError, TypeError) as exc:
+                raise ConfigError(f"{self.sources_file}: source {name!r}: {validation_text(exc)}") from None
             if override:
                 cfg.url = override
             result[name] = cfg
@@ -159,6 +229,73 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+def _private_dir(path: Path) -> bool:
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) == 0o700
+
+
+def validation_text(exc: Exception) -> str:
+    """A validation error without its input values (they may be secrets)."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg'].removeprefix('Value error, ')}"
+        for err in exc.errors(include_input=False, include_url=False)
+    )
+
+
+def _settings_error(exc: ValidationError) -> SettingsInvalid:
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False):
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+        problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    return SettingsInvalid("; ".join(problems) + " (docs/operations.md, Configuration)")
+
+
+_SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN|_URL$")
+
+
+def secret_values(settings: Settings | None = None) -> list[str]:
+    """Values that must never be printed: secret-looking ``EDP_*`` variables (a URL's password among them),
+    the credential variables sources.yml names and the generated secrets of ``$EDP_HOME/secrets``.
+
+    Best effort and never raises: the CLI's error handler masks these in whatever it prints.
+    """
+    values: set[str] = set()
+    names = {n for n in os.environ if n.startswith(ENV_PREFIX) and _SECRET_NAME.search(n)}
+    try:
+        current = settings or get_settings()
+        names |= {var for cfg in current.sources().values() for var in cfg.credentials.values()}
+        home = current.home
+    except Exception:
+        home = Path(_env("EDP_HOME") or REPO_ROOT / ".edp")
+    for name in names:
+        value = _env(name) or ""
+        if name.endswith("_URL"):
+            try:
+                value = urlsplit(value).password or ""
+            except ValueError:
+                value = ""
+        values.add(value)
+    try:
+        for path in (home / "secrets").iterdir():
+            if path.is_file() and path.stat().st_size < 4096:
+                values.add(path.read_text(encoding="utf-8").strip())
+    except OSError:
+        pass
+    # Short values would mask ordinary words; a secret is longer than this.
+    return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+
+
+def debug_requested() -> bool:
+    """``EDP_DEBUG=1`` (or true/yes/on): the CLI shows the traceback of a failure."""
+    return (_env("EDP_DEBUG") or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def credential(var_name: str) -> str | None:
     """Value of a credential variable named in ``sources.yml``."""
     return _env(var_name)
@@ -166,7 +303,11 @@ def credential(var_name: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, validated: a refused value is a ``SettingsInvalid`` naming its variable, never its value."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _settings_error(exc) from None
 
 
 def reset_settings() -> None:

@@ -17,9 +17,11 @@ from edp.storage.lake import open_lake
 
 def run_demo(settings: Settings, superset: bool = True) -> dict[str, Any]:
     started = time.monotonic()
-    typer.echo("1/4 sandbox: starting the stand-ins (weather bureau, Anshan exchange)")
+    typer.echo("1/4 sandbox: starting the stand-ins of the sources configured as `sandbox` and the 鞍山市 exchange")
     info = sandbox_up(settings)
-    typer.echo(f"    weather {info['weather_url']}  anshan {info['anshan_url']}")
+    typer.echo(
+        "    " + "  ".join(f"{key.removesuffix('_url')} {url}" for key, url in info.items() if key.endswith("_url"))
+    )
     typer.echo(f"2/4 airflow: running DAGs {' → '.join(DAG_ORDER)} (airflow dags test)")
     run_pipeline(settings)
     dashboards: dict[str, Any] = {}

@@ -9,11 +9,13 @@ Superset all reach the same server.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -60,8 +62,16 @@ class Conn:
         )
 
 
-def _embedded_conn(settings: Settings) -> Conn:
+def _pgserver(settings: Settings) -> ModuleType:
+    """pgserver, imported with a usable XDG_RUNTIME_DIR (its lock file's folder; no RuntimeDirWarning)."""
+    os.environ["XDG_RUNTIME_DIR"] = str(settings.runtime_dir())
     import pgserver
+
+    return pgserver
+
+
+def _embedded_conn(settings: Settings) -> Conn:
+    pgserver = _pgserver(settings)
 
     pgdata = settings.home_subdir("pg")
     # cleanup_mode=None: the server outlives this process on purpose.
@@ -162,7 +172,7 @@ def stop_embedded(settings: Settings) -> bool:
     pgdata = settings.home / "pg"
     if not (pgdata / "postmaster.pid").exists():
         return False
-    import pgserver
+    pgserver = _pgserver(settings)
 
     _conn_for.cache_clear()
     _engine_for.cache_clear()
