@@ -137,6 +137,7 @@ class RichReporter(Reporter):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        self._stderr = sys.stderr  # before rich redirects it
         self.progress = progress or Progress(
             SpinnerColumn(finished_text="✓"),
             TextColumn("[bold]{task.description}"),
@@ -150,10 +151,18 @@ class RichReporter(Reporter):
 
     def __enter__(self) -> RichReporter:
         self.progress.start()
+        # Log lines (warnings, a loader's batch line) print above the live display, not through it: rich
+        # replaced sys.stderr with a proxy that does that; handlers that hold the real stderr are pointed to it.
+        self._moved: list[tuple[logging.StreamHandler[Any], Any]] = []
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, self._stderr):
+                self._moved.append((handler, handler.setStream(sys.stderr)))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+        for handler, stream in self._moved:
+            handler.setStream(stream)
 
     def started(self, task: Task) -> None:
         task.handle = self.progress.add_task(task.name, total=task.total, detail="", rate="")
