@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +10,7 @@ import typer
 
 from connectors.registry import SOURCES
 from edp.cli_errors import exit_codes_epilog, set_debug
+from edp.cli_output import FormatOption, OutputFormat, emit, resolve
 from edp.logs import setup_logging
 from edp.settings import get_settings
 
@@ -52,8 +53,20 @@ superset_app.add_typer(superset_users_app, name="users")
 app.add_typer(docs_app, name="docs")
 
 
+def _emit(data: Any, fmt: OutputFormat | None = None) -> None:
+    """What a command reports: a table on a terminal, JSON otherwise, or as ``--format`` says (edp.cli_output)."""
+    emit(data, fmt)
+
+
 def _echo(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    _emit(data)
+
+
+def _progress() -> AbstractContextManager[Any]:
+    """Progress of long work (edp.progress): live on a terminal (stderr), log lines otherwise."""
+    from edp.progress import for_terminal, use
+
+    return use(for_terminal())
 
 
 @app.callback()
@@ -85,13 +98,14 @@ def sandbox_up(
             "(the rainstorm whatever the date); default EDP_SANDBOX_STORM ('season')."
         ),
     ] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Start the stand-ins of every source configured as `sandbox`, and the 鞍山市 exchange, on loopback."""
     from edp.sandbox.control import sandbox_up as up
 
     if storm not in (None, "season", "summer"):
         raise typer.BadParameter("--storm must be 'season' or 'summer'")
-    _echo(up(get_settings(), seed=seed, scale=scale, days=days, storm=storm))
+    _emit(up(get_settings(), seed=seed, scale=scale, days=days, storm=storm), fmt)
 
 
 @sandbox_app.command("down")
@@ -103,28 +117,17 @@ def sandbox_down() -> None:
 
 
 @sandbox_app.command("status")
-def sandbox_status() -> None:
+def sandbox_status(fmt: FormatOption = None) -> None:
     """Show where the stand-ins listen."""
     from edp.sandbox.control import sandbox_status as st
 
-    _echo(st(get_settings()) or {"running": False})
+    _emit(st(get_settings()) or {"running": False}, fmt)
 
 
-def _output_format(fmt: str | None) -> str:
-    """``--format``: as given, else a table on a terminal and JSON otherwise (a pipe, a file, a script)."""
-    import sys
-
-    if fmt is None:
-        return "table" if sys.stdout.isatty() else "json"
-    if fmt not in ("table", "json"):
-        raise typer.BadParameter(f"--format must be 'table' or 'json', not {fmt!r}")
-    return fmt
-
-
-def _render_rows(rows: list[dict[str, Any]], columns: list[tuple[str, str]], fmt: str) -> None:
+def _render_rows(rows: list[dict[str, Any]], columns: list[tuple[str, str]], fmt: OutputFormat) -> None:
     """The rows as JSON (a list of objects) or as a table with the same fields; ``columns``: (field, header)."""
-    if fmt == "json":
-        _echo(rows)
+    if fmt is OutputFormat.json:
+        _emit(rows, fmt)
         return
     cells = [[h for _, h in columns]] + [[str(r[f]) for f, _ in columns] for r in rows]
     widths = [max(_width(line[i]) for line in cells) for i in range(len(columns))]
@@ -142,9 +145,7 @@ def _width(text: str) -> int:
 
 @sources_app.command("check")
 def sources_check(
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="table | json (default: table on a terminal, JSON otherwise).")
-    ] = None,
+    fmt: FormatOption = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -159,7 +160,7 @@ def sources_check(
     """
     from edp.ingest.source_check import check_sources, exit_code
 
-    output = _output_format(fmt)
+    output = resolve(fmt)
     checks = check_sources(get_settings(), timeout=timeout)
     columns = [
         ("source", "source 数据源"),
@@ -182,6 +183,7 @@ def ingest(
             "data interval: reruns then read the same window."
         ),
     ] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Pull new data from a source into the lake and load it into raw."""
     from datetime import datetime
@@ -204,15 +206,19 @@ def ingest(
         names = [settings.source(source).name]  # an unknown name is refused before the warehouse is reached
     else:
         raise typer.BadParameter("name a source or use --all")
-    _echo([run(name, settings, until=moment) for name in names])
+    with _progress():
+        results = [run(name, settings, until=moment) for name in names]
+    _emit(results, fmt)
 
 
 @app.command("load")
-def load(source: Annotated[str | None, typer.Argument()] = None) -> None:
+def load(source: Annotated[str | None, typer.Argument()] = None, fmt: FormatOption = None) -> None:
     """Load batches that are in the lake but not yet in the warehouse."""
     from edp.orchestration.pipeline import load as run
 
-    _echo(run(source, get_settings()))
+    with _progress():
+        result = run(source, get_settings())
+    _emit(result, fmt)
 
 
 @app.command("transform")
@@ -221,19 +227,20 @@ def transform(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models whole (after an upgrade of them).")
     ] = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Run dbt build (staging → intermediate → marts) with the platform's settings."""
     from edp.orchestration.pipeline import transform as run
 
-    _echo(run(get_settings(), select=select, full_refresh=full_refresh))
+    _emit(run(get_settings(), select=select, full_refresh=full_refresh), fmt)
 
 
 @app.command("dbt-parse")
-def dbt_parse() -> None:
+def dbt_parse(fmt: FormatOption = None) -> None:
     """dbt parse (no query runs): writes $EDP_HOME/dbt/manifest.json, the transform DAG's tasks per model."""
     from edp.orchestration.pipeline import dbt_parse as run
 
-    _echo(run(get_settings()))
+    _emit(run(get_settings()), fmt)
 
 
 @app.command("check")
@@ -246,25 +253,26 @@ def check(
             "(a full check also runs by itself every EDP_CHECK_FULL_EVERY_HOURS, default 24).",
         ),
     ] = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Run the Great Expectations suites; results go to schema audit, Data Docs to the lake."""
     from edp.quality.runner import run_checks
 
     run = run_checks(get_settings(), full=full)
-    for line in run.summary_lines():
-        typer.echo(line)
+    _emit(run.as_dict(), fmt)
     raise typer.Exit(0 if run.success else 1)
 
 
 @sync_app.callback()
-def sync_default(ctx: typer.Context) -> None:
+def sync_default(ctx: typer.Context, fmt: FormatOption = None) -> None:
     """Push new or changed mart rows to the Anshan exchange (signed, idempotent)."""
     if ctx.invoked_subcommand is not None:
         return
     from edp.orchestration.pipeline import sync as run
 
-    result = run(get_settings())
-    _echo(result)
+    with _progress():
+        result = run(get_settings())
+    _emit(result, fmt)
     # A blocked dataset or a batch whose receipt did not verify (it stays pending; an alert is raised).
     failed = any(r["blocked"] or r["sent"].get("protocol_errors") for r in result.values())
     raise typer.Exit(1 if failed else 0)
@@ -285,68 +293,70 @@ def sync_status(
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="With --held: also write the list as CSV (formulas neutralised).")
     ] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Per dataset: pending, sent-unacknowledged, protocol errors, accepted, rejected, withheld (扣留), last receipt."""
     from edp.exchange.sync import held as held_records
     from edp.exchange.sync import rejected_records, status
 
     if rejected:
-        _echo(rejected_records(get_settings(), dataset))
+        _emit(rejected_records(get_settings(), dataset), fmt)
         return
     if not held:
-        _echo(status(get_settings()))
+        _emit(status(get_settings()), fmt)
         return
     listed = held_records(get_settings())
     if csv_path is not None:
         from edp.formula_guard import write_csv
 
         write_csv(csv_path, listed, ["dataset", "record_id", "rule", "held_in", "key", "observed", "held_at"])
-    _echo(listed)
+    _emit(listed, fmt)
 
 
 @sync_app.command("reconcile")
 def sync_reconcile(
     day: Annotated[str, typer.Option("--date", help="The Asia/Shanghai day, YYYY-MM-DD.")],
+    fmt: FormatOption = None,
 ) -> None:
     """Compare the city's reconciliation (对账) with the local ledger; exit 1 on any difference."""
     from edp.cli_errors import parse_day
     from edp.exchange.ledger import reconcile
 
     result = reconcile(get_settings(), parse_day(day, "--date"))
-    _echo(result)
+    _emit(result, fmt)
     raise typer.Exit(0 if all(r["agrees"] for r in result) else 1)
 
 
 @sync_app.command("feedback")
-def sync_feedback() -> None:
+def sync_feedback(fmt: FormatOption = None) -> None:
     """Pull the city's doubted records (疑义数据) and list those not yet answered."""
     from edp.exchange.ledger import pull_feedback
 
-    _echo(pull_feedback(get_settings()))
+    _emit(pull_feedback(get_settings()), fmt)
 
 
 @quarantine_app.command("list")
-def quarantine_list(source: Annotated[str | None, typer.Argument()] = None) -> None:
+def quarantine_list(source: Annotated[str | None, typer.Argument()] = None, fmt: FormatOption = None) -> None:
     """Quarantined records by source, dataset and reason."""
     from edp.ingest.quarantine import summary
 
-    _echo(summary(get_settings(), source))
+    _emit(summary(get_settings(), source), fmt)
 
 
 @quarantine_app.command("replay")
-def quarantine_replay(source: Annotated[str, typer.Argument()]) -> None:
+def quarantine_replay(source: Annotated[str, typer.Argument()], fmt: FormatOption = None) -> None:
     """Re-process a source's quarantined records after a fix."""
     from edp.ingest.quarantine import replay
 
-    _echo(replay(get_settings(), source))
+    _emit(replay(get_settings(), source), fmt)
 
 
 @superset_app.command("provision")
-def superset_provision() -> None:
+def superset_provision(fmt: FormatOption = None) -> None:
     """Start or reach Superset, create the read-only connection, import dashboards."""
     from edp.serve.superset import provision
 
-    _echo(provision(get_settings()))
+    _emit(provision(get_settings()), fmt)
 
 
 @superset_app.command("assets")
@@ -354,6 +364,7 @@ def superset_assets(
     check: Annotated[
         bool, typer.Option("--check", help="Change nothing; exit 1 if the generated files are out of step.")
     ] = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Regenerate the dashboards' asset YAML and dbt exposures from infra/superset/dashboards (看板代码)."""
     from edp.serve.superset import SupersetError
@@ -365,7 +376,7 @@ def superset_assets(
             for rel in stale:
                 typer.echo(f"out of step: {rel} (run `edp superset assets`)", err=True)
             raise typer.Exit(1 if stale else 0)
-        _echo(write_assets())
+        _emit(write_assets(), fmt)
     except SupersetError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -490,13 +501,13 @@ def warehouse_stop() -> None:
 
 
 @app.command("status")
-def status() -> None:
+def status(fmt: FormatOption = None) -> None:
     """Services' health, row counts per layer, quarantine, quality and sync at a glance."""
     from edp.orchestration.services import services_status
     from edp.orchestration.summary import collect
 
     settings = get_settings()
-    _echo({"services": services_status(settings), **collect(settings)})
+    _emit({"services": services_status(settings), **collect(settings)}, fmt)
 
 
 @app.command("up")
@@ -593,6 +604,7 @@ def report_quality(
     start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (Asia/Shanghai).")],
     end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
     out: Annotated[str | None, typer.Option(help="Local folder (default $EDP_HOME/reports/quality).")] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """The data-quality report (HTML and JSON): written locally and to the lake quality/reports/."""
     from pathlib import Path
@@ -601,7 +613,7 @@ def report_quality(
     from edp.quality.report import write_report
 
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
-    _echo(write_report(get_settings(), first, last, Path(out) if out else None).as_dict())
+    _emit(write_report(get_settings(), first, last, Path(out) if out else None).as_dict(), fmt)
 
 
 # -- alerts (appended as one block: the sub-app, its registration, its commands) ------------------------------
@@ -619,7 +631,8 @@ def alerts_list(
         bool, typer.Option("--all", help="Also the alerts resolved in the last --days days (含已解除).")
     ] = False,
     days: Annotated[int, typer.Option(min=1, help="With --all: how far back resolved alerts are shown.")] = 7,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text lines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text lines (as --format json).")] = False,
+    fmt: FormatOption = None,
 ) -> None:
     """List the open alerts (未解除的告警): since, last seen, ×occurrences, kind, dag/task, dataset, reason."""
     if ctx.invoked_subcommand is not None:
@@ -629,9 +642,12 @@ def alerts_list(
 
     settings = get_settings()
     alerts = recent_alerts(settings, days) if include_resolved else open_alerts(settings)
-    if as_json:
-        _echo([a.as_dict() for a in alerts])
+    from edp.cli_output import resolve
+
+    if as_json or resolve(fmt) is OutputFormat.json:
+        _emit([a.as_dict() for a in alerts], OutputFormat.json)
         return
+    # The table: aligned text lines, CJK-width aware (edp.alerts.cli_text).
     for line in alert_lines(alerts, include_resolved=include_resolved, days=days):
         typer.echo(line)
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from edp.errors import QualityBlocked
 from edp.exchange.city_client import ExchangeClient, ReplyLost, canonical_json, exchange_config
 from edp.exchange.receipts import Receipt, ReceiptInvalid, SentBatch, rejected_versions, verify
+from edp.progress import Task, reporter
 from edp.settings import REGION_CODE, Settings
 from edp.storage.migrate import require_current
 from edp.storage.warehouse import advisory_lock, engine
@@ -476,8 +477,10 @@ def _deliver(
         raise
 
 
-def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> dict[str, int]:
-    """Send every stored batch not yet acknowledged by a verified receipt, oldest first."""
+def send_pending(
+    settings: Settings, client: ExchangeClient, dataset: str, progress: Task | None = None
+) -> dict[str, int]:
+    """Send every stored batch not yet acknowledged by a verified receipt, oldest first (``progress``: per batch)."""
     stats = {"sent": 0, "acked_by_lookup": 0, "records": 0, "rejected": 0, "protocol_errors": 0}
     with engine(settings).connect() as conn:
         todo: Sequence[tuple[str, bytes, int, str]] = (
@@ -501,11 +504,17 @@ def send_pending(settings: Settings, client: ExchangeClient, dataset: str) -> di
         except ReceiptInvalid as exc:
             _protocol_error(settings, dataset, batch_id, exc, exc.via or via)
             stats["protocol_errors"] += 1
+            if progress is not None:
+                progress.advance(protocol_errors=1)
             continue
         stats["sent"] += 1
         stats["acked_by_lookup"] += int(via == "lookup")
         stats["records"] += receipt.accepted
         stats["rejected"] += len(receipt.rejected)
+        if progress is not None:  # rows: the records sent; accepted and rejected as the city's receipt says
+            progress.advance(
+                rows=len(sent.records), batches=1, accepted=receipt.accepted, rejected=len(receipt.rejected)
+            )
     # Resolved once no batch of the dataset waits on a bad receipt (also after a run killed mid-resend).
     if (had_invalid or stats["sent"]) and not stats["protocol_errors"] and not _invalid_batches(settings, dataset):
         from edp.alerts.alerting import resolve_alerts
@@ -582,18 +591,22 @@ def sync(settings: Settings, datasets: list[str] | None = None) -> list[SyncResu
     try:
         for name in datasets or list(EXCHANGED):
             # One sync per dataset and target at a time: a concurrent one waits here, then finds its work done.
-            with target_lock(settings, client.config.url, name):
+            with target_lock(settings, client.config.url, name), reporter().task(f"sync {name} 交换") as progress:
                 spec = EXCHANGED[name]
                 result = SyncResult(name)
                 reason = blocked_reason(settings, spec)
                 if reason:
                     log.error(reason)
                     result.blocked = reason
+                    progress.note("blocked 已阻断")
                 else:
+                    progress.note("diff 比对")
                     result.diff = diff_to_outbox(settings, spec)
                     result.batches_packed = len(pack(settings, spec))
+                    progress.note(f"{result.batches_packed} batch(es) packed, sending 发送")
                 # Batches packed before a block are already promised: finish sending them.
-                result.sent = send_pending(settings, client, name)
+                result.sent = send_pending(settings, client, name, progress)
+                progress.note("blocked 已阻断" if result.blocked else "sent 已发送")
                 results.append(result)
     finally:
         client.close()

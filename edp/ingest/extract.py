@@ -27,6 +27,7 @@ from connectors.http import SourceRejected, SourceUnavailable
 from connectors.schema import Dataset, FieldError, type_record
 from edp.errors import DataRejected, EdpError
 from edp.ingest.sources import build_source
+from edp.progress import reporter
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
@@ -306,6 +307,7 @@ def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetim
     typed = _Typed()
     landing_keys: list[str] = []
     cursor_to = cursor
+    progress = reporter().start(f"{ds.source}.{ds.name} extract 抽取")
     try:
         for number, page in enumerate(src.read(ds.name, cursor, until), start=1):
             ext = "json" if "json" in page.content_type else "bin"
@@ -316,6 +318,7 @@ def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetim
             typed.flush_if_full(ds)
             if page.cursor:
                 cursor_to = page.cursor
+            progress.advance(rows=len(page.records), pages=1)
         if typed.new_columns:
             log.warning(
                 "%s.%s: new column(s) kept in _extra: %s", ds.source, ds.name, ", ".join(sorted(typed.new_columns))
@@ -334,8 +337,11 @@ def extract_dataset(settings: Settings, src: Source, ds: Dataset, until: datetim
     except BaseException:
         if typed.spool is not None:  # the chunks written so far: a failed batch leaves no temp file
             typed.spool.cleanup()
+        progress.done(failed=True)
         raise
     register(settings, manifest)
+    progress.note(f"{manifest.row_count:,} typed, {manifest.quarantined_count:,} quarantined")
+    progress.done()
     log.info(
         "%s: %d rows, %d quarantined, %d duplicates from %d page(s)",
         batch_id,

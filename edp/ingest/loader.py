@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 from connectors.schema import LINEAGE_COLUMNS, PG_TYPES, Dataset, Field
 from edp.errors import EdpError
 from edp.ingest.extract import Manifest, manifest_key
+from edp.progress import Task, reporter
 from edp.settings import Settings
 from edp.storage import ops
 from edp.storage.lake import Lake, open_lake
@@ -130,7 +131,7 @@ def ensure_raw_table(conn: Connection, ds: Dataset) -> None:
         conn.execute(sa.text(f"create index {q(brin)} on {table} using brin (_extracted_at) with (autosummarize = on)"))
 
 
-def _stage(conn: Connection, ds: Dataset, path: Path, chunks: int) -> int:
+def _stage(conn: Connection, ds: Dataset, path: Path, chunks: int, progress: Task | None = None) -> int:
     """COPY the Parquet file into temp table ``_edp_load`` as CSV, one Arrow batch at a time."""
     names = [*ds.field_names, "_extra"]
     types = {f.name: PG_TYPES[f.type] for f in ds.fields} | {"_extra": "jsonb"}
@@ -155,6 +156,8 @@ def _stage(conn: Connection, ds: Dataset, path: Path, chunks: int) -> int:
             pacsv.write_csv(_naive_utc(batch), buf, options)
             copy.write(buf.getbuffer())
             landed += batch.num_rows
+            if progress is not None:  # per chunk of LOAD_CHUNK_ROWS rows, never per row
+                progress.advance(rows=batch.num_rows)
     conn.execute(sa.text("analyze _edp_load"))
     return landed
 
@@ -252,7 +255,9 @@ def _insert_new_versions(conn: Connection, ds: Dataset, m: Manifest, staged: int
     return inserted
 
 
-def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, path: Path) -> tuple[int, int, str | None]:
+def _copy_rows(
+    conn: Connection, ds: Dataset, m: Manifest, path: Path, progress: Task | None = None
+) -> tuple[int, int, str | None]:
     """Stage the batch, then move what is new into raw. Returns (landed, inserted, snapshot digest).
 
     Incremental datasets: a row whose content (every declared field) equals
@@ -264,7 +269,9 @@ def _copy_rows(conn: Connection, ds: Dataset, m: Manifest, path: Path) -> tuple[
     state. ``replace_by``: rows of raw sharing a value of that field with the
     batch are deleted first (a re-sent day replaces the day).
     """
-    landed = _stage(conn, ds, path, m.chunks)
+    landed = _stage(conn, ds, path, m.chunks, progress)
+    if progress is not None:
+        progress.note("comparing with raw 比对入库")
     if m.chunks > 1:
         _dedupe_staged(conn, ds)
     replace_by = ds.extra.get("replace_by")
@@ -354,6 +361,17 @@ def load_batch(
     """Load (or, already loaded, reload) batch ``m``; ``only_pending``: leave a batch another run loaded meanwhile."""
     lake = lake or open_lake(settings)
     ds = dataset_from_manifest(m)
+    with reporter().task(f"{m.source}.{m.dataset} load 入库", total=m.row_count or None) as progress:
+        result = _load_batch(settings, m, ds, lake, progress, only_pending=only_pending)
+        progress.note(
+            f"{result['rows']:,} new, {result['unchanged']:,} unchanged, {result['quarantined']:,} quarantined"
+        )
+    return result
+
+
+def _load_batch(
+    settings: Settings, m: Manifest, ds: Dataset, lake: Lake, progress: Task, *, only_pending: bool
+) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         path = stack.enter_context(lake.local_copy(m.parquet_key)) if m.parquet_key else None
         if path is not None:
@@ -378,7 +396,7 @@ def load_batch(
                     sa.text(f"delete from raw.{q(ds.table)} where _extracted_at = :e and _batch_id = :b"),
                     {"b": m.batch_id, "e": datetime.fromisoformat(m.extracted_at)},
                 )
-            landed, rows, digest = _copy_rows(conn, ds, m, path) if path else (0, 0, None)
+            landed, rows, digest = _copy_rows(conn, ds, m, path, progress) if path else (0, 0, None)
             quarantined = _write_quarantine(conn, m, lake)
             conn.execute(
                 sa.text(
@@ -397,6 +415,7 @@ def load_batch(
             )
             if m.cursor_to and m.origin == "extract":
                 ops.advance_cursor(conn, m.source, m.dataset, m.cursor_to, m.batch_id)
+            progress.advance(batches=1)
     log.info(
         "%s: %d new rows into raw.%s (%d unchanged), %d quarantined",
         m.batch_id,

@@ -161,10 +161,43 @@ class CheckRun:
         keys = ("evaluated", "passed", "failed_blocking", "failed_warning")  # audit.check_runs' columns
         return {k: sum(getattr(s, k) for s in self.datasets.values()) for k in keys}
 
+    @property
+    def verdict(self) -> str:
+        statuses = {s.status for s in self.datasets.values()}
+        return "BLOCKED" if "blocked" in statuses else "HELD" if "held" in statuses else "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``edp check`` reports (as a table or JSON): the run, each dataset, each failed rule."""
+        return {
+            "run_id": self.run_id,
+            "verdict": self.verdict,
+            "success": self.success,
+            **self.totals(),
+            "pass_rate": round(self.pass_rate, 4),
+            "data_docs_uri": self.data_docs_uri,
+            "datasets": [
+                {
+                    "dataset": name,
+                    "status": s.status,
+                    "passed": s.passed,
+                    "evaluated": s.evaluated,
+                    "failed_blocking": s.failed_blocking,
+                    "failed_warning": s.failed_warning,
+                    "held_rows": s.held_rows,
+                    "scope": s.scope,
+                }
+                for name, s in self.datasets.items()
+            ],
+            "failures": [
+                {"dataset": o.dataset, "severity": str(o.severity), "rule": o.rule_id, "detail": _describe(o)}
+                for o in self.outcomes
+                if not o.success
+            ],
+        }
+
     def summary_lines(self) -> list[str]:
         t = self.totals()
-        statuses = {s.status for s in self.datasets.values()}
-        verdict = "BLOCKED" if "blocked" in statuses else "HELD" if "held" in statuses else "ok"
+        verdict = self.verdict
         lines = [
             f"check run {self.run_id}: {verdict}, {t['passed']}/{t['evaluated']} passed ({self.pass_rate:.1%})",
         ]

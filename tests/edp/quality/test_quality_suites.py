@@ -291,6 +291,14 @@ def test_summary_lines_name_each_failure() -> None:
     assert "[blocking] precip_1h_mm_in_range (准确性 accuracy): 3 unexpected" in lines[2]
     assert "[warning] station_id_format" in lines[3]
     assert lines[-1] == "data docs: not published (see log)"
+    # What `edp check` prints as a table or JSON: the same run, its datasets and each failed rule.
+    report = run.as_dict()
+    assert (report["verdict"], report["success"], report["passed"], report["evaluated"]) == ("BLOCKED", False, 1, 3)
+    assert [d["status"] for d in report["datasets"]] == ["blocked"]
+    assert [(f["severity"], f["rule"]) for f in report["failures"]] == [
+        ("blocking", "precip_1h_mm_in_range"),
+        ("warning", "station_id_format"),
+    ]
 
 
 def test_publish_site_copies_changes_only_and_the_index_last(tmp_path: Path) -> None:
