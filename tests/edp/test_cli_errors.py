@@ -4,6 +4,7 @@ on stderr, no traceback, no secret; ``--debug`` / ``EDP_DEBUG=1`` add the traceb
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -37,8 +38,12 @@ def _edp(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
     return subprocess.run([EDP, *args], capture_output=True, text=True, timeout=120, env=clean)
 
 
+# Progress of long work is logged on stderr as it goes (edp.progress); the error comes after it.
+_PROGRESS_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO edp\.progress: ")
+
+
 def _expected(run: subprocess.CompletedProcess[str], code: int, *words: str) -> list[str]:
-    lines = run.stderr.splitlines()
+    lines = [line for line in run.stderr.splitlines() if not _PROGRESS_LINE.match(line)]
     assert run.returncode == code, run.stderr[-3000:]
     assert 1 <= len(lines) <= 2, run.stderr[-3000:]
     assert lines[0].startswith("error: ")
