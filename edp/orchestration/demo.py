@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from edp.orchestration.airflow_run import DAG_ORDER, run_pipeline
+from edp.orchestration.airflow_run import pipeline_dags, run_pipeline
 from edp.orchestration.summary import collect
 from edp.sandbox.control import sandbox_up
 from edp.settings import Settings
@@ -20,7 +20,7 @@ def run_demo(settings: Settings, superset: bool = True) -> dict[str, Any]:
     typer.echo("1/4 sandbox: starting the stand-ins (weather bureau, Anshan exchange)")
     info = sandbox_up(settings)
     typer.echo(f"    weather {info['weather_url']}  anshan {info['anshan_url']}")
-    typer.echo(f"2/4 airflow: running DAGs {' → '.join(DAG_ORDER)} (airflow dags test)")
+    typer.echo(f"2/4 airflow: running DAGs {' → '.join(pipeline_dags(settings))} (airflow dags test)")
     run_pipeline(settings)
     dashboards: dict[str, Any] = {}
     if superset:
