@@ -96,10 +96,13 @@ def _sources_node(root: Path) -> ast.AnnAssign | ast.Assign:
     if not path.is_file():
         raise ScaffoldRefused(f"{path} not found: --root must be the platform's repository")
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        if isinstance(node, ast.AnnAssign | ast.Assign) and isinstance(target, ast.Name) and target.id == "SOURCES":
+        if isinstance(node, ast.AnnAssign):
+            targets: list[ast.expr] = [node.target]
+        elif isinstance(node, ast.Assign):
+            targets = node.targets
+        else:
+            continue
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == "SOURCES":
             return node
     raise ScaffoldRefused(f"{path} has no SOURCES tuple")
 

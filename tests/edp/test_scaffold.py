@@ -10,6 +10,7 @@ are then not analysed again, which a cold cache takes minutes for.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -104,6 +105,20 @@ def test_the_generated_source_passes_the_lint_and_its_own_tests(scaffolded: tupl
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     # Every generated test ran and passed: none was skipped or deselected.
     assert " 10 passed" in ran.stdout and "skipped" not in ran.stdout, ran.stdout[-1000:]
+
+
+@pytest.mark.integration  # sqlfluff's dbt templater compiles the project against a warehouse
+def test_the_new_staging_model_passes_sqlfluff(
+    scaffolded: tuple[Path, dict[str, str], str], warehouse_url: str | None
+) -> None:
+    root, env, _ = scaffolded
+    env = env | ({"EDP_WAREHOUSE_URL": warehouse_url} if warehouse_url else {})
+    staging = f"models/staging/{NAME}"
+    lint = _run([str(BIN / "python"), "-m", "edp.transform.sql_lint", "--format", "json", staging], root, env)
+    assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
+    (report,) = [json.loads(ln) for ln in lint.stdout.splitlines() if ln.startswith("[")]
+    linted = {Path(f["filepath"]).name: f["violations"] for f in report}
+    assert linted == {f"stg_{NAME}__records.sql": []}
 
 
 def test_refuses_an_existing_source_and_writes_nothing(scaffolded: tuple[Path, dict[str, str], str]) -> None:
