@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,10 +102,10 @@ def test_the_generated_source_passes_the_lint_and_its_own_tests(scaffolded: tupl
     mypy = _run([str(BIN / "mypy"), *typed], root, env)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
     tests = [p for p in GENERATED if p.startswith("tests/")]
-    ran = _run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "--durations=0", *tests], root, env)
+    ran = _run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", *tests], root, env)
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     # Every generated test ran and passed: none was skipped or deselected.
-    assert " 10 passed" in ran.stdout and "skipped" not in ran.stdout, ran.stdout[-1000:]
+    assert re.search(r"^10 passed in ", ran.stdout, re.MULTILINE), ran.stdout[-1000:]
 
 
 @pytest.mark.integration  # sqlfluff's dbt templater compiles the project against a warehouse
@@ -198,3 +199,28 @@ def test_a_long_registry_is_written_one_name_a_line(tmp_path: Path) -> None:
     assert text.startswith('"""doc"""\n\nSOURCES: tuple[str, ...] = (\n    "source_number_0",\n')
     assert text.endswith('    "source_number_5",\n    "forestry",\n)\n\nX = 1\n')
     assert (tmp_path / "sources.yml").read_text(encoding="utf-8").startswith("sources:\n  a:\n    url: x\n  # >>> ")
+
+
+def test_a_registered_source_sources_yml_does_not_configure_is_left_alone(
+    home_settings: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the commented entry relies on: no schedule, no default check, no demo run for such a source."""
+    from edp.orchestration.airflow_run import pipeline_dags
+    from edp.orchestration.dag_factory import source_schedule
+    from edp.quality.runner import _selected
+    from edp.settings import get_settings, reset_settings
+    from expectations import SUITES
+
+    only_weather = tmp_path / "sources.yml"
+    only_weather.write_text('sources:\n  weather:\n    url: sandbox\n    schedule: "@hourly"\n', encoding="utf-8")
+    monkeypatch.setenv("EDP_SOURCES_FILE", str(only_weather))
+    reset_settings()
+    settings = get_settings()
+    assert source_schedule("weather") == "@hourly" and source_schedule("water") is None
+    assert pipeline_dags(settings) == ("weather", "transform", "quality", "sync_anshan")
+    selected = _selected(None, set(settings.sources()))
+    assert {SUITES[d].source for d in selected} == {"weather", None}
+    assert set(selected) >= {d for d, s in SUITES.items() if s.layer == "marts"}
+    # Named explicitly, a suite is still run.
+    assert _selected(["raw.water__rainfall"], {"weather"}) == ["raw.water__rainfall"]
+    reset_settings()
