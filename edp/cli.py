@@ -172,6 +172,23 @@ def sources_check(
     raise typer.Exit(exit_code(checks))
 
 
+@sources_app.command("new")
+def sources_new(
+    name: Annotated[str, typer.Argument(help="The new source's name, snake_case (e.g. forestry).")],
+    dataset: Annotated[
+        list[str] | None, typer.Option("--dataset", help="A dataset it offers (repeatable; default: records).")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Chinese and English title, e.g. '林业局 forestry bureau'.")] = None,
+    root: Annotated[Path | None, typer.Option(help="The repository to write into (default: this one).")] = None,
+) -> None:
+    """Scaffold a new source (新建数据源): connector, DAG, suites, dbt staging, tests; registered, not configured."""
+    from edp.scaffold import new_source
+    from edp.settings import REPO_ROOT
+
+    done = new_source(name, root or REPO_ROOT, datasets=tuple(dataset or ("records",)), title=title)
+    typer.echo("\n".join(done.lines()))
+
+
 @app.command("ingest")
 def ingest(
     source: Annotated[str | None, typer.Argument(help=f"Source name: {', '.join(SOURCES)}.")] = None,

@@ -436,16 +436,20 @@ def _load_batch(
 def ensure_declared_raw_tables(settings: Settings) -> list[str]:
     """Create every declared raw table, so dbt builds even before a source first delivers.
 
+    Every registered source's, configured or not: its dbt staging models exist either way (a source
+    ``edp sources new`` made is registered before ``sources.yml`` configures it).
+
     The platform's own tables the dbt sources also declare (``ops``, ``audit``, ``sync``) are the
     migrations' (``edp migrate``); here the warehouse only has to be at their version. Each raw table
     is made under its dataset's lock, the one every load of it takes.
     """
-    from edp.ingest.sources import configured_sources, declared_datasets
+    from connectors.registry import SOURCES
+    from edp.ingest.sources import declared_datasets
 
     require_current(settings)
     tables = []
     with engine(settings).begin() as conn:
-        for source in configured_sources(settings):
+        for source in SOURCES:
             for ds in declared_datasets(source).values():
                 conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:t))"), {"t": ds.table})
                 ensure_raw_table(conn, ds)

@@ -80,12 +80,20 @@ def until_from(context_end: datetime | None) -> datetime:
     return min(end, now)
 
 
-def source_schedule(source: str, default: str = "@hourly") -> str:
-    """The schedule declared in sources.yml (a small local file, cheap to parse)."""
+def source_schedule(source: str, default: str = "@hourly") -> str | None:
+    """The schedule declared in sources.yml (a small local file, cheap to parse).
+
+    A registered source that sources.yml does not configure (``edp sources new`` registers one with its
+    entry commented out) has nothing to read: its DAG is not scheduled (None), only triggered by hand.
+    ``default`` when sources.yml cannot be read.
+    """
+    from edp.errors import NotFound
     from edp.settings import get_settings
 
     try:
         return get_settings().source(source).schedule
+    except NotFound:
+        return None
     except (KeyError, OSError):
         return default
 

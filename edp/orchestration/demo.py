@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from edp.orchestration.airflow_run import DAG_ORDER, run_pipeline
+from edp.orchestration.airflow_run import pipeline_dags, run_pipeline
 from edp.orchestration.summary import collect
 from edp.sandbox.control import sandbox_up
 from edp.settings import Settings
@@ -22,7 +22,7 @@ def run_demo(settings: Settings, superset: bool = True) -> dict[str, Any]:
     typer.echo(
         "    " + "  ".join(f"{key.removesuffix('_url')} {url}" for key, url in info.items() if key.endswith("_url"))
     )
-    typer.echo(f"2/4 airflow: running DAGs {' → '.join(DAG_ORDER)} (airflow dags test)")
+    typer.echo(f"2/4 airflow: running DAGs {' → '.join(pipeline_dags(settings))} (airflow dags test)")
     run_pipeline(settings)
     dashboards: dict[str, Any] = {}
     if superset:
