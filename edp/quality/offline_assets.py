@@ -17,6 +17,7 @@ a CDN file shows up there) and the tests assert there is nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -132,7 +133,13 @@ ASSETS: tuple[Asset, ...] = (
         "dist/umd/popper.min.js",
         "MIT",
     ),
-    Asset("https://cdn.jsdelivr.net/npm/vega@5", "vega-5.33.1/vega.min.js", "vega@5.33.1", "build/vega.min.js", "BSD-3-Clause"),
+    Asset(
+        "https://cdn.jsdelivr.net/npm/vega@5",
+        "vega-5.33.1/vega.min.js",
+        "vega@5.33.1",
+        "build/vega.min.js",
+        "BSD-3-Clause",
+    ),
     Asset(
         "https://cdn.jsdelivr.net/npm/vega-lite@5",
         "vega-lite-5.23.0/vega-lite.min.js",
@@ -151,7 +158,9 @@ ASSETS: tuple[Asset, ...] = (
 
 # GX's logo (navbar, and the dark theme's background image) comes from its S3 bucket with a
 # tracking query string; GX ships the light logo in static/images, which stands in for both.
-_GX_IMAGES = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"'\s)]*)?")
+_GX_IMAGES = re.compile(
+    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"'\s)]*)?"
+)
 _LOGO = "logo-long.png"
 # GX's favicon link climbs one folder too few on a validation page; every page's static/ is the site's.
 _STATIC = re.compile(r"""(?<=["'(])(?:\./|(?:\.\./)+)static/(?=images/|styles/|fonts/)""")
@@ -196,7 +205,7 @@ def localise(site: Path, files: Iterable[Path]) -> int:
         new = text
         if path.suffix == ".html":
             new = _STATIC.sub(posixpath.join(to_root, "static/"), _localise_html(text, to_root))
-        new = _GX_IMAGES.sub(lambda m: _image(m.group(1), to_root, site), new)
+        new = _GX_IMAGES.sub(functools.partial(_image, to_root=to_root, site=site), new)
         if new != text:
             path.write_text(new, encoding="utf-8")
             changed += 1
@@ -218,7 +227,8 @@ def _localise_html(text: str, to_root: str) -> str:
     return _TAG.sub(tag, text)
 
 
-def _image(name: str, to_root: str, site: Path) -> str:
+def _image(match: re.Match[str], to_root: str, site: Path) -> str:
+    name = match.group(1)
     chosen = name if (site / SITE_IMAGES / name).is_file() else _LOGO
     return posixpath.join(to_root, SITE_IMAGES, chosen)
 

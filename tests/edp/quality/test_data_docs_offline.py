@@ -7,10 +7,10 @@ import hashlib
 import re
 from pathlib import Path
 
+import great_expectations
 import pytest
 from starlette.testclient import TestClient
 
-import great_expectations
 from edp.quality import offline_assets
 from edp.quality.offline_assets import ASSETS, VENDOR_DIR, audit_site, external_references, localise, vendor_files
 from edp.quality.runner import run_checks
