@@ -91,15 +91,17 @@ def build_and_publish(
 
 def make_offline(site: Path, since_ns: int = 0) -> None:
     """Vendored CSS/JS into the site; the pages and styles written since ``since_ns`` pointed at them."""
-    offline_assets.install_assets(site)
     # GX rewrites this run's pages, the index and its static styles; older pages were made offline
-    # when they were written (a second early, for file systems with coarse times).
+    # when they were written (a second early, for file systems with coarse times), or, on a site
+    # built before the assets were vendored, now.
+    since = since_ns - 1_000_000_000 if (site / offline_assets.SITE_VENDOR).is_dir() else 0
+    offline_assets.install_assets(site)
     written = [
         p
         for p in site.rglob("*")
         if p.suffix in (".html", ".css")
         and not p.is_relative_to(site / offline_assets.SITE_VENDOR)
-        and p.stat().st_mtime_ns >= since_ns - 1_000_000_000
+        and p.stat().st_mtime_ns >= since
     ]
     offline_assets.localise(site, written)
     for page, problems in offline_assets.audit_site(site, written).items():

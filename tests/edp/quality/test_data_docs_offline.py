@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import great_expectations
@@ -109,3 +110,22 @@ def test_built_data_docs_load_everything_from_the_site(weather_tables: Settings)
     for asset in ("fontawesome-free-6.6.0/webfonts/fa-solid-900.woff2", "bootstrap-4.3.1/css/bootstrap.min.css"):
         response = client.get(f"/quality/docs/{offline_assets.SITE_VENDOR}/{asset}")
         assert response.status_code == 200 and response.content == (VENDOR_DIR / asset).read_bytes()
+
+
+def test_a_site_built_before_the_assets_were_vendored_is_made_offline_whole(tmp_path: Path) -> None:
+    from edp.quality.data_docs import make_offline
+
+    old = tmp_path / "validations" / "s" / "r" / "t" / "old.html"
+    old.parent.mkdir(parents=True)
+    old.write_text('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>', encoding="utf-8")
+    make_offline(tmp_path, since_ns=time.time_ns() + 10**12)  # nothing written "since": still rewritten
+
+    assert (
+        old.read_text(encoding="utf-8")
+        == '<script src="../../../../static/vendor/jquery-3.7.1/jquery.min.js"></script>'
+    )
+    assert audit_site(tmp_path) == {}
+    # Once the site has its assets, only what a build wrote is read again.
+    old.write_text('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>', encoding="utf-8")
+    make_offline(tmp_path, since_ns=time.time_ns() + 10**12)
+    assert "code.jquery.com" in old.read_text(encoding="utf-8")
