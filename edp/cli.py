@@ -486,7 +486,7 @@ def docs_serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 in a container behind a proxy.")] = "127.0.0.1",
 ) -> None:
-    """Serve the Data Docs and dbt docs from the lake on http://HOST:PORT/ (loopback unless --host)."""
+    """Serve the Data Docs, dbt docs and quality reports from the lake on http://HOST:PORT/ (loopback unless --host)."""
     from edp.serve.docs_site import serve
 
     typer.echo(f"serving http://{host}:{port}/ (Ctrl-C to stop)")

@@ -6,6 +6,10 @@ the site to ``quality/docs/`` in the lake through the ``Lake`` protocol, so it
 works for file:// and s3:// alike. A manifest of content hashes per lake
 means a run copies only what changed (its own pages, the index, the suite
 pages), not the 4 MB of static assets and every old page again.
+
+GX's pages load their CSS and JavaScript from public CDNs; each build copies
+the vendored copies into the site and points the pages it rendered at them
+(``edp.quality.offline_assets``), so the Data Docs render offline.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import hashlib
 import json
 import logging
 import mimetypes
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from edp.quality import offline_assets
 from edp.settings import Settings
 from edp.storage.lake import Lake, open_lake
 
@@ -74,11 +80,32 @@ def build_and_publish(
     # the same manifest would interleave.
     with _locked(gx_home(settings) / ".docs.lock"):
         identifiers = [ExpectationSuiteIdentifier(name=s) for s in suites] + list(results)
+        started = time.time_ns()
         context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
+        make_offline(site_dir(settings), since_ns=started)
         copied = publish_site(lake, site_dir(settings), gx_home(settings) / "published.json")
     log.info("data docs: %d file(s) copied to %s/%s", copied, lake.uri, LAKE_PREFIX)
     pages = {r: _lake_uri(lake, _page_of(settings, context, r)) for r in results}
     return _lake_uri(lake, INDEX), pages
+
+
+def make_offline(site: Path, since_ns: int = 0) -> None:
+    """Vendored CSS/JS into the site; the pages and styles written since ``since_ns`` pointed at them."""
+    # GX rewrites this run's pages, the index and its static styles; older pages were made offline
+    # when they were written (a second early, for file systems with coarse times), or, on a site
+    # built before the assets were vendored, now.
+    since = since_ns - 1_000_000_000 if (site / offline_assets.SITE_VENDOR).is_dir() else 0
+    offline_assets.install_assets(site)
+    written = [
+        p
+        for p in site.rglob("*")
+        if p.suffix in (".html", ".css")
+        and not p.is_relative_to(site / offline_assets.SITE_VENDOR)
+        and p.stat().st_mtime_ns >= since
+    ]
+    offline_assets.localise(site, written)
+    for page, problems in offline_assets.audit_site(site, written).items():
+        log.warning("data docs page %s still loads from elsewhere or misses assets: %s", page, problems[:5])
 
 
 def publish_site(lake: Lake, site: Path, manifest_path: Path) -> int:

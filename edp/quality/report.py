@@ -5,7 +5,8 @@ report-timeliness mart): per source and per mart the score per GB/T 36344
 dimension, the trend per day, every blocking failure with its batches and a
 masked sample, quarantine by reason, reconciliation, and the report
 timeliness KPI against the plan's 100% target. One content, two forms: JSON
-(the record) and a self-contained HTML page (inline CSS, no external asset).
+(the record) and a self-contained HTML page (inline CSS, no script, no external asset;
+its only links are to the Data Docs).
 
 Both are written locally and published to the lake
 (``quality/reports/<from>_<to>.json|html``), and the JSON is appended to
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 LAKE_PREFIX = "quality/reports"
 TITLE = {"zh": "海城市应急管理局数据质量审计报告", "en": "Haicheng Emergency Management Bureau data quality report"}
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"  # 1.1: every warning listed; Data Docs links (docs_link) per failure and hold
 
 METHOD = {
     "zh": (
@@ -92,11 +93,16 @@ def build_report(settings: Settings, start: date, end: date, now: datetime | Non
     with engine(settings).connect() as conn:
         rows = report_data.evaluations(conn, lo, hi)
         runs = report_data.runs(conn, lo, hi)
+        failures = report_data.blocking_failures(conn, lo, hi)
         holds = report_data.holds(conn, lo, hi)
+        evidence = {(f["dataset"], f["rule_id"]): f["docs_link"] for f in failures}
+        for hold in holds:
+            hold["docs_link"] = evidence.get((hold["dataset"], hold["rule"]))
         content = {
             "groups": report_data.groups(rows, status, {n: c.title for n, c in settings.sources().items()}),
             "trend": report_data.trend(rows, start, end),
-            "blocking_failures": report_data.blocking_failures(conn, lo, hi),
+            "blocking_failures": failures,
+            "warnings": report_data.warnings(conn, lo, hi),
             "holds": holds,
             "quarantine": report_data.quarantine(conn, lo, hi),
             "reconciliation": report_data.reconciliation(conn, lo, hi),

@@ -177,56 +177,83 @@ def trend(rows: list[dict[str, Any]], start: date, end: date) -> list[dict[str, 
     return out
 
 
-# -- blocking failures -------------------------------------------------------------------------------------------
+# -- failures: blocking and warnings ----------------------------------------------------------------------------
 
 _FAILURES = sa.text(
     """
     select r.dataset, r.expectation_id, r.expectation_type, r.dimension, r.dimension_zh, r.column_name,
            r.run_id, r.checked_at, r.unexpected_count, r.observed_value, r.unexpected_sample,
-           coalesce(r.failed_batches, '{}') as failed_batches, r.exception
+           coalesce(r.failed_batches, '{}') as failed_batches, r.exception, r.docs_uri
     from audit.expectation_results r join audit.check_runs c using (run_id)
-    where c.started_at >= :start and c.started_at < :end and not r.success and r.severity = 'blocking'
+    where c.started_at >= :start and c.started_at < :end and not r.success and r.severity = :severity
     order by r.dataset, r.expectation_id, r.checked_at, r.id
     """
 )
+# Where the report sits in the lake (quality/reports/) relative to the Data Docs (quality/docs/):
+# the docs server serves both, and so does a file:// lake.
+DOCS_MARKER = "/quality/docs/"
+DOCS_FROM_REPORT = "../docs/"
+
+
+def docs_link(docs_uri: str | None) -> str | None:
+    """The Data Docs validation page of a result, relative to the report in the lake."""
+    if not docs_uri or DOCS_MARKER not in docs_uri:
+        return None
+    return DOCS_FROM_REPORT + docs_uri.split(DOCS_MARKER, 1)[1]
 
 
 def blocking_failures(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Every failed blocking evaluation of the period, grouped by dataset and rule (latest sample shown, masked)."""
+    return _failures(conn, start, end, "blocking", with_sample=True)
+
+
+def warnings(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Every failed warning-level evaluation of the period, grouped by dataset and rule (recorded, not blocking)."""
+    return _failures(conn, start, end, "warning", with_sample=False)
+
+
+def _failures(
+    conn: Connection, start: datetime, end: datetime, severity: str, with_sample: bool
+) -> list[dict[str, Any]]:
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in conn.execute(_FAILURES, {"start": start, "end": end}):
+    for r in conn.execute(_FAILURES, {"start": start, "end": end, "severity": severity}):
         grouped[(r.dataset, r.expectation_id)].append(dict(r._mapping))
     out = []
     for (dataset, rule_id), occurrences in grouped.items():
         latest = occurrences[-1]
         batches = sorted({b for o in occurrences for b in o["failed_batches"]})
-        out.append(
-            {
-                "dataset": dataset,
-                "group": group_of(dataset)[1],
-                "rule_id": rule_id,
-                "expectation_type": latest["expectation_type"],
-                "dimension": latest["dimension"],
-                "dimension_zh": latest["dimension_zh"],
-                "column": latest["column_name"],
-                "occurrences": len(occurrences),
-                "first_at": occurrences[0]["checked_at"],
-                "last_at": latest["checked_at"],
-                "batches": batches,
-                "unexpected_count": latest["unexpected_count"],
-                "exception": latest["exception"],
-                "sample": _masked_sample(dataset, latest["column_name"], latest["unexpected_sample"]),
-                "runs": [
-                    {
-                        "run_id": o["run_id"],
-                        "checked_at": o["checked_at"],
-                        "unexpected_count": o["unexpected_count"],
-                        "batches": list(o["failed_batches"]),
-                    }
-                    for o in occurrences
-                ],
-            }
-        )
+        entry = {
+            "dataset": dataset,
+            "group": group_of(dataset)[1],
+            "rule_id": rule_id,
+            "severity": severity,
+            "expectation_type": latest["expectation_type"],
+            "dimension": latest["dimension"],
+            "dimension_zh": latest["dimension_zh"],
+            "column": latest["column_name"],
+            "occurrences": len(occurrences),
+            "first_at": occurrences[0]["checked_at"],
+            "last_at": latest["checked_at"],
+            "batches": batches,
+            "unexpected_count": latest["unexpected_count"],
+            "observed_value": _masked_observed(dataset, latest["column_name"], latest["observed_value"]),
+            "exception": latest["exception"],
+            "docs_uri": latest["docs_uri"],
+            "docs_link": docs_link(latest["docs_uri"]),
+            "runs": [
+                {
+                    "run_id": o["run_id"],
+                    "checked_at": o["checked_at"],
+                    "unexpected_count": o["unexpected_count"],
+                    "batches": list(o["failed_batches"]),
+                    "docs_link": docs_link(o["docs_uri"]),
+                }
+                for o in occurrences
+            ],
+        }
+        if with_sample:
+            entry["sample"] = _masked_sample(dataset, latest["column_name"], latest["unexpected_sample"])
+        out.append(entry)
     return out
 
 
@@ -255,6 +282,12 @@ def holds(conn: Connection, start: datetime, end: datetime) -> list[dict[str, An
         }
         for r in rows
     ]
+
+
+def _masked_observed(dataset: str, column: str | None, observed: Any) -> Any:
+    """An observed value of a personal-information column shows as the mask (a value, or values, of it)."""
+    pii = SUITES[dataset].pii_columns if dataset in SUITES else frozenset()
+    return MASK if observed is not None and column in pii else observed
 
 
 def _masked_sample(dataset: str, column: str | None, sample: Any) -> Any:

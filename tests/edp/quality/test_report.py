@@ -211,10 +211,13 @@ def test_report_is_written_published_and_ready_for_the_sync(history: Settings, s
 
     content = json.loads(files.json_path.read_text(encoding="utf-8"))
     html = files.html_path.read_text(encoding="utf-8")
-    # Self-contained: inline CSS, no script, no external asset.
+    # Self-contained: inline CSS, no script, no external asset; its only links are to its own sections
+    # and, relative, to the Data Docs beside it in the lake.
     assert "<style>" in html
-    assert not re.search(r"<script|<link|<img|\b(src|href)=", html, re.IGNORECASE)
+    assert not re.search(r"<script|<link|<img|\bsrc=", html, re.IGNORECASE)
     assert not re.search(r"url\(", html)
+    links = re.findall(r'href="([^"]*)"', html)
+    assert links and all(h.startswith(("#", "../docs/validations/")) for h in links), links
     # Chinese with English labels, and the same figures as the JSON.
     for label in ("规范性", "conformity", "可访问性", "accessibility", "对账状态", "Reconciliation status",
                   "隔离记录", "Quarantined records", "信息上报及时率", "not available"):  # fmt: skip
@@ -252,3 +255,41 @@ def test_cli_writes_the_report_and_returns_its_paths(history: Settings) -> None:
     assert paths["html"].endswith(f"{day}_{day}.html") and paths["lake_json"].endswith(f"{day}_{day}.json")
     bad = CliRunner().invoke(app, ["report", "quality", "--from", "2026-13-01", "--to", day])
     assert bad.exit_code != 0
+
+
+def test_report_lists_every_warning_and_failure_with_its_data_docs_page(history: Settings, sql, tmp_path) -> None:
+    # A third run finds the observations 5 hours old: a timeliness warning, recorded, not blocking.
+    sql("update ops.batches set extracted_at = extracted_at - interval '5 hours' where dataset = 'observations'")
+    sql("update raw.weather__observations set _extracted_at = _extracted_at - interval '5 hours'")
+    run_checks(history, [RAW])
+    day = _today().date()
+    files = write_report(history, day, day, tmp_path / "out")
+    content = json.loads(files.json_path.read_text(encoding="utf-8"))
+    html = files.html_path.read_text(encoding="utf-8")
+    report_in_lake = history.home / "lake" / "quality" / "reports" / files.html_path.name
+
+    for severity, listed in (("warning", content["warnings"]), ("blocking", content["blocking_failures"])):
+        stored = sql(
+            "select dataset, expectation_id, count(*) as n, max(docs_uri) as docs from audit.expectation_results "
+            "where not success and severity = :s group by 1, 2",
+            s=severity,
+        )
+        assert stored, severity  # the fixture has both kinds
+        assert {(e["dataset"], e["rule_id"]): e["occurrences"] for e in listed} == {
+            (r.dataset, r.expectation_id): r.n for r in stored
+        }
+        for entry in listed:
+            assert entry["severity"] == severity and "observed_value" in entry
+            # The link, relative to the report in the lake, reaches the validation page of that run.
+            page = (report_in_lake.parent / entry["docs_link"]).resolve()
+            assert page.is_file() and page.as_uri() == entry["docs_uri"]
+            assert f'href="{entry["docs_link"]}"' in html
+            assert entry["rule_id"] in html
+    assert content["summary"]["warnings"] == sum(r.n for r in sql(
+        "select count(*) as n from audit.expectation_results r join audit.check_runs c using (run_id) "
+        "where not r.success and r.severity = 'warning'"))  # fmt: skip
+    warnings_section = html[html.index('id="warnings"') : html.index("扣留记录（行级规则）")]
+    assert all(w["rule_id"] in warnings_section for w in content["warnings"])
+    # Every table scrolls inside its section instead of running off the page.
+    assert html.count("<table") == html.count('<div class="scroll"><table')
+    assert ".scroll { overflow-x: auto" in html
