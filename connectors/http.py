@@ -41,6 +41,8 @@ class SourceRejected(EdpError):
 class CredentialsRefused(SourceRejected):
     """The source refused our credentials (an API key, client secret, database account): retrying will not help."""
 
+    exit_code = 2  # as ConfigError: the credential named in sources.yml must change (docs/operations.md, exit codes)
+
 
 class _Transient(Exception):
     def __init__(self, response: httpx.Response | None, reason: str) -> None:

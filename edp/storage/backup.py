@@ -70,6 +70,8 @@ class BackupError(EdpError):
 class RestoreRefused(BackupError):
     """The restore target holds data and ``--force`` was not given."""
 
+    exit_code = 2  # as ConfigError: the operator must say --force (docs/operations.md, exit codes)
+
 
 @dataclass
 class BackupResult:

@@ -152,7 +152,7 @@ def test_back_up_destroy_restore_gives_back_marts_ledger_lake_and_secrets(
 
     # A target holding data is refused without --force, and a damaged backup before anything changes.
     refused = run("backup", "restore", str(backup))
-    assert refused.returncode != 0 and "not empty" in refused.stderr and "--force" in refused.stderr
+    assert refused.returncode == 2 and "not empty" in refused.stderr and "--force" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) <= 2
     damaged = tmp_path / "damaged"
     shutil.copytree(backup, damaged)
