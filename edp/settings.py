@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     dbt_tasks: str = Field(default="auto", pattern="^(auto|per_model|single)$")
     # Celery's broker (Redis or RabbitMQ); results go to the metadata database.
     celery_broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    # How long Airflow waits before it retries a failed task of the platform's DAGs (their ``retry_delay``;
+    # the warning lane keeps its own 10 s).
+    task_retry_seconds: float = Field(default=120.0, gt=0)
     # Alerts (ops.alerts): where they are sent; an unset channel is not used.
     alert_webhook_url: str | None = None
     alert_smtp_host: str | None = None

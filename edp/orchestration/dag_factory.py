@@ -39,10 +39,17 @@ def resolve_on_success(context: Any) -> None:
         log.warning("the failure alert of this task was not resolved", exc_info=True)
 
 
+def retry_delay() -> timedelta:
+    """``EDP_TASK_RETRY_SECONDS`` (2 minutes unless set; the lost-worker test sets seconds)."""
+    from edp.settings import get_settings
+
+    return timedelta(seconds=get_settings().task_retry_seconds)
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "edp-data-team",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    "retry_delay": retry_delay(),
     # Alerts (ops.alerts): a failed try raises one (grouped: retries and reruns add to it, they do not
     # send again), so a source that is down is known at its first failure, not after the last retry;
     # the task's next success resolves it.

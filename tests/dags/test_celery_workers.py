@@ -58,6 +58,9 @@ OWNER_KEY = "edp-test:owner"
 SLOW_SECONDS = 2.0
 # Without heartbeats for this long a running task is failed (and retried); Airflow's default is 300 s.
 HEARTBEAT_TIMEOUT = 60
+# The failed try is retried after this long (EDP_TASK_RETRY_SECONDS); the DAGs' default is 120 s, which the
+# test would only wait out: what it proves is where and how the retry runs, not when.
+RETRY_SECONDS = 5
 UP_TIMEOUT = 420.0
 RUN_TIMEOUT = 900.0
 
@@ -103,6 +106,7 @@ def _celery_env(monkeypatch: pytest.MonkeyPatch, broker: str) -> Settings:
         # Only the runs the test triggers: no scheduled runs of the other DAGs, no asset-triggered transform.
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT),
+        "EDP_TASK_RETRY_SECONDS": str(RETRY_SECONDS),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -250,6 +254,8 @@ def test_a_lost_worker_loses_nothing_and_duplicates_nothing(
         httpx.post(f"{weather}/__admin/clock", json={"now": datetime.now(UTC).isoformat()}).raise_for_status()
         httpx.post(f"{weather}/__admin/faults", json={"slow_seconds": SLOW_SECONDS}).raise_for_status()
         wait_for("DAG weather parsed", lambda: api.call("GET", "/dags/weather").status_code == 200, 300)
+        retry = api.get("/dags/weather/tasks/extract")["retry_delay"]
+        assert (retry["days"], retry["seconds"]) == (0, RETRY_SECONDS), retry  # EDP_TASK_RETRY_SECONDS
         resp = api.call("POST", "/dags/weather/dagRuns", json={"logical_date": None})
         assert resp.status_code == 200, resp.text
         run = resp.json()

@@ -66,3 +66,22 @@ def test_every_task_raises_and_resolves_alerts(dagbag) -> None:
         for task in dag.tasks:
             assert alert_on_failure in task.on_failure_callback, f"{dag_id}.{task.task_id} raises no alert"
             assert resolve_on_success in task.on_success_callback, f"{dag_id}.{task.task_id} resolves no alert"
+
+
+def test_tasks_retry_after_two_minutes_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from edp.orchestration.dag_factory import DEFAULT_ARGS, retry_delay
+    from edp.settings import reset_settings
+
+    monkeypatch.delenv("EDP_TASK_RETRY_SECONDS", raising=False)
+    reset_settings()
+    assert retry_delay() == timedelta(minutes=2)
+    monkeypatch.setenv("EDP_TASK_RETRY_SECONDS", "5")
+    reset_settings()
+    try:
+        assert retry_delay() == timedelta(seconds=5)
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    assert DEFAULT_ARGS["retry_delay"] == timedelta(minutes=2)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from edp.orchestration.airflow_run import migrate, run_pipeline
+from edp.orchestration.airflow_run import run_pipeline
 from edp.sandbox.control import sandbox_down, sandbox_up
 from edp.settings import Settings
 from edp.storage.warehouse import engine
@@ -25,8 +25,7 @@ def sandboxed(settings: Settings) -> Iterator[Settings]:
 
 
 def test_weather_dag_ingests_through_airflow(sandboxed: Settings) -> None:
-    migrate(sandboxed)
-    run_pipeline(sandboxed, ("weather",))
+    run_pipeline(sandboxed, ("weather",))  # migrates first (warehouse, Airflow's metadata, pools)
     with engine(sandboxed).connect() as c:
         rows = c.execute(sa.text("select count(*) from raw.weather__observations")).scalar_one()
         loaded = {r[0] for r in c.execute(sa.text("select dataset from ops.batches where status='loaded'"))}
