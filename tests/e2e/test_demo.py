@@ -29,7 +29,7 @@ def _free_port() -> int:
 def _edp(home: Path, *args: str, port: int) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDP_")}
     env.update({"EDP_HOME": str(home), "EDP_SUPERSET_PORT": str(port), "XDG_RUNTIME_DIR": str(home / "run")})
-    (home / "run").mkdir(parents=True, exist_ok=True)
+    (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
     edp = str(Path(sys.executable).with_name("edp"))
     return subprocess.run([edp, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=1800)
 
@@ -110,6 +110,7 @@ def test_demo_runs_end_to_end_and_reruns_safely(tmp_path: Path) -> None:
 
         first = _edp(home, "demo", port=port)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        assert "RuntimeDirWarning" not in first.stderr, "edp warned about its runtime directory"
         one = json.loads((home / "demo-summary.json").read_text(encoding="utf-8"))
         assert one["warehouse"]["raw"]["weather__observations"] > 1000
         assert one["warehouse"]["marts"]["fct_weather_hourly_extremes"] > 100

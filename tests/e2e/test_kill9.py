@@ -106,7 +106,7 @@ def _env(home: Path, url: str, city: str) -> dict[str, str]:
         EDP_SANDBOX_SCALE="0.25",
         XDG_RUNTIME_DIR=str(home / "run"),
     )
-    (home / "run").mkdir(parents=True, exist_ok=True)
+    (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
     return env
 
 
