@@ -51,3 +51,23 @@ def repeated_keys(settings: Settings, table: str, *key: str) -> int:
 def identical_versions(settings: Settings, table: str, fields: tuple[str, ...]) -> int:
     """How many rows of ``table`` repeat another row in every one of ``fields`` (a version stored twice)."""
     return repeated_keys(settings, table, *(f'"{f}"' for f in fields))
+
+
+def hazard_event_mart(settings: Settings, n: int) -> None:
+    """``marts.fct_hazard_event`` with ``n`` rain events, replaced: a mart to sync without running dbt."""
+    with engine(settings).begin() as c:
+        c.execute(sa.text("drop table if exists marts.fct_hazard_event"))
+        c.execute(
+            sa.text(
+                "create table marts.fct_hazard_event (event_id text primary key, source text, category_code text, "
+                "occurred_at timestamptz, division_code text, severity text, description text)"
+            )
+        )
+        c.execute(
+            sa.text(
+                "insert into marts.fct_hazard_event select 'weather-rain-' || g, 'weather', '11B03', "
+                "timestamptz '2026-11-28 14:00+08' + g * interval '1 minute', '210381101000', 'blue', "
+                "'海城河 降水 ' || g || ' mm' from generate_series(1, :n) g"
+            ),
+            {"n": n},
+        )

@@ -16,6 +16,7 @@ from edp.exchange.sync import status, sync
 from edp.settings import Settings
 from edp.storage.warehouse import engine
 from tests.support.standin_servers import city_records
+from tests.support.warehouse import hazard_event_mart
 
 pytestmark = pytest.mark.integration
 
@@ -27,25 +28,6 @@ def city(settings: Settings, anshan_city: Callable[..., RunningServer]) -> tuple
     return Settings(), server
 
 
-def _mart(s: Settings, n: int) -> None:
-    with engine(s).begin() as c:
-        c.execute(sa.text("drop table if exists marts.fct_hazard_event"))
-        c.execute(
-            sa.text(
-                "create table marts.fct_hazard_event (event_id text primary key, source text, category_code text, "
-                "occurred_at timestamptz, division_code text, severity text, description text)"
-            )
-        )
-        c.execute(
-            sa.text(
-                "insert into marts.fct_hazard_event select 'weather-rain-' || g, 'weather', '11B03', "
-                "timestamptz '2026-11-28 14:00+08' + g * interval '1 minute', '210381101000', 'blue', "
-                "'海城河 降水 ' || g || ' mm' from generate_series(1, :n) g"
-            ),
-            {"n": n},
-        )
-
-
 def _local(s: Settings) -> dict[str, dict]:
     with engine(s).connect() as c:
         rows = c.execute(sa.text("select event_id, description from marts.fct_hazard_event")).all()
@@ -54,7 +36,7 @@ def _local(s: Settings) -> dict[str, dict]:
 
 def test_sync_sends_every_row_once_with_receipts(city) -> None:
     s, server = city
-    _mart(s, 2300)
+    hazard_event_mart(s, 2300)
     (first,) = sync(s, ["hazard_events"])
     assert first.diff == {"upsert": 2300, "delete": 0, "unchanged": 0}
     assert first.batches_packed == 3  # 1000 + 1000 + 300
@@ -76,7 +58,7 @@ def test_sync_sends_every_row_once_with_receipts(city) -> None:
 
 def test_changes_and_deletes_go_out_as_new_versions(city) -> None:
     s, server = city
-    _mart(s, 5)
+    hazard_event_mart(s, 5)
     sync(s, ["hazard_events"])
     with engine(s).begin() as c:
         c.execute(sa.text("update marts.fct_hazard_event set description='更正' where event_id='weather-rain-1'"))
@@ -92,7 +74,7 @@ def test_changes_and_deletes_go_out_as_new_versions(city) -> None:
 
 def test_faults_and_lost_replies_end_with_exactly_the_local_records(city) -> None:
     s, server = city
-    _mart(s, 6500)
+    hazard_event_mart(s, 6500)
     faults = {
         "fail_503_rate": 0.3,
         "fail_429_rate": 0.15,
@@ -124,7 +106,7 @@ def test_reconciliation_agrees_and_feedback_is_recorded(city) -> None:
     from edp.exchange.ledger import pull_feedback, reconcile
 
     s, server = city
-    _mart(s, 1500)
+    hazard_event_mart(s, 1500)
     sync(s, ["hazard_events"])
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     (line,) = reconcile(s, today, ["hazard_events"])
@@ -154,7 +136,7 @@ def test_a_killed_sync_reruns_to_the_same_result(city, tmp_path: Path) -> None:
     import time
 
     s, server = city
-    _mart(s, 5500)
+    hazard_event_mart(s, 5500)
     # Slow, lossy city: a kill lands mid-batch, between store and reply, or between batches.
     faults = {"fail_503_rate": 0.2, "lost_reply_rate": 0.3, "lost_reply_delay": 1.2}
     httpx.post(f"{server.url}/__admin/faults", json=faults).raise_for_status()

@@ -23,6 +23,7 @@ from edp.storage.backup import backup_lake, lake_manifest, restore_lake
 from edp.storage.lake import LocalLake, open_lake
 from edp.storage.warehouse import connection_info, engine
 from tests.support.s3server import s3_server
+from tests.support.warehouse import hazard_event_mart
 
 pytestmark = pytest.mark.integration
 
@@ -32,24 +33,6 @@ LAKE_OBJECTS = {
     "manifests/weather/b1.json": json.dumps({"batch": "b1", "说明": "海城"}, ensure_ascii=False).encode(),
     "quality/docs/index.html": b"<html>docs</html>",
 }
-
-
-def _mart(s: Settings, n: int) -> None:
-    with engine(s).begin() as c:
-        c.execute(
-            sa.text(
-                "create table marts.fct_hazard_event (event_id text primary key, source text, category_code text, "
-                "occurred_at timestamptz, division_code text, severity text, description text)"
-            )
-        )
-        c.execute(
-            sa.text(
-                "insert into marts.fct_hazard_event select 'weather-rain-' || g, 'weather', '11B03', "
-                "timestamptz '2026-11-28 14:00+08' + g * interval '1 minute', '210381101000', 'blue', "
-                "'海城河 降水 ' || g || ' mm' from generate_series(1, :n) g"
-            ),
-            {"n": n},
-        )
 
 
 def _snapshot(s: Settings) -> dict[str, tuple[int, str]]:
@@ -87,7 +70,7 @@ def test_back_up_destroy_restore_gives_back_marts_ledger_lake_and_secrets(
     anshan_city()
     s = Settings()  # now pointed at the exchange stand-in
     generated_secret(s, "pii_hmac_key", nbytes=32)
-    _mart(s, 1200)
+    hazard_event_mart(s, 1200)
     (first,) = sync(s, ["hazard_events"])
     assert first.batches_packed == 2
     with engine(s).begin() as c:
