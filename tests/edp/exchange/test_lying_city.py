@@ -24,8 +24,8 @@ from edp.alerts import open_alerts, recent_alerts
 from edp.exchange.sync import rejected_records, status, sync
 from edp.settings import Settings
 from edp.storage.warehouse import engine
-from tests.edp.exchange.test_sync import _mart
 from tests.support.standin_servers import city_records
+from tests.support.warehouse import hazard_event_mart
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,7 @@ def test_a_lying_city_acknowledges_nothing_and_the_honest_rerun_delivers_exactly
     city: tuple[Settings, RunningServer], lie: str, without_storing: bool, fragment: str
 ) -> None:
     s, server = city
-    _mart(s, ROWS)
+    hazard_event_mart(s, ROWS)
     _faults(server, lie=lie, lie_without_storing=without_storing)
 
     (first,) = sync(s, ["hazard_events"])
@@ -131,7 +131,7 @@ def test_a_lying_city_acknowledges_nothing_and_the_honest_rerun_delivers_exactly
 
 def test_edp_sync_exits_1_on_a_protocol_error_and_status_shows_it(city: tuple[Settings, RunningServer]) -> None:
     s, server = city
-    _mart(s, 5)
+    hazard_event_mart(s, 5)
     _faults(server, lie="wrong_batch_id")
     env = {**os.environ, "EDP_HOME": str(s.home)}
     edp = str(Path(sys.executable).with_name("edp"))
@@ -155,7 +155,7 @@ def test_edp_sync_exits_1_on_a_protocol_error_and_status_shows_it(city: tuple[Se
 
 def test_rejected_records_are_kept_listed_and_resent_only_once_corrected(city: tuple[Settings, RunningServer]) -> None:
     s, server = city
-    _mart(s, 5)
+    hazard_event_mart(s, 5)
     httpx.post(
         f"{server.url}/__admin/rejections",
         json={"dataset": "hazard_events", "record_id": "weather-rain-3", "version": 1, "reason": REASON},

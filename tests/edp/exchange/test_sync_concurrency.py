@@ -19,7 +19,7 @@ from standins.server import RunningServer
 
 from edp.settings import Settings
 from tests.support.standin_servers import city_records
-from tests.support.warehouse import count, execute
+from tests.support.warehouse import count, hazard_event_mart
 
 pytestmark = pytest.mark.integration
 
@@ -30,26 +30,11 @@ def _edp() -> str:
     return str(Path(sys.executable).with_name("edp"))
 
 
-def _mart(s: Settings, n: int) -> None:
-    execute(
-        s,
-        "create table marts.fct_hazard_event (event_id text primary key, source text, category_code text, "
-        "occurred_at timestamptz, division_code text, severity text, description text)",
-    )
-    execute(
-        s,
-        "insert into marts.fct_hazard_event select 'weather-rain-' || g, 'weather', '11B03', "
-        "timestamptz '2026-11-28 14:00+08' + g * interval '1 minute', '210381101000', 'blue', "
-        "'海城河 降水 ' || g || ' mm' from generate_series(1, :n) g",
-        n=n,
-    )
-
-
 def test_two_syncs_at_once_finish_and_send_each_record_once(
     settings: Settings, anshan_city: Callable[..., RunningServer]
 ) -> None:
     server = anshan_city(timeout_seconds=5)
-    _mart(settings, EVENTS)
+    hazard_event_mart(settings, EVENTS)
     env = {**os.environ, "EDP_HOME": str(settings.home)}
     runs = [
         subprocess.Popen([_edp(), "sync"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from edp.cli import app as cli
 from edp.secrets import source_credential
 from edp.settings import Settings
-from tests.edp.exchange.test_sync import _mart
 from tests.support.standin_servers import StandinServers
+from tests.support.warehouse import hazard_event_mart
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ def test_sync_reports_per_dataset_as_it_goes_and_draws_progress_on_a_terminal(
     settings: Settings, anshan_city: Callable[..., RunningServer]
 ) -> None:
     anshan_city(timeout_seconds=5)
-    _mart(settings, 1500)
+    hazard_event_mart(settings, 1500)
     synced = _run(settings, "sync")
     assert synced.returncode == 0, synced.stderr[-3000:]
     result = json.loads(synced.stdout)
@@ -122,7 +122,7 @@ def test_sync_reports_per_dataset_as_it_goes_and_draws_progress_on_a_terminal(
     status_json, status_table = _json_and_table("sync", "status")
     assert _table_fields(status_table) == {k for row in status_json for k in row} and status_json
 
-    _mart(settings, 1600)  # 100 new rows: the terminal run has something to send
+    hazard_event_mart(settings, 1600)  # 100 new rows: the terminal run has something to send
     code, drawn = _on_a_tty(settings, "sync")
     assert code == 0, drawn[-3000:]
     assert "sync hazard_events 交换" in drawn and "rows/s" in drawn and "✓" in drawn  # rich's live lines
