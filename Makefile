@@ -5,6 +5,8 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.edp/run
+# pytest-xdist workers for `make test` (the machines have two cores; most tests wait on servers, not on the CPU).
+TEST_WORKERS ?= 2
 
 .PHONY: help install browser superset-env demo test test-fast bench bench-year lint lint-sql format clean up down
 
@@ -32,7 +34,7 @@ demo: install ## run the whole pipeline end to end on embedded defaults and prin
 
 test: install ## the lint, then the whole test suite (what CI runs)
 	$(MAKE) --no-print-directory lint
-	$(RUN) pytest
+	$(RUN) pytest --numprocesses $(TEST_WORKERS) --dist worksteal
 
 test-fast: ## unit tests only
 	$(RUN) pytest -m "not integration"

@@ -6,6 +6,7 @@
 - sl323: the water bureau's SL 323 database per test, on MariaDB and PostgreSQL (``dbms``, ``sl323``, ``water``);
 - alert_channels: ``webhook`` and ``mailbox``, the alert channels' receivers on loopback;
 - markers: a test using a server fixture (database, stand-in) must be marked ``integration``;
+- scheduling: tests marked ``slow`` run first (two xdist workers: no long test left for the end);
 - pytester: for the tests of that check (tests/test_markers.py).
 
 Per-folder conftest.py files hold only fixtures used in their folder.
@@ -17,5 +18,6 @@ pytest_plugins = [
     "tests.support.sl323",
     "tests.support.alert_channels",
     "tests.support.markers",
+    "tests.support.scheduling",
     "pytester",
 ]

@@ -229,6 +229,7 @@ def reference_db(settings: Settings) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_a_lost_worker_loses_nothing_and_duplicates_nothing(
     celery_settings: Settings, reference_db: str, tmp_path: Path

@@ -209,6 +209,7 @@ def _assert_a_map_renders_below_the_fold(settings: Settings, url: str, password:
     assert not render.console_errors
 
 
+@pytest.mark.slow  # Superset started, seven dashboards drawn in Chromium: minutes
 def test_dashboards_render_in_a_browser(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port = _free_port()
     settings = settings.model_copy(update={"superset_port": port})
