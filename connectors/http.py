@@ -33,6 +33,10 @@ TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 class SourceRejected(EdpError):
     """The source answered with a non-transient error (bad credentials, bad request)."""
 
+    # The answer breaks the contract (a 404 for a documented path, a page that is not the promised JSON),
+    # as `edp sources check` reports it (wrong_contract): data rejected, not a source that is down.
+    exit_code = DataRejected.exit_code
+
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status

@@ -40,7 +40,7 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (1, "failed 失败", "the command's own finding (a check failed, a difference, a blocked sync) or another error"),
     (2, "configuration 配置", "a setting, sources.yml, an option or argument, a file named that is missing"),
     (3, "source unavailable 数据源不可用", "a source did not answer usefully within its retries"),
-    (4, "data rejected 数据被拒收", "a file, page or record broke its contract"),
+    (4, "data rejected 数据被拒收", "a file, page, record or a source's answer (HTTP 404) broke its contract"),
     (5, "quality blocked 质量阻断", "a quality gate holds data back"),
     (6, "exchange failed 数据交换失败", "the exchange with the 鞍山市 platform failed"),
     (7, "tool failed 工具失败", "dbt, Airflow or Superset failed; its log says why"),

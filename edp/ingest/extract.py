@@ -365,6 +365,9 @@ class DatasetErrors(EdpError):
         super().__init__(f"{source}: {len(errors)} dataset(s) failed ({detail})")
         self.errors = errors
         self.manifests = manifests
+        # Failures of one class exit with its code (every dataset answered 404: 4); mixed ones with 1.
+        codes = {exc.exit_code if isinstance(exc, EdpError) else EdpError.exit_code for exc in errors.values()}
+        self.exit_code = codes.pop() if len(codes) == 1 else EdpError.exit_code
 
 
 def extract(

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from standins.natural_resources.app import create_app as create_wfs_app
+from standins.server import run_in_thread
 
 from edp import cli_errors
-from edp.errors import ConfigError, SourceUnavailable
+from edp.errors import ConfigError, DataRejected, SourceUnavailable
 
 EDP = str(Path(sys.executable).with_name("edp"))
 # Recognisable secrets: none may appear in anything the CLI prints.
@@ -138,6 +140,32 @@ def test_a_source_that_is_down_ends_in_one_line_after_its_retry_budget(
     )
     run = _edp(tmp_path, "ingest", "weather", EDP_SOURCES_FILE=str(sources), EDP_WAREHOUSE_URL=warehouse_url)
     _expected(run, SourceUnavailable.exit_code, "weather", "Connection refused")
+
+
+@pytest.mark.integration
+def test_a_source_answering_outside_its_contract_is_data_rejected_naming_each_dataset(
+    tmp_path: Path, warehouse_url: str | None
+) -> None:
+    if warehouse_url is None:
+        pytest.skip("no test PostgreSQL")
+    # The weather bureau's url set to the natural-resources WFS: a real server, which knows none of its paths.
+    wfs = run_in_thread(create_wfs_app(seed=7, scale=0.1))
+    try:
+        sources = tmp_path / "sources.yml"
+        sources.write_text(
+            f"sources:\n  weather:\n    url: {wfs.url}\n    credentials:\n      api_key: EDP_WEATHER_API_KEY\n",
+            encoding="utf-8",
+        )
+        run = _edp(tmp_path, "ingest", "weather", EDP_SOURCES_FILE=str(sources), EDP_WAREHOUSE_URL=warehouse_url)
+    finally:
+        wfs.stop()
+    assert run.returncode == DataRejected.exit_code, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    assert not [secret for secret in SECRETS if secret in run.stdout + run.stderr]
+    # Each dataset is logged as it fails (the others go on); the last line sums them up.
+    *_, last = run.stderr.splitlines()
+    assert last.startswith("error: weather: 3 dataset(s) failed"), run.stderr[-3000:]
+    assert all(f"{name}: SourceRejected" in last and "HTTP 404" in last for name in ("stations", "observations"))
 
 
 def test_a_bug_keeps_its_traceback_without_locals_and_secrets(
