@@ -154,14 +154,19 @@ def write_report(
     name = f"{start.isoformat()}_{end.isoformat()}"
     body = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
     html = render(report).encode("utf-8")
+    lake = open_lake(settings)
 
     folder = out_dir or settings.home_dir / "reports" / "quality"
     folder.mkdir(parents=True, exist_ok=True)
     json_path, html_path = folder / f"{name}.json", folder / f"{name}.html"
     json_path.write_bytes(body)
-    html_path.write_bytes(html)
+    # The copy outside the lake cannot reach the Data Docs relatively: on a file lake its links are the pages'
+    # own file:// addresses. An S3 lake's pages are read through the docs server, from the lake's copy.
+    local_docs = report_data.DOCS_FROM_REPORT
+    if lake.uri.startswith("file:"):
+        local_docs = f"{lake.uri}{report_data.DOCS_MARKER}"
+    html_path.write_bytes(render(report, local_docs).encode("utf-8"))
 
-    lake = open_lake(settings)
     lake.put_bytes(f"{LAKE_PREFIX}/{name}.json", body, "application/json")
     lake.put_bytes(f"{LAKE_PREFIX}/{name}.html", html, "text/html; charset=utf-8")
     _record(settings, report)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from edp.quality.report_data import DOCS_FROM_REPORT
+
 TEMPLATE = "quality_report.html.j2"
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: dict[str, Any], docs_root: str = DOCS_FROM_REPORT) -> str:
+    """The page; its Data Docs links start at ``docs_root`` (relative to the report in the lake by default)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -20,6 +23,7 @@ def render(report: dict[str, Any]) -> str:
     env.filters["pct"] = pct
     env.filters["level"] = level
     env.filters["cell"] = cell
+    env.filters["docs_href"] = lambda link: docs_root + link.removeprefix(DOCS_FROM_REPORT)
     return env.get_template(TEMPLATE).render(r=report)
 
 

@@ -206,11 +206,15 @@ def test_report_is_written_published_and_ready_for_the_sync(history: Settings, s
     assert files.json_path == tmp_path / "out" / f"{name}.json" and files.html_path.name == f"{name}.html"
     lake = history.home / "lake" / "quality" / "reports"
     assert (lake / f"{name}.json").read_bytes() == files.json_path.read_bytes()
-    assert (lake / f"{name}.html").read_bytes() == files.html_path.read_bytes()
+    # The same page, but for the Data Docs links: relative in the lake, the pages' file:// addresses outside it.
+    in_lake = (lake / f"{name}.html").read_text(encoding="utf-8")
+    assert 'href="../docs/' in in_lake
+    docs = (lake.parent / "docs").resolve().as_uri()
+    assert in_lake.replace('href="../docs/', f'href="{docs}/') == files.html_path.read_text(encoding="utf-8")
     assert files.html_uri == (lake / f"{name}.html").resolve().as_uri()
 
     content = json.loads(files.json_path.read_text(encoding="utf-8"))
-    html = files.html_path.read_text(encoding="utf-8")
+    html = in_lake
     # Self-contained: inline CSS, no script, no external asset; its only links are to its own sections
     # and, relative, to the Data Docs beside it in the lake.
     assert "<style>" in html
@@ -267,6 +271,7 @@ def test_report_lists_every_warning_and_failure_with_its_data_docs_page(history:
     content = json.loads(files.json_path.read_text(encoding="utf-8"))
     html = files.html_path.read_text(encoding="utf-8")
     report_in_lake = history.home / "lake" / "quality" / "reports" / files.html_path.name
+    in_lake = report_in_lake.read_text(encoding="utf-8")
 
     for severity, listed in (("warning", content["warnings"]), ("blocking", content["blocking_failures"])):
         stored = sql(
@@ -280,10 +285,12 @@ def test_report_lists_every_warning_and_failure_with_its_data_docs_page(history:
         }
         for entry in listed:
             assert entry["severity"] == severity and "observed_value" in entry
-            # The link, relative to the report in the lake, reaches the validation page of that run.
+            # The link, relative to the report in the lake, reaches the validation page of that run...
             page = (report_in_lake.parent / entry["docs_link"]).resolve()
             assert page.is_file() and page.as_uri() == entry["docs_uri"]
-            assert f'href="{entry["docs_link"]}"' in html
+            assert f'href="{entry["docs_link"]}"' in in_lake
+            # ...and the copy outside the lake links the same page by its own address.
+            assert f'href="{page.as_uri()}"' in html
             assert entry["rule_id"] in html
     assert content["summary"]["warnings"] == sum(r.n for r in sql(
         "select count(*) as n from audit.expectation_results r join audit.check_runs c using (run_id) "
