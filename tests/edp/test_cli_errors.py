@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from standins.natural_resources.app import create_app as create_wfs_app
 from standins.server import run_in_thread
 
@@ -125,20 +126,22 @@ def test_a_missing_file_the_operator_named(tmp_path: Path) -> None:
     _expected(run, ConfigError.exit_code, str(missing), "EDP_SOURCES_FILE")
 
 
+def _ingest_weather(home: Path, warehouse_url: str, url: str, **options: int) -> subprocess.CompletedProcess[str]:
+    """`edp ingest weather` with the weather bureau at ``url`` (and these sources.yml options)."""
+    sources = home / "sources.yml"
+    source: dict = {"url": url, "credentials": {"api_key": "EDP_WEATHER_API_KEY"}, "options": options}
+    sources.write_text(yaml.safe_dump({"sources": {"weather": source}}), encoding="utf-8")
+    return _edp(home, "ingest", "weather", EDP_SOURCES_FILE=str(sources), EDP_WAREHOUSE_URL=warehouse_url)
+
+
 @pytest.mark.integration
 def test_a_source_that_is_down_ends_in_one_line_after_its_retry_budget(
     tmp_path: Path, warehouse_url: str | None
 ) -> None:
     if warehouse_url is None:
         pytest.skip("no test PostgreSQL")
-    sources = tmp_path / "sources.yml"
     # max_seconds: the retry budget (sources.yml options); 0 gives up after the first refused connection.
-    sources.write_text(
-        f"sources:\n  weather:\n    url: http://127.0.0.1:{_closed_port()}/api\n"
-        "    credentials:\n      api_key: EDP_WEATHER_API_KEY\n    options:\n      max_seconds: 0\n",
-        encoding="utf-8",
-    )
-    run = _edp(tmp_path, "ingest", "weather", EDP_SOURCES_FILE=str(sources), EDP_WAREHOUSE_URL=warehouse_url)
+    run = _ingest_weather(tmp_path, warehouse_url, f"http://127.0.0.1:{_closed_port()}/api", max_seconds=0)
     _expected(run, SourceUnavailable.exit_code, "weather", "Connection refused")
 
 
@@ -151,12 +154,7 @@ def test_a_source_answering_outside_its_contract_is_data_rejected_naming_each_da
     # The weather bureau's url set to the natural-resources WFS: a real server, which knows none of its paths.
     wfs = run_in_thread(create_wfs_app(seed=7, scale=0.1))
     try:
-        sources = tmp_path / "sources.yml"
-        sources.write_text(
-            f"sources:\n  weather:\n    url: {wfs.url}\n    credentials:\n      api_key: EDP_WEATHER_API_KEY\n",
-            encoding="utf-8",
-        )
-        run = _edp(tmp_path, "ingest", "weather", EDP_SOURCES_FILE=str(sources), EDP_WAREHOUSE_URL=warehouse_url)
+        run = _ingest_weather(tmp_path, warehouse_url, wfs.url)
     finally:
         wfs.stop()
     assert run.returncode == DataRejected.exit_code, run.stderr[-3000:]
@@ -165,7 +163,7 @@ def test_a_source_answering_outside_its_contract_is_data_rejected_naming_each_da
     # Each dataset is logged as it fails (the others go on); the last line sums them up.
     *_, last = run.stderr.splitlines()
     assert last.startswith("error: weather: 3 dataset(s) failed"), run.stderr[-3000:]
-    assert all(f"{name}: SourceRejected" in last and "HTTP 404" in last for name in ("stations", "observations"))
+    assert "HTTP 404" in last and all(f"{name}: SourceRejected" in last for name in ("stations", "observations"))
 
 
 def test_a_bug_keeps_its_traceback_without_locals_and_secrets(
